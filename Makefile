@@ -1,0 +1,133 @@
+# pageledger top-level Makefile. Quiet unless V=1.
+
+OUTPUT   := build
+CC       ?= gcc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+GO       ?= go
+PYTHON   ?= /usr/bin/python3
+
+ARCH_RAW := $(shell uname -m)
+ARCH     := $(patsubst x86_64,x86,$(patsubst aarch64,arm64,$(ARCH_RAW)))
+
+# vmlinux.h: the committed one for this architecture, else generated from
+# the running kernel's BTF, else a clear stop.
+VMLINUX_DIR := vmlinux/$(ARCH_RAW)
+ifeq ($(wildcard $(VMLINUX_DIR)/vmlinux.h),)
+  ifneq ($(wildcard /sys/kernel/btf/vmlinux),)
+    VMLINUX_DIR := $(OUTPUT)/vmlinux
+    VMLINUX_GEN := $(VMLINUX_DIR)/vmlinux.h
+  else
+    $(error no vmlinux/$(ARCH_RAW)/vmlinux.h and no /sys/kernel/btf/vmlinux: this kernel has no BTF, so pageledger cannot be built for it)
+  endif
+endif
+
+ifeq ($(V),1)
+  Q =
+  msg =
+else
+  Q = @
+  msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+WARN     := -Wall -Wextra -Werror
+CFLAGS   ?= -O2 -g
+CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(OUTPUT) -Ibpf -Iuser
+LDLIBS   := -lbpf -lelf -lz
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	-I$(VMLINUX_DIR) -Ibpf
+
+USER_LIB_SRCS := user/decode.c user/ledger.c user/json.c user/output_text.c \
+	user/output_json.c user/cli.c
+USER_APP_SRCS := user/main.c user/loader.c user/target.c user/sysenv.c
+USER_LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_LIB_SRCS))
+USER_APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_APP_SRCS))
+BPF_OBJ  := $(OUTPUT)/pageledger.bpf.o
+SKEL     := $(OUTPUT)/pageledger.skel.h
+
+WORKLOADS := memops pmadvise demo faultstorm madvstorm
+WORKLOAD_BINS := $(addprefix $(OUTPUT)/workloads/,$(WORKLOADS))
+
+UNIT_TESTS := test_decode test_ledger test_json test_cli
+UNIT_BINS := $(addprefix $(OUTPUT)/tests/,$(UNIT_TESTS))
+
+.PHONY: all deps demo test unit e2e bench clean vmlinux workloads fmt install
+
+all: $(OUTPUT)/pageledger
+
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/workloads $(OUTPUT)/tests $(OUTPUT)/vmlinux:
+	$(Q)mkdir -p $@
+
+# Regenerate the committed vmlinux.h from this machine's kernel BTF.
+vmlinux:
+	$(call msg,GEN,vmlinux/$(ARCH_RAW)/vmlinux.h)
+	$(Q)mkdir -p vmlinux/$(ARCH_RAW)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/$(ARCH_RAW)/vmlinux.h
+
+$(OUTPUT)/vmlinux/vmlinux.h: | $(OUTPUT)/vmlinux
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(BPF_OBJ): bpf/pageledger.bpf.c bpf/events.h $(VMLINUX_GEN) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp.o
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp.o
+	$(Q)rm -f $@.tmp.o
+
+$(SKEL): $(BPF_OBJ)
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name pageledger_bpf > $@
+
+$(OUTPUT)/user/%.o: user/%.c $(wildcard user/*.h) bpf/events.h | $(OUTPUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/user/loader.o $(OUTPUT)/user/main.o: $(SKEL)
+
+$(OUTPUT)/pageledger: $(USER_APP_OBJS) $(USER_LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# ---- workloads the tests, the demo and the benchmark run ------------------
+$(OUTPUT)/workloads/%: tests/workloads/%.c tests/workloads/common.h | $(OUTPUT)/workloads
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g $(WARN) -std=gnu11 -D_GNU_SOURCE $< -o $@
+
+workloads: $(WORKLOAD_BINS)
+
+# ---- tests ------------------------------------------------------------------
+$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(USER_LIB_OBJS) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(USER_LIB_OBJS) -lcmocka -o $@
+
+deps:
+	$(Q)scripts/deps.sh
+
+unit: $(UNIT_BINS)
+	$(Q)scripts/run-unit.sh $(UNIT_BINS)
+
+e2e: $(OUTPUT)/pageledger $(WORKLOAD_BINS)
+	$(Q)$(PYTHON) -m pytest -q tests/e2e
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all workloads $(UNIT_BINS)
+	$(Q)scripts/run-tests.sh
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/workloads/demo
+	$(Q)$(OUTPUT)/pageledger -- $(OUTPUT)/workloads/demo
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all workloads
+	$(Q)$(PYTHON) bench/bench.py
+
+fmt:
+	$(Q)clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h tests/unit/*.c tests/workloads/*.c tests/workloads/*.h
+
+PREFIX ?= /usr/local
+install: all
+	$(Q)install -D -m 0755 $(OUTPUT)/pageledger $(DESTDIR)$(PREFIX)/sbin/pageledger
+
+clean:
+	$(call msg,CLEAN,$(OUTPUT))
+	$(Q)rm -rf $(OUTPUT)

@@ -1,0 +1,467 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""pageledger benchmark: what tracing costs the traced process, and how fast
+a syscall storm can be before events are lost.
+
+  1. Fault storm: build/workloads/faultstorm (mmap, touch every page, munmap),
+     untraced vs `pageledger -j -q`. Target: <= 3% slowdown.
+  2. madvise storm: build/workloads/madvstorm (touch a chunk, MADV_DONTNEED
+     it), untraced vs `pageledger -j -q` vs `pageledger -j -o FILE` (every
+     event written out as JSON).
+  3. Rate ladder: madvstorm paced at increasing call rates, traced with the
+     full JSON stream and the default ring buffer: the highest rate with
+     zero lost events.
+
+Runs are interleaved (untraced, traced, untraced, traced, ...) so drift in
+the machine's speed hits every variant alike, and the figure compared is
+the median of the workload's own elapsed_ns: the time of its timed loop
+only, so pageledger's start-up (loading and attaching BPF) is not counted.
+
+Run as root, via `make bench` (which builds everything first) or directly:
+  /usr/bin/python3 bench/bench.py [--runs N] [--quick]
+Exit status: 0 when every run ran (a missed target is reported, not an
+error), 1 when something could not run, 130 on Ctrl-C.
+"""
+
+import argparse
+import json
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PAGELEDGER = os.path.join(ROOT, "build", "pageledger")
+WORKLOADS = os.path.join(ROOT, "build", "workloads")
+FAULT_TARGET_PCT = 3.0
+
+
+class BenchError(Exception):
+    """Something could not run: the benchmark stops and exits 1."""
+
+
+def log(msg=""):
+    print(msg, flush=True)
+
+
+def tail(text, lines=15):
+    text = (text or "").rstrip()
+    return "\n".join("    " + l for l in text.splitlines()[-lines:]) or "    (nothing)"
+
+
+def run(cmd, timeout):
+    """Runs cmd in its own process group, returns (stdout, stderr).
+
+    On timeout the whole group (pageledger and the workload it spawned) is
+    killed. A non-zero exit status is an error.
+    """
+    try:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+    except OSError as e:
+        raise BenchError(f"cannot run {cmd[0]}: {e}") from e
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        out, err = proc.communicate()
+        raise BenchError(f"timed out after {timeout:.0f} s: {' '.join(cmd)}\n"
+                         f"  stderr:\n{tail(err)}")
+    except BaseException:
+        # Ctrl-C or anything else: leave nothing running behind us.
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+        raise
+    if proc.returncode != 0:
+        how = (f"killed by signal {-proc.returncode}" if proc.returncode < 0
+               else f"exit status {proc.returncode}")
+        raise BenchError(f"{how}: {' '.join(cmd)}\n  stdout:\n{tail(out)}\n"
+                         f"  stderr:\n{tail(err)}")
+    return out, err
+
+
+def workload_result(stdout, cmd):
+    """The workload's own JSON line: the last stdout line with elapsed_ns."""
+    for line in reversed(stdout.splitlines()):
+        line = line.strip()
+        if not line.startswith("{") or "elapsed_ns" not in line:
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(obj, dict) and isinstance(obj.get("elapsed_ns"), int):
+            return obj
+    raise BenchError(f"no {{\"elapsed_ns\":...}} line in the output of {' '.join(cmd)}\n"
+                     f"  stdout:\n{tail(stdout)}")
+
+
+def stream_summary(path):
+    """(summary dict, number of lines) of a pageledger -j output file.
+
+    The file can hold hundreds of thousands of events: the summary is read
+    from its tail and the lines are counted in chunks.
+    """
+    try:
+        size = os.path.getsize(path)
+        lines = 0
+        with open(path, "rb") as f:
+            while True:
+                chunk = f.read(1 << 22)
+                if not chunk:
+                    break
+                lines += chunk.count(b"\n")
+            f.seek(max(0, size - (1 << 20)))
+            data = f.read()
+    except OSError as e:
+        raise BenchError(f"cannot read pageledger's output {path}: {e}") from e
+    for line in reversed(data.splitlines()):
+        if b'"summary"' not in line:
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            continue
+        if obj.get("type") == "summary":
+            return obj, lines
+    last = data.splitlines()[-1:] or [b"(empty file)"]
+    raise BenchError(f"no summary line in pageledger's output {path} ({size} bytes); "
+                     f"last line: {last[0][:300].decode(errors='replace')}")
+
+
+def syscall_calls(summary, name):
+    return sum(row.get("calls", 0) for row in summary.get("syscalls", [])
+               if row.get("syscall") == name)
+
+
+class Runner:
+    def __init__(self, tmpdir, timeout):
+        self.tmpdir = tmpdir
+        self.timeout = timeout
+        self.seq = 0
+
+    def untraced(self, cmd):
+        out, _ = run(cmd, self.timeout)
+        return {"workload": workload_result(out, cmd)}
+
+    def traced(self, cmd, stream, ringbuf=None):
+        """cmd under pageledger -j, output to a file; -q unless stream."""
+        self.seq += 1
+        path = os.path.join(self.tmpdir, f"trace-{self.seq}.jsonl")
+        full = [PAGELEDGER, "-j"] + ([] if stream else ["-q"]) + ["-o", path]
+        if ringbuf:
+            full += ["-b", ringbuf]
+        full += ["--"] + cmd
+        try:
+            out, err = run(full, self.timeout)
+            res = {"workload": workload_result(out, full)}
+            res["summary"], res["lines"] = stream_summary(path)
+        finally:
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+        s = res["summary"]
+        if not s.get("exited") or s.get("wait_status", 0) != 0:
+            raise BenchError(f"the traced workload did not exit cleanly "
+                             f"(exited={s.get('exited')}, wait_status={s.get('wait_status')}): "
+                             f"{' '.join(full)}\n  stderr:\n{tail(err)}")
+        for key in ("events", "lost_events"):
+            if not isinstance(s.get(key), int):
+                raise BenchError(f"pageledger's summary has no integer '{key}': {' '.join(full)}")
+        return res
+
+
+def median(values):
+    return statistics.median(values)
+
+
+def fmt_s(ns):
+    return f"{ns / 1e9:.3f} s"
+
+
+def fmt_rate(r):
+    return f"{r / 1000:.1f}k/s" if r >= 1000 else f"{r:.0f}/s"
+
+
+def compare(runner, name, cmd, variants, runs, per_op, op_name):
+    """Interleaved runs of cmd: untraced, then each traced variant, runs times.
+
+    variants: list of (label, stream flag). Returns a result dict per variant.
+    """
+    log(f"\n== {name}: {' '.join(os.path.relpath(c, ROOT) if c.startswith(ROOT) else c for c in cmd)}")
+    log(f"   {runs} interleaved runs of: untraced, " + ", ".join(l for l, _ in variants)
+        + " (plus one warm-up round, not counted)")
+    samples = {"untraced": []}
+    for label, _ in variants:
+        samples[label] = []
+    last = {}
+    for i in range(runs + 1):
+        row = []
+        res = runner.untraced(cmd)
+        if i:
+            samples["untraced"].append(res["workload"]["elapsed_ns"])
+        row.append(f"untraced {fmt_s(res['workload']['elapsed_ns'])}")
+        for label, stream in variants:
+            res = runner.traced(cmd, stream)
+            if i:
+                samples[label].append(res["workload"]["elapsed_ns"])
+                last.setdefault(label, []).append(res)
+            s = res["summary"]
+            row.append(f"{label} {fmt_s(res['workload']['elapsed_ns'])} "
+                       f"(events {s['events']}, lost {s['lost_events']})")
+        log(f"   {'warm-up' if i == 0 else f'run {i}/{runs}'}: " + "; ".join(row))
+
+    base = median(samples["untraced"])
+    out = {"name": name, "untraced": base, "untraced_samples": samples["untraced"],
+           "per_op": per_op, "op_name": op_name, "variants": []}
+    for label, stream in variants:
+        med = median(samples[label])
+        results = last[label]
+        v = {
+            "label": label,
+            "stream": stream,
+            "median": med,
+            "samples": samples[label],
+            "ratio": med / base,
+            "slowdown": (med / base - 1) * 100,
+            "events": max(r["summary"]["events"] for r in results),
+            "lost": max(r["summary"]["lost_events"] for r in results),
+            "page_faults": min(r["summary"].get("page_faults", 0) for r in results),
+            "summaries": [r["summary"] for r in results],
+            "lines": [r["lines"] for r in results],
+        }
+        out["variants"].append(v)
+        log(f"   {label}: median {fmt_s(med)} vs untraced {fmt_s(base)}: "
+            f"ratio {v['ratio']:.3f}, slowdown {v['slowdown']:+.1f}%  "
+            f"(untraced {fmt_s(min(samples['untraced']))}..{fmt_s(max(samples['untraced']))}, "
+            f"traced {fmt_s(min(samples[label]))}..{fmt_s(max(samples[label]))})")
+    return out
+
+
+def check_streams(result, flags):
+    """Full-stream runs: one line per event plus the start and summary lines."""
+    for v in result["variants"]:
+        if not v["stream"]:
+            continue
+        for s, lines in zip(v["summaries"], v["lines"]):
+            if lines != s["events"] + 2:
+                flags.append(f"{result['name']}, {v['label']}: the stream file has {lines} lines "
+                             f"but the summary counts {s['events']} events (expected events + 2)")
+                break
+
+
+def ladder(runner, rates, seconds, chunk_kib, ceiling, flags):
+    """madvstorm at each rate (0: unthrottled), traced with the full stream.
+
+    ceiling: the traced storm's measured unthrottled rate. A step asking for
+    more runs only ceiling * seconds calls, so that it still lasts about
+    `seconds` (the workload cannot go faster than that anyway).
+    """
+    log(f"\n== Rate ladder: madvstorm paced, ~{seconds:g} s of calls per step, traced with "
+        f"the full JSON stream to a file, default ring buffer")
+    steps = []
+    for rate in rates:
+        calls = int((min(rate, ceiling) if rate else ceiling) * seconds)
+        calls = max(calls, 1000)
+        cmd = [os.path.join(WORKLOADS, "madvstorm"), str(calls), str(chunk_kib), str(rate)]
+        res = runner.traced(cmd, stream=True)
+        w, s = res["workload"], res["summary"]
+        madv = syscall_calls(s, "madvise")
+        step = {
+            "requested": rate,
+            "calls": w["calls"],
+            "achieved": w["rate"],
+            "events": s["events"],
+            "madvise": madv,
+            "lost": s["lost_events"],
+            "lost_ringbuf": s.get("lost_ringbuf"),
+            "lost_untracked": s.get("lost_untracked"),
+        }
+        note = []
+        if s["events"] < w["calls"]:
+            note.append("EVENTS < CALLS")
+            flags.append(f"ladder {rate or 'unthrottled'}: summary counts {s['events']} events "
+                         f"for {w['calls']} madvise calls (lost {s['lost_events']})")
+        if s["lost_events"] == 0 and madv != w["calls"]:
+            note.append("MADVISE COUNT MISMATCH")
+            flags.append(f"ladder {rate or 'unthrottled'}: zero events lost but the summary counts "
+                         f"{madv} madvise calls for {w['calls']} made")
+        if res["lines"] != s["events"] + 2:
+            note.append("STREAM/SUMMARY MISMATCH")
+            flags.append(f"ladder {rate or 'unthrottled'}: stream has {res['lines']} lines, "
+                         f"summary {s['events']} events")
+        if rate and w["rate"] < 0.95 * rate:
+            note.append("rate not reached")
+        step["note"] = ", ".join(note)
+        steps.append(step)
+        log(f"   requested {fmt_rate(rate) if rate else 'unthrottled':>11}: achieved "
+            f"{fmt_rate(w['rate']):>9}, calls {w['calls']}, events {s['events']}, "
+            f"lost {s['lost_events']}" + (f"  [{step['note']}]" if note else ""))
+    return steps
+
+
+def markdown(cfg, results, steps, fault_slowdown):
+    lines = []
+    lines.append(f"Measured on Linux {platform.release()}, {os.cpu_count()} CPUs, "
+                 f"{cfg['runs']} interleaved runs per variant, medians of the workload's own "
+                 f"timed loop (tracer start-up excluded).")
+    lines.append("")
+    lines.append("| Workload | Tracing | Median time | Per op | Ratio | Slowdown | Events | Lost |")
+    lines.append("|---|---|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        lines.append(f"| {r['name']} | none | {fmt_s(r['untraced'])} | "
+                     f"{r['untraced'] / r['per_op']:.0f} ns/{r['op_name']} | 1.000 | - | - | - |")
+        for v in r["variants"]:
+            lines.append(f"| {r['name']} | `{v['label']}` | {fmt_s(v['median'])} | "
+                         f"{v['median'] / r['per_op']:.0f} ns/{r['op_name']} | {v['ratio']:.3f} | "
+                         f"{v['slowdown']:+.1f}% | {v['events']} | {v['lost']} |")
+    lines.append("")
+    lines.append(f"A madvise-storm call re-touches a {cfg['chunk_kib']} KiB chunk "
+                 f"({cfg['chunk_kib'] // 4} page faults) and drops it with one "
+                 f"madvise(MADV_DONTNEED); `-j -q` writes only the summary, `-j -o FILE` "
+                 f"writes every event as JSON.")
+    if steps:
+        lines.append("")
+        lines.append("madvise rate ladder (`pageledger -j -o FILE`, default 4 MiB ring buffer, "
+                     f"{cfg['chunk_kib']} KiB chunks):")
+        lines.append("")
+        lines.append("| Requested | Achieved | Calls | Events | Lost | Note |")
+        lines.append("|---:|---:|---:|---:|---:|---|")
+        for s in steps:
+            req = f"{s['requested']:,}/s" if s["requested"] else "unthrottled"
+            lines.append(f"| {req} | {s['achieved']:,.0f}/s | {s['calls']:,} | {s['events']:,} | "
+                         f"{s['lost']:,} | {s['note'] or 'ok'} |")
+        ok = [s for s in steps if s["lost"] == 0]
+        lines.append("")
+        if ok:
+            best = max(ok, key=lambda s: s["achieved"])
+            lines.append(f"Highest madvise rate traced with zero lost events: "
+                         f"**{best['achieved']:,.0f} calls/s**"
+                         + (" (unthrottled: the workload's own ceiling under tracing)"
+                            if best["requested"] == 0 else ""))
+        else:
+            lines.append("Every step of the ladder lost events.")
+    if fault_slowdown is not None:
+        verdict = "PASS" if fault_slowdown <= FAULT_TARGET_PCT else "MISS"
+        lines.append("")
+        lines.append(f"fault storm slowdown {fault_slowdown:.1f}% "
+                     f"(target <= {FAULT_TARGET_PCT:g}%): {verdict}")
+    return "\n".join(lines)
+
+
+def preflight():
+    if os.geteuid() != 0:
+        print("bench.py: must run as root: pageledger loads BPF programs "
+              "(try: sudo make bench)", file=sys.stderr)
+        sys.exit(1)
+    missing = [p for p in [PAGELEDGER] + [os.path.join(WORKLOADS, w)
+                                          for w in ("faultstorm", "madvstorm")]
+               if not os.access(p, os.X_OK)]
+    if missing:
+        print("bench.py: not built: " + ", ".join(os.path.relpath(p, ROOT) for p in missing)
+              + "\n  run `make bench` (or `make all workloads`) first", file=sys.stderr)
+        sys.exit(1)
+
+
+def main():
+    ap = argparse.ArgumentParser(description="pageledger overhead and event-rate benchmark")
+    ap.add_argument("--runs", type=int, default=None,
+                    help="interleaved runs per variant (default 7, --quick 3)")
+    ap.add_argument("--quick", action="store_true",
+                    help="fewer and smaller runs: a smoke check, not a measurement")
+    ap.add_argument("--timeout", type=float, default=180.0,
+                    help="seconds allowed for any one run (default 180)")
+    args = ap.parse_args()
+    if args.runs is not None and args.runs < 1:
+        ap.error("--runs must be at least 1")
+    preflight()
+
+    if args.quick:
+        cfg = {"runs": args.runs or 3, "fault_mib": 64, "fault_rounds": 4,
+               "madv_calls": 30000, "chunk_kib": 16, "ladder_s": 0.5,
+               "rates": [20000, 100000, 400000, 0]}
+    else:
+        cfg = {"runs": args.runs or 7, "fault_mib": 128, "fault_rounds": 8,
+               "madv_calls": 200000, "chunk_kib": 16, "ladder_s": 2.0,
+               "rates": [20000, 50000, 100000, 200000, 400000, 0]}
+
+    started = time.monotonic()
+    thp = ""
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            thp = f.read().strip()
+    except OSError:
+        thp = "unknown"
+    log(f"pageledger benchmark{' (--quick: a smoke check)' if args.quick else ''}: "
+        f"Linux {platform.release()}, {os.cpu_count()} CPUs, THP {thp}")
+
+    flags = []
+    results = []
+    steps = []
+    fault_slowdown = None
+    try:
+        with tempfile.TemporaryDirectory(prefix="pageledger-bench-") as tmp:
+            runner = Runner(tmp, args.timeout)
+
+            faults = cfg["fault_mib"] * 256 * cfg["fault_rounds"]
+            fr = compare(runner,
+                         f"fault storm, {cfg['fault_mib']} MiB x {cfg['fault_rounds']} rounds",
+                         [os.path.join(WORKLOADS, "faultstorm"), str(cfg["fault_mib"]),
+                          str(cfg["fault_rounds"])],
+                         [("-j -q", False)], cfg["runs"], faults, "fault")
+            results.append(fr)
+            fault_slowdown = fr["variants"][0]["slowdown"]
+            for v in fr["variants"]:
+                if v["page_faults"] < faults:
+                    flags.append(f"fault storm, {v['label']}: summary counts {v['page_faults']} "
+                                 f"page faults for {faults} pages touched")
+
+            calls = cfg["madv_calls"]
+            mr = compare(runner, f"madvise storm, {calls} x {cfg['chunk_kib']} KiB",
+                         [os.path.join(WORKLOADS, "madvstorm"), str(calls),
+                          str(cfg["chunk_kib"])],
+                         [("-j -q", False), ("-j -o FILE", True)], cfg["runs"], calls, "call")
+            results.append(mr)
+            check_streams(mr, flags)
+            for v in mr["variants"]:
+                for s in v["summaries"]:
+                    if s["events"] < calls:
+                        flags.append(f"madvise storm, {v['label']}: summary counts {s['events']} "
+                                     f"events for {calls} madvise calls (lost {s['lost_events']})")
+                        break
+            # How fast the storm goes under full tracing: sizes the ladder's steps.
+            ceiling = calls * 1e9 / mr["variants"][-1]["median"]
+
+            steps = ladder(runner, cfg["rates"], cfg["ladder_s"], cfg["chunk_kib"],
+                           ceiling, flags)
+    except BenchError as e:
+        print(f"\nbench.py: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nbench.py: interrupted", file=sys.stderr)
+        return 130
+
+    log(f"\n== Results ({time.monotonic() - started:.0f} s)\n")
+    log(markdown(cfg, results, steps, fault_slowdown))
+    if flags:
+        log("\nFLAGGED:")
+        for f in flags:
+            log(f"  - {f}")
+    if args.quick:
+        log("\n(--quick: small runs, for a smoke check only; run without it to measure.)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

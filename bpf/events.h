@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Records shared by the BPF programs and user space. Plain fixed-width
+ * fields only, no vmlinux.h: both sides include this file, and user space
+ * decodes records by their leading type tag.
+ */
+#ifndef PAGELEDGER_EVENTS_H
+#define PAGELEDGER_EVENTS_H
+
+#ifdef __BPF__
+/* vmlinux.h already provides the __u* types on the BPF side. */
+#else
+#include <linux/types.h>
+#endif
+
+#define PL_COMM_LEN 16
+/* Upper bound for CPUs whose per-CPU RSS counters we sum in the kernel. */
+#define PL_MAX_CPUS 1024
+
+/* Every record starts with one of these tags. */
+enum pl_event_type {
+	PL_EV_SYSCALL = 1, /* a memory syscall, emitted at its exit */
+	PL_EV_EXEC = 2,	   /* the target exec'd: a fresh mm, a fresh baseline */
+	PL_EV_EXIT = 3,	   /* the target's last thread exited */
+};
+
+enum pl_syscall {
+	PL_SYS_MMAP = 0,
+	PL_SYS_MUNMAP,
+	PL_SYS_MADVISE,
+	PL_SYS_MREMAP,
+	PL_SYS_BRK,
+	PL_SYS_PROCESS_MADVISE,
+	PL_SYS_NR,
+};
+
+/* Indexes match the kernel's MM_* counters (enum in include/linux/mm_types_task.h). */
+enum pl_rss_member {
+	PL_RSS_FILE = 0,
+	PL_RSS_ANON = 1,
+	PL_RSS_SWAP = 2,
+	PL_RSS_SHMEM = 3,
+	PL_RSS_NR = 4,
+};
+
+struct pl_event_hdr {
+	__u32 type; /* enum pl_event_type */
+	__u32 cpu;
+	__u64 ts_ns; /* CLOCK_MONOTONIC */
+	__u32 pid;   /* tgid of the task that raised the event */
+	__u32 tid;
+};
+
+struct pl_syscall_event {
+	struct pl_event_hdr hdr;
+	__u32 sys;	  /* enum pl_syscall */
+	__u32 target_pid; /* the process whose memory was affected */
+	__u64 args[6];	  /* raw syscall arguments */
+	__s64 ret;
+	__s64 rss_delta[PL_RSS_NR]; /* bytes, target mm, between entry and exit */
+	__u64 duration_ns;
+	__u64 old_brk;	  /* brk only: the break before the call */
+	__u64 iov_bytes;  /* process_madvise only: bytes named by the iovecs */
+	__u64 iov_addr;	  /* process_madvise only: first iovec's base */
+	__u32 iov_read;	  /* process_madvise only: iovecs actually read */
+	__u32 flags;	  /* PL_SCF_* */
+	char comm[PL_COMM_LEN];
+};
+
+/* pl_syscall_event.flags */
+#define PL_SCF_RSS_UNKNOWN (1u << 0) /* target mm unknown at entry: no delta */
+#define PL_SCF_IOV_PARTIAL (1u << 1) /* more iovecs than we read */
+
+struct pl_exec_event {
+	struct pl_event_hdr hdr;
+	__s64 rss[PL_RSS_NR]; /* bytes, fresh mm right after exec */
+	char comm[PL_COMM_LEN];
+};
+
+struct pl_exit_event {
+	struct pl_event_hdr hdr;
+	__s32 exit_code; /* raw wait status, as task->exit_code */
+	__u32 pad;
+	__s64 rss[PL_RSS_NR]; /* bytes, just before exit teardown */
+};
+
+/*
+ * Counters the BPF side keeps for the whole run. User space reads them
+ * through the skeleton's .bss at the end (and at intervals later).
+ */
+struct pl_totals {
+	__u64 target_mm;		 /* kernel address, used only for equality */
+	__s64 rss_start[PL_RSS_NR];	 /* bytes at attach (or at exec) */
+	__s64 rss_cur[PL_RSS_NR];	 /* bytes, last exact reading */
+	__s64 rss_peak[PL_RSS_NR];	 /* bytes, highest reading per member */
+	__s64 rss_peak_total;		 /* highest anon+file+shmem reading */
+	__u64 rss_updates_self;		 /* rss_stat hits in the target's own tasks */
+	__u64 rss_updates_other;	 /* rss_stat hits from other tasks */
+	__s64 rss_other_delta[PL_RSS_NR]; /* net change made by other tasks */
+	__s64 rss_exit_delta[PL_RSS_NR];  /* change made by exit teardown */
+	__u64 lost_events;		 /* ring buffer reserve failures */
+	__u64 inflight_drops;		 /* syscall entries we could not track */
+	__u64 seeded;			 /* 1 once the attach-time reading is taken */
+	__u64 exited;			 /* 1 once the target's last thread exited */
+};
+
+#endif /* PAGELEDGER_EVENTS_H */

@@ -1,0 +1,610 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * pageledger kernel side: memory syscalls of one process, the exact RSS
+ * change each one caused, page-fault counts and the process's RSS story.
+ *
+ * RSS source: tp_btf/rss_stat, not the classic kmem:rss_stat tracepoint.
+ * The classic one computes percpu_counter_sum_positive() for *every* mm in
+ * the system on every counter update while it is enabled, so tracing one
+ * process would tax every fault on the machine (O(nr_cpus) under a lock).
+ * tp_btf hands us (mm, member) with no work done: we compare the mm pointer
+ * first, and only for the target do we sum the per-CPU counters ourselves.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "events.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define EINVAL_RET 22
+#define MAX_IOVECS 1024
+#define PIDFS_MAGIC 0x50494446
+#define ANON_INODE_FS_MAGIC 0x09041934
+
+/* Set by user space between open and load. */
+const volatile __u32 targ_tgid = 0;
+const volatile __u32 nr_cpus = 1;
+
+/* Shared with user space through the skeleton's .bss. */
+struct pl_totals totals = {};
+/* __per_cpu_offset[cpu], learned once at seed time (see learn_percpu_offsets). */
+__u64 pcpu_off[PL_MAX_CPUS] = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20); /* resized from --ringbuf-size */
+} events SEC(".maps");
+
+/* Page faults are counted here, never streamed: one slot per CPU, no atomics. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} fault_count SEC(".maps");
+
+/* A per-CPU slot whose kernel layout we use to learn per-CPU offsets. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} pcpu_probe SEC(".maps");
+
+struct inflight {
+	__u64 ts;
+	__u64 args[6];
+	__s64 rss[PL_RSS_NR];
+	__u64 mm;
+	__u64 old_brk;
+	__u64 iov_bytes;
+	__u64 iov_addr;
+	__u32 iov_read;
+	__u32 sys;
+	__u32 target_pid;
+	__u32 flags;
+};
+
+/* Syscalls between entry and exit, by tid. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct inflight);
+} inflight SEC(".maps");
+
+/* ---- exact RSS readings ------------------------------------------------ */
+
+struct counter_sum_ctx {
+	__u64 counters[PL_RSS_NR]; /* __percpu s32 * of each member */
+	__s64 sum[PL_RSS_NR];
+	__u32 first, last; /* members to read, inclusive */
+};
+
+static long add_cpu_counters(__u32 cpu, struct counter_sum_ctx *c)
+{
+	__u64 off = pcpu_off[cpu & (PL_MAX_CPUS - 1)];
+	__s32 v;
+
+	for (__u32 m = 0; m < PL_RSS_NR; m++) {
+		if (m < c->first || m > c->last)
+			continue;
+		v = 0;
+		bpf_probe_read_kernel(&v, sizeof(v), (void *)(c->counters[m] + off));
+		c->sum[m] += v;
+	}
+	return 0;
+}
+
+static __always_inline __u64 counter_addr(__u64 mm, __u32 member)
+{
+	return mm + bpf_core_field_offset(struct mm_struct, rss_stat) +
+	       (__u64)member * bpf_core_type_size(struct percpu_counter);
+}
+
+/*
+ * percpu_counter_sum() without the lock: fbc->count plus every CPU's
+ * delta. Exact whenever no other CPU is mid-update on the same counter.
+ * Fills out[first..last] in bytes.
+ */
+static __always_inline void read_rss_range(__u64 mm, __u32 first, __u32 last, __s64 *out)
+{
+	struct counter_sum_ctx c = {.first = first, .last = last};
+
+	for (__u32 m = 0; m < PL_RSS_NR; m++) {
+		__u64 fbc = counter_addr(mm, m);
+		__s64 count = 0;
+		__u64 ctrs = 0;
+
+		if (m < first || m > last)
+			continue;
+		bpf_probe_read_kernel(&count, sizeof(count),
+				      (void *)(fbc + bpf_core_field_offset(struct percpu_counter,
+									   count)));
+		bpf_probe_read_kernel(&ctrs, sizeof(ctrs),
+				      (void *)(fbc + bpf_core_field_offset(struct percpu_counter,
+									   counters)));
+		c.counters[m] = ctrs;
+		c.sum[m] = count;
+	}
+	bpf_loop(nr_cpus, add_cpu_counters, &c, 0);
+	for (__u32 m = 0; m < PL_RSS_NR; m++) {
+		if (m < first || m > last)
+			continue;
+		out[m] = c.sum[m] * 4096;
+	}
+}
+
+static __always_inline void read_rss_all(__u64 mm, __s64 *out)
+{
+	read_rss_range(mm, 0, PL_RSS_NR - 1, out);
+}
+
+static __always_inline void note_reading(__u32 member, __s64 bytes, bool by_target)
+{
+	__s64 delta = bytes - totals.rss_cur[member & 3];
+	__s64 total;
+
+	totals.rss_cur[member & 3] = bytes;
+	if (bytes > totals.rss_peak[member & 3])
+		totals.rss_peak[member & 3] = bytes;
+	total = totals.rss_cur[PL_RSS_ANON] + totals.rss_cur[PL_RSS_FILE] +
+		totals.rss_cur[PL_RSS_SHMEM];
+	if (total > totals.rss_peak_total)
+		totals.rss_peak_total = total;
+	if (totals.exited) {
+		__sync_fetch_and_add(&totals.rss_exit_delta[member & 3], delta);
+	} else if (by_target) {
+		__sync_fetch_and_add(&totals.rss_updates_self, 1);
+	} else {
+		__sync_fetch_and_add(&totals.rss_updates_other, 1);
+		__sync_fetch_and_add(&totals.rss_other_delta[member & 3], delta);
+	}
+}
+
+/* Start a fresh baseline for mm: at attach, and after exec. */
+static __always_inline void set_baseline(__u64 mm, __s64 *rss)
+{
+	totals.target_mm = mm;
+	read_rss_all(mm, rss);
+	for (int m = 0; m < PL_RSS_NR; m++) {
+		totals.rss_start[m] = rss[m];
+		totals.rss_cur[m] = rss[m];
+		totals.rss_peak[m] = rss[m];
+	}
+	totals.rss_peak_total = rss[PL_RSS_ANON] + rss[PL_RSS_FILE] + rss[PL_RSS_SHMEM];
+}
+
+/* ---- seeding: runs once, before the other programs attach ------------- */
+
+/*
+ * This kernel exports no data symbols (no KALLSYMS_ALL) and its BTF carries
+ * no __percpu tags, so neither a __ksym nor bpf_per_cpu_ptr() can reach
+ * mm->rss_stat[].counters. A per-CPU array map can: the kernel stores the
+ * raw per-CPU pointer in bpf_array.pptrs[0], and bpf_map_lookup_percpu_elem()
+ * returns that pointer plus __per_cpu_offset[cpu]. The difference is the
+ * offset we need.
+ */
+static long learn_one_offset(__u32 cpu, __u64 *pptr0)
+{
+	__u32 zero = 0;
+	void *slot = bpf_map_lookup_percpu_elem(&pcpu_probe, &zero, cpu);
+	__u64 addr = 0;
+
+	if (!slot)
+		return 0;
+	/* Launder the pointer into a plain number via the stack. */
+	bpf_probe_read_kernel(&addr, sizeof(addr), &slot);
+	pcpu_off[cpu & (PL_MAX_CPUS - 1)] = addr - *pptr0;
+	return 0;
+}
+
+static __always_inline int learn_percpu_offsets(void)
+{
+	void *map = &pcpu_probe;
+	__u64 map_addr = 0, pptr0 = 0;
+
+	bpf_probe_read_kernel(&map_addr, sizeof(map_addr), &map);
+	bpf_probe_read_kernel(&pptr0, sizeof(pptr0),
+			      (void *)(map_addr + bpf_core_field_offset(struct bpf_array, pptrs)));
+	if (!pptr0)
+		return -1;
+	bpf_loop(nr_cpus, learn_one_offset, &pptr0, 0);
+	return 0;
+}
+
+SEC("iter/task")
+int seed(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	__s64 rss[PL_RSS_NR];
+	__u64 mm;
+
+	if (!task || task->pid != targ_tgid || task->tgid != targ_tgid)
+		return 0;
+	if (learn_percpu_offsets() < 0)
+		return 0;
+	mm = (__u64)BPF_CORE_READ(task, mm);
+	if (!mm)
+		return 0;
+	set_baseline(mm, rss);
+	totals.seeded = 1;
+	return 0;
+}
+
+/* ---- syscalls ----------------------------------------------------------- */
+
+static __always_inline bool is_target(void)
+{
+	return (bpf_get_current_pid_tgid() >> 32) == targ_tgid;
+}
+
+static __always_inline __u64 current_mm(void)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	return (__u64)BPF_CORE_READ(task, mm);
+}
+
+static __always_inline void track_entry(struct inflight *in)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	in->ts = bpf_ktime_get_ns();
+	if (in->mm && totals.seeded)
+		read_rss_all(in->mm, in->rss);
+	else
+		in->flags |= PL_SCF_RSS_UNKNOWN;
+	if (bpf_map_update_elem(&inflight, &tid, in, BPF_ANY))
+		__sync_fetch_and_add(&totals.inflight_drops, 1);
+}
+
+/*
+ * Constant offsets only: the verifier rejects a ctx pointer moved by a loop.
+ * And no read past the syscall's own arguments: a syscall tracepoint's
+ * record is only as long as its arguments, and the kernel refuses to attach
+ * a program whose reads go further (EACCES).
+ */
+static __always_inline void copy_args(__u64 *dst, struct trace_event_raw_sys_enter *ctx, int n)
+{
+	dst[0] = ctx->args[0];
+	if (n > 1)
+		dst[1] = ctx->args[1];
+	if (n > 2)
+		dst[2] = ctx->args[2];
+	if (n > 3)
+		dst[3] = ctx->args[3];
+	if (n > 4)
+		dst[4] = ctx->args[4];
+	if (n > 5)
+		dst[5] = ctx->args[5];
+}
+
+static __always_inline int enter_own(__u32 sys, int nargs, struct trace_event_raw_sys_enter *ctx)
+{
+	struct inflight in = {};
+
+	if (!is_target())
+		return 0;
+	in.sys = sys;
+	in.target_pid = targ_tgid;
+	in.mm = current_mm();
+	copy_args(in.args, ctx, nargs);
+	track_entry(&in);
+	return 0;
+}
+
+static __always_inline void fill_hdr(struct pl_event_hdr *h, __u32 type)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	h->type = type;
+	h->cpu = bpf_get_smp_processor_id();
+	h->ts_ns = bpf_ktime_get_ns();
+	h->pid = id >> 32;
+	h->tid = (__u32)id;
+}
+
+static __always_inline int emit_exit(long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct pl_syscall_event *e;
+	struct inflight *in;
+	__s64 now[PL_RSS_NR] = {};
+
+	in = bpf_map_lookup_elem(&inflight, &tid);
+	if (!in)
+		return 0;
+	if (!(in->flags & PL_SCF_RSS_UNKNOWN))
+		read_rss_all(in->mm, now);
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		__sync_fetch_and_add(&totals.lost_events, 1);
+		goto out;
+	}
+	fill_hdr(&e->hdr, PL_EV_SYSCALL);
+	e->sys = in->sys;
+	e->target_pid = in->target_pid;
+	for (int i = 0; i < 6; i++)
+		e->args[i] = in->args[i];
+	e->ret = ret;
+	for (int m = 0; m < PL_RSS_NR; m++)
+		e->rss_delta[m] = (in->flags & PL_SCF_RSS_UNKNOWN) ? 0 : now[m] - in->rss[m];
+	e->duration_ns = e->hdr.ts_ns - in->ts;
+	e->old_brk = in->old_brk;
+	e->iov_bytes = in->iov_bytes;
+	e->iov_addr = in->iov_addr;
+	e->iov_read = in->iov_read;
+	e->flags = in->flags;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, 0);
+out:
+	bpf_map_delete_elem(&inflight, &tid);
+	return 0;
+}
+
+static __always_inline int exit_own(struct trace_event_raw_sys_exit *ctx)
+{
+	if (!is_target())
+		return 0;
+	return emit_exit(ctx->ret);
+}
+
+SEC("tp/syscalls/sys_enter_mmap")
+int enter_mmap(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_own(PL_SYS_MMAP, 6, ctx);
+}
+
+SEC("tp/syscalls/sys_exit_mmap")
+int exit_mmap_sys(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_own(ctx);
+}
+
+SEC("tp/syscalls/sys_enter_munmap")
+int enter_munmap(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_own(PL_SYS_MUNMAP, 2, ctx);
+}
+
+SEC("tp/syscalls/sys_exit_munmap")
+int exit_munmap(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_own(ctx);
+}
+
+SEC("tp/syscalls/sys_enter_madvise")
+int enter_madvise(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_own(PL_SYS_MADVISE, 3, ctx);
+}
+
+SEC("tp/syscalls/sys_exit_madvise")
+int exit_madvise(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_own(ctx);
+}
+
+SEC("tp/syscalls/sys_enter_mremap")
+int enter_mremap(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_own(PL_SYS_MREMAP, 5, ctx);
+}
+
+SEC("tp/syscalls/sys_exit_mremap")
+int exit_mremap(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_own(ctx);
+}
+
+SEC("tp/syscalls/sys_enter_brk")
+int enter_brk(struct trace_event_raw_sys_enter *ctx)
+{
+	struct task_struct *task;
+	struct inflight in = {};
+
+	if (!is_target())
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	in.sys = PL_SYS_BRK;
+	in.target_pid = targ_tgid;
+	in.mm = current_mm();
+	in.old_brk = BPF_CORE_READ(task, mm, brk);
+	copy_args(in.args, ctx, 1);
+	track_entry(&in);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_brk")
+int exit_brk(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_own(ctx);
+}
+
+/* ---- process_madvise: the target is the advised process, any caller ---- */
+
+/* The tgid a pidfd in the caller's fd table refers to, or 0. */
+static __always_inline __u32 pidfd_tgid(int fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	unsigned int max = BPF_CORE_READ(fdt, max_fds);
+	struct file *f = NULL;
+	struct inode *inode;
+	struct pid *pid;
+	unsigned long magic;
+
+	if (fd < 0 || (unsigned int)fd >= max)
+		return 0;
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	if (!f)
+		return 0;
+	inode = BPF_CORE_READ(f, f_inode);
+	magic = BPF_CORE_READ(inode, i_sb, s_magic);
+	if (magic == PIDFS_MAGIC) /* 6.9+: the pid hangs off the pidfs inode */
+		pid = BPF_CORE_READ(inode, i_private);
+	else if (magic == ANON_INODE_FS_MAGIC) /* older: anon inode file */
+		pid = BPF_CORE_READ(f, private_data);
+	else
+		return 0;
+	if (!pid)
+		return 0;
+	return BPF_CORE_READ(pid, numbers[0].nr);
+}
+
+struct iov_ctx {
+	const struct iovec *vec;
+	__u64 bytes;
+	__u64 first;
+};
+
+static long add_iovec(__u32 i, struct iov_ctx *c)
+{
+	struct iovec iov = {};
+
+	if (bpf_probe_read_user(&iov, sizeof(iov), &c->vec[i]))
+		return 1;
+	if (i == 0)
+		c->first = (__u64)iov.iov_base;
+	c->bytes += iov.iov_len;
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_process_madvise")
+int enter_process_madvise(struct trace_event_raw_sys_enter *ctx)
+{
+	struct inflight in = {};
+	struct iov_ctx iov = {};
+	__u64 vlen = ctx->args[2];
+	__u32 n;
+
+	if (pidfd_tgid((int)ctx->args[0]) != targ_tgid)
+		return 0;
+	in.sys = PL_SYS_PROCESS_MADVISE;
+	in.target_pid = targ_tgid;
+	in.mm = totals.target_mm;
+	copy_args(in.args, ctx, 5);
+	n = vlen > MAX_IOVECS ? MAX_IOVECS : (__u32)vlen;
+	iov.vec = (const struct iovec *)ctx->args[1];
+	in.iov_read = bpf_loop(n, add_iovec, &iov, 0);
+	in.iov_bytes = iov.bytes;
+	in.iov_addr = iov.first;
+	if (in.iov_read < vlen)
+		in.flags |= PL_SCF_IOV_PARTIAL;
+	track_entry(&in);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_process_madvise")
+int exit_process_madvise(struct trace_event_raw_sys_exit *ctx)
+{
+	/* Callers outside the target reach here too: the map says if it is ours. */
+	return emit_exit(ctx->ret);
+}
+
+/* ---- RSS counters, page faults, exec and exit -------------------------- */
+
+/* The mm is unknown (before seeding finished, or after exec): learn it. */
+static __always_inline bool adopt_current_mm(__u64 mm)
+{
+	if (!is_target() || current_mm() != mm)
+		return false;
+	totals.target_mm = mm;
+	return true;
+}
+
+SEC("tp_btf/rss_stat")
+int BPF_PROG(on_rss_stat, struct mm_struct *mm, int member)
+{
+	__s64 rss[PL_RSS_NR] = {};
+	__u32 m = (__u32)member;
+
+	if ((__u64)mm != totals.target_mm) {
+		if (totals.target_mm || !adopt_current_mm((__u64)mm))
+			return 0;
+	}
+	if (m >= PL_RSS_NR || !totals.seeded)
+		return 0;
+	read_rss_range((__u64)mm, m, m, rss);
+	note_reading(m, rss[m & 3], is_target());
+	return 0;
+}
+
+SEC("tp_btf/page_fault_user")
+int BPF_PROG(on_page_fault, unsigned long address, struct pt_regs *regs, unsigned long error_code)
+{
+	__u32 zero = 0;
+	__u64 *n;
+
+	if (!is_target())
+		return 0;
+	n = bpf_map_lookup_elem(&fault_count, &zero);
+	if (n)
+		*n += 1;
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct pl_exec_event *e;
+	__s64 rss[PL_RSS_NR] = {};
+	__u64 mm;
+
+	if (p->tgid != targ_tgid || !totals.seeded)
+		return 0;
+	mm = (__u64)p->mm;
+	set_baseline(mm, rss);
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		__sync_fetch_and_add(&totals.lost_events, 1);
+		return 0;
+	}
+	fill_hdr(&e->hdr, PL_EV_EXEC);
+	for (int m = 0; m < PL_RSS_NR; m++)
+		e->rss[m] = rss[m];
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
+{
+	struct pl_exit_event *e;
+	__s64 rss[PL_RSS_NR] = {};
+	__u64 mm;
+	int code;
+
+	if (p->tgid != targ_tgid || !group_dead)
+		return 0;
+	mm = totals.target_mm;
+	if (mm && totals.seeded)
+		read_rss_all(mm, rss);
+	totals.exited = 1;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		__sync_fetch_and_add(&totals.lost_events, 1);
+		return 0;
+	}
+	fill_hdr(&e->hdr, PL_EV_EXIT);
+	code = BPF_CORE_READ(p, signal, group_exit_code);
+	e->exit_code = code ? code : p->exit_code;
+	for (int m = 0; m < PL_RSS_NR; m++)
+		e->rss[m] = rss[m];
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* The mm is gone: forget its address so a reused one is never mistaken. */
+SEC("tp_btf/exit_mmap")
+int BPF_PROG(on_exit_mmap, struct mm_struct *mm)
+{
+	if ((__u64)mm == totals.target_mm)
+		totals.target_mm = 0;
+	return 0;
+}

@@ -1,0 +1,110 @@
+"""Shared helpers for the end-to-end tests: they run the real pageledger, as
+root, against the real kernel, on workloads that the repo builds."""
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = ROOT / "build"
+PAGELEDGER = BUILD / "pageledger"
+WORKLOADS = BUILD / "workloads"
+MiB = 1024 * 1024
+TIMEOUT = 60
+
+
+def workload(name):
+    return str(WORKLOADS / name)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _require_root_and_build():
+    assert os.geteuid() == 0, "the end-to-end tests load BPF programs: run them as root"
+    assert PAGELEDGER.exists(), "build first: make all workloads"
+
+
+class Trace:
+    """One pageledger run: its JSON records, the workload's lines, stderr."""
+
+    def __init__(self, records, workload_lines, stderr, returncode):
+        self.records = records
+        self.workload = workload_lines
+        self.stderr = stderr
+        self.returncode = returncode
+
+    def of(self, type_, **fields):
+        return [r for r in self.records
+                if r["type"] == type_ and all(r.get(k) == v for k, v in fields.items())]
+
+    def one(self, type_, **fields):
+        found = self.of(type_, **fields)
+        assert len(found) == 1, f"expected one {type_} {fields}, got {found}"
+        return found[0]
+
+    @property
+    def summary(self):
+        assert self.records and self.records[-1]["type"] == "summary", self.records[-3:]
+        return self.records[-1]
+
+    def steps(self, op):
+        return [w for w in self.workload if w.get("op") == op]
+
+
+def parse_jsonl(text):
+    """Every line must be one JSON object: a real parser, no regexes."""
+    out = []
+    for line in text.splitlines():
+        if line.strip():
+            out.append(json.loads(line))
+    return out
+
+
+def run_traced(cmd, extra=(), timeout=TIMEOUT, env=None):
+    """Runs `pageledger -j -o FILE [extra] -- cmd` and parses both streams."""
+    out_file = BUILD / f"e2e-{os.getpid()}-{time.monotonic_ns()}.jsonl"
+    try:
+        p = subprocess.run([str(PAGELEDGER), "-j", "-o", str(out_file), *extra, "--", *cmd],
+                           capture_output=True, text=True, timeout=timeout, env=env)
+        records = parse_jsonl(out_file.read_text()) if out_file.exists() else []
+    finally:
+        out_file.unlink(missing_ok=True)
+    return Trace(records, parse_jsonl(p.stdout), p.stderr, p.returncode)
+
+
+def wait_for_line(stream, needle, timeout=20):
+    """Reads a pipe line by line until one contains needle."""
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        line = stream.readline()
+        if not line:
+            break
+        seen.append(line)
+        if needle in line:
+            return line
+    raise AssertionError(f"never saw {needle!r}; got {seen!r}")
+
+
+class Attached:
+    """A workload started first, then traced with -p, as users do."""
+
+    def __init__(self, cmd, extra=()):
+        self.target = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+        self.ready = json.loads(wait_for_line(self.target.stdout, "ready"))
+        self.tracer = subprocess.Popen([str(PAGELEDGER), "-j", *extra, "-p",
+                                        str(self.target.pid)],
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                       text=True)
+        wait_for_line(self.tracer.stderr, "tracing pid")
+
+    def go(self):
+        self.target.send_signal(signal.SIGUSR1)
+
+    def finish(self, timeout=TIMEOUT):
+        rest, _ = self.target.communicate(timeout=timeout)
+        out, err = self.tracer.communicate(timeout=timeout)
+        return Trace(parse_jsonl(out), parse_jsonl(rest), err, self.tracer.returncode)

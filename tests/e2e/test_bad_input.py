@@ -1,0 +1,168 @@
+"""Bad input: one clear line on stderr and a documented exit status
+(1: cannot trace, 2: usage). Missing probes are skipped with a warning.
+Events that cannot be delivered are counted and reported, never dropped
+silently."""
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from conftest import MiB, PAGELEDGER, TIMEOUT, parse_jsonl, run_traced, workload
+
+
+def run(args, env=None, **kw):
+    full_env = dict(os.environ, **(env or {}))
+    return subprocess.run([str(PAGELEDGER), *args], capture_output=True, text=True,
+                          timeout=TIMEOUT, env=full_env, **kw)
+
+
+def one_line(stderr):
+    lines = [l for l in stderr.splitlines() if l.strip()]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("pageledger: "), lines
+    return lines[0]
+
+
+def unused_pid():
+    pid_max = int(Path("/proc/sys/kernel/pid_max").read_text())
+    for pid in range(pid_max - 1, 2, -1):
+        if not Path(f"/proc/{pid}").exists():
+            return pid
+    raise AssertionError("no free pid")
+
+
+def test_unknown_pid():
+    p = run(["-p", str(unused_pid())])
+    assert p.returncode == 1
+    assert "no process with PID" in one_line(p.stderr)
+
+
+def test_exited_pid_is_refused():
+    zombie = subprocess.Popen(["true"])
+    # Not reaped yet: the process has exited and is a zombie.
+    for _ in range(200):
+        state = Path(f"/proc/{zombie.pid}/stat").read_text().split(")")[1].split()[0]
+        if state == "Z":
+            break
+        subprocess.run(["sleep", "0.01"])
+    p = run(["-p", str(zombie.pid)])
+    zombie.wait()
+    assert p.returncode == 1
+    assert "has exited" in one_line(p.stderr)
+
+
+def test_kernel_thread_is_refused():
+    p = run(["-p", "2"])  # kthreadd
+    assert p.returncode == 1
+    assert "kernel thread" in one_line(p.stderr)
+
+
+def test_not_root():
+    p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                        str(PAGELEDGER), "-p", "1"], capture_output=True, text=True,
+                       timeout=TIMEOUT)
+    assert p.returncode == 1
+    assert "must run as root" in one_line(p.stderr)
+
+
+def test_no_btf():
+    p = run(["-p", "1"], env={"PAGELEDGER_BTF": "/nonexistent/vmlinux"})
+    assert p.returncode == 1
+    assert "has no BTF" in one_line(p.stderr)
+
+
+def test_tracefs_without_events_is_reported(tmp_path):
+    p = run(["-p", "1"], env={"PAGELEDGER_TRACEFS": str(tmp_path)})
+    assert p.returncode == 1
+    assert "no events/ directory" in one_line(p.stderr)
+
+
+def test_tracefs_is_mounted_when_missing():
+    """On a fresh boot tracefs may be unmounted: pageledger mounts it."""
+    if os.path.ismount("/sys/kernel/tracing"):
+        subprocess.run(["umount", "/sys/kernel/tracing"], check=False)
+    unmounted = not os.path.ismount("/sys/kernel/tracing")
+    t = run_traced([workload("memops"), "dontneed", "8"])
+    assert t.returncode == 0, t.stderr
+    assert os.path.ismount("/sys/kernel/tracing")
+    if unmounted:
+        assert "mounted tracefs" in t.stderr
+    assert t.one("madvise")["rss_delta"]["anon"] == -8 * MiB
+
+
+def test_usage_errors_exit_2():
+    cases = [
+        ["-p", "abc"],
+        ["-p", "-5"],
+        [],
+        ["-d", "0", "-p", "1"],
+        ["-d", "1x", "-p", "1"],
+        ["-b", "1K", "-p", "1"],
+        ["-p", "1", "--", "true"],
+    ]
+    for args in cases:
+        p = run(args)
+        assert p.returncode == 2, (args, p.stderr)
+        assert one_line(p.stderr), args
+    p = run(["--no-such-option"])
+    assert p.returncode == 2
+
+
+def test_help_has_usage_and_examples():
+    p = run(["--help"])
+    assert p.returncode == 0
+    assert "USAGE:" in p.stdout and "EXAMPLES:" in p.stdout and "EXIT STATUS:" in p.stdout
+
+
+def test_command_that_cannot_run():
+    p = run(["--", "/nonexistent/program"])
+    assert p.returncode == 1
+    assert "cannot run" in p.stderr
+
+
+def test_missing_tracepoint_is_skipped_and_the_rest_work(tmp_path):
+    """A kernel without sys_enter_mremap: that probe (and its exit pair) is
+    skipped with a warning; madvise is still traced exactly."""
+    real = Path("/sys/kernel/tracing/events")
+    if not real.exists():
+        subprocess.run(["mount", "-t", "tracefs", "nodev", "/sys/kernel/tracing"], check=True)
+    fake = tmp_path / "events"
+    fake.mkdir()
+    for entry in real.iterdir():
+        if entry.name != "syscalls":
+            (fake / entry.name).symlink_to(entry)
+    (fake / "syscalls").mkdir()
+    for entry in (real / "syscalls").iterdir():
+        if entry.name != "sys_enter_mremap":
+            (fake / "syscalls" / entry.name).symlink_to(entry)
+    env = dict(os.environ, PAGELEDGER_TRACEFS=str(tmp_path))
+    t = run_traced([workload("memops"), "mremap", "8"], env=env)
+    assert t.returncode == 0, t.stderr
+    warnings = [l for l in t.stderr.splitlines() if "warning" in l]
+    assert any("sys_enter_mremap" in l for l in warnings), t.stderr
+    assert any("sys_exit_mremap" in l for l in warnings), t.stderr
+    assert not t.of("mremap")
+    assert t.of("munmap")[-1]["rss_delta"]["anon"] == -8 * MiB
+    shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_lost_events_are_counted_and_reported():
+    """A 4 KiB ring buffer cannot hold a storm of madvise calls: what is not
+    delivered is counted, so delivered + lost covers every call."""
+    calls = 20000
+    t = run_traced([workload("madvstorm"), str(calls), "16"], extra=["-b", "4K"])
+    assert t.returncode == 0, t.stderr
+    s = t.summary
+    delivered = len(t.of("madvise"))
+    assert s["lost_events"] > 0
+    assert delivered + s["lost_events"] >= calls
+    assert s["lost_ringbuf"] == s["lost_events"] - s["lost_untracked"]
+    assert "events lost" in t.stderr and "--ringbuf-size" in t.stderr
+
+
+def test_default_ring_buffer_keeps_up_with_a_moderate_storm():
+    calls = 20000
+    t = run_traced([workload("madvstorm"), str(calls), "16"])
+    assert t.returncode == 0, t.stderr
+    assert t.summary["lost_events"] == 0
+    assert len(t.of("madvise")) == calls

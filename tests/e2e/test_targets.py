@@ -1,0 +1,148 @@
+"""Targets and endings: attach with -p, a second process's process_madvise,
+the text output, and every way a run ends (target exit, -d, SIGINT)."""
+import json
+import os
+import signal
+import subprocess
+import time
+
+from conftest import (MiB, PAGELEDGER, TIMEOUT, Attached, parse_jsonl, run_traced,
+                      wait_for_line, workload)
+
+
+def anon(n):
+    return {"anon": n, "file": 0, "shmem": 0, "swap": 0}
+
+
+def test_attach_to_a_running_process():
+    a = Attached([workload("memops"), "--wait", "dontneed", "32"])
+    a.go()
+    t = a.finish()
+    assert t.returncode == 0, t.stderr
+    step = t.steps("madvise")[0]
+    ev = t.one("madvise", addr=step["addr"])
+    assert ev["pid"] == a.target.pid and ev["rss_delta"] == anon(-32 * MiB)
+    assert t.summary["pid"] == a.target.pid
+    assert t.summary["exited"] is True
+    assert t.records[0]["type"] == "start" and t.records[0]["spawned"] is False
+    # Attached after start-up: the baseline is the process's RSS at attach.
+    assert t.records[0]["rss"]["anon"] > 0
+
+
+def test_process_madvise_from_another_process():
+    target = subprocess.Popen([workload("memops"), "file-target", "8"],
+                              stdout=subprocess.PIPE, text=True)
+    mapped = json.loads(wait_for_line(target.stdout, "file-mapped"))
+    tracer = subprocess.Popen([str(PAGELEDGER), "-j", "-p", str(target.pid)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for_line(tracer.stderr, "tracing pid")
+    MADV_PAGEOUT = 21
+    caller = subprocess.run([workload("pmadvise"), str(target.pid), str(mapped["addr"]),
+                             str(8 * MiB), str(MADV_PAGEOUT)],
+                            capture_output=True, text=True, timeout=TIMEOUT)
+    assert caller.returncode == 0, caller.stderr
+    caller_pid = json.loads(caller.stdout)["pid"]
+    target.send_signal(signal.SIGUSR2)
+    target.communicate(timeout=TIMEOUT)
+    out, err = tracer.communicate(timeout=TIMEOUT)
+    assert tracer.returncode == 0, err
+    records = parse_jsonl(out)
+    pm = [r for r in records if r["type"] == "process_madvise"]
+    assert len(pm) == 1, records
+    ev = pm[0]
+    assert ev["pid"] == caller_pid and ev["target_pid"] == target.pid
+    assert ev["advice"] == "MADV_PAGEOUT"
+    assert ev["addr"] == mapped["addr"] and ev["len"] == 8 * MiB and ev["ret"] == 8 * MiB
+    # Clean file pages mapped only here: PAGEOUT drops every one of them.
+    assert ev["rss_delta"] == {"anon": 0, "file": -8 * MiB, "shmem": 0, "swap": 0}
+
+
+def test_text_output_lines_and_summary():
+    p = subprocess.run([str(PAGELEDGER), "--", workload("memops"), "dontneed", "32"],
+                       capture_output=True, text=True, timeout=TIMEOUT)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[0].split()[:3] == ["TIME(s)", "TID", "SYSCALL"]
+    mad = [l for l in lines if " madvise " in l and not l.startswith("  ")]
+    assert len(mad) == 1
+    fields = mad[0].split()
+    assert fields[3].count("-") == 1 and fields[4] == "32.0M" and fields[5] == "MADV_DONTNEED"
+    assert mad[0].endswith("anon -32.0M")
+    assert any(l.startswith("Summary for pid") for l in lines)
+    row = [l for l in lines if "MADV_DONTNEED" in l and l.startswith("  madvise")]
+    assert row and "-32.0M" in row[0]
+    assert any("page faults:" in l for l in lines)
+    assert any(l.strip().startswith("lost events: 0") for l in lines)
+
+
+def test_quiet_prints_only_the_summary():
+    p = subprocess.run([str(PAGELEDGER), "-q", "-j", "--", workload("memops"), "dontneed", "8"],
+                       capture_output=True, text=True, timeout=TIMEOUT)
+    assert p.returncode == 0, p.stderr
+    tracer = [r for r in parse_jsonl(p.stdout) if "type" in r]
+    assert [r["type"] for r in tracer] == ["start", "summary"]
+    dn = [r for r in tracer[-1]["syscalls"] if r["advice"] == "MADV_DONTNEED"]
+    assert dn[0]["rss_released"] == 8 * MiB
+
+
+def sleeper():
+    return subprocess.Popen(["sleep", "30"])
+
+
+def test_duration_ends_the_run_with_a_summary():
+    s = sleeper()
+    try:
+        start = time.monotonic()
+        p = subprocess.run([str(PAGELEDGER), "-j", "-d", "1", "-p", str(s.pid)],
+                           capture_output=True, text=True, timeout=TIMEOUT)
+        took = time.monotonic() - start
+    finally:
+        s.kill()
+        s.wait()
+    assert p.returncode == 0, p.stderr
+    assert parse_jsonl(p.stdout)[-1]["type"] == "summary"
+    assert parse_jsonl(p.stdout)[-1]["exited"] is False
+    assert 0.9 < took < 10
+
+
+def test_sigint_and_sigterm_end_the_run_with_a_summary():
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        s = sleeper()
+        tracer = subprocess.Popen([str(PAGELEDGER), "-j", "-p", str(s.pid)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            wait_for_line(tracer.stderr, "tracing pid")
+            tracer.send_signal(sig)
+            out, err = tracer.communicate(timeout=TIMEOUT)
+        finally:
+            s.kill()
+            s.wait()
+        assert tracer.returncode == 0, err
+        assert parse_jsonl(out)[-1]["type"] == "summary"
+
+
+def test_duration_stops_a_spawned_command():
+    p = subprocess.run([str(PAGELEDGER), "-j", "-d", "1", "--", "sleep", "30"],
+                       capture_output=True, text=True, timeout=TIMEOUT)
+    assert p.returncode == 0, p.stderr
+    s = parse_jsonl(p.stdout)[-1]
+    assert s["type"] == "summary" and s["exited"] is True
+
+
+def test_exec_starts_a_fresh_baseline():
+    t = run_traced([workload("memops"), "dontneed", "8"])
+    execs = t.of("exec")
+    assert len(execs) == 1 and execs[0]["comm"] == "memops"
+    # A fresh mm: the summary's start is the new program's, not the fork's.
+    assert t.summary["rss"]["start"] == {k: execs[0]["rss"][k] for k in t.summary["rss"]["start"]}
+
+
+def test_output_file_and_stdout_stay_separate(tmp_path):
+    out = tmp_path / "trace.jsonl"
+    p = subprocess.run([str(PAGELEDGER), "-j", "-o", str(out), "--", workload("memops"),
+                        "dontneed", "8"], capture_output=True, text=True, timeout=TIMEOUT)
+    assert p.returncode == 0
+    records = parse_jsonl(out.read_text())
+    assert records[0]["type"] == "start" and records[-1]["type"] == "summary"
+    # stdout holds only the workload's own lines
+    assert all("op" in r for r in parse_jsonl(p.stdout))

@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * memops: one memory scenario per run, for the end-to-end tests. Each step
+ * prints a JSON line naming the call, its range and what it should do, so a
+ * test can check pageledger's report against what really happened.
+ *
+ *   memops [--wait] SCENARIO MIB
+ *
+ * --wait: print {"ready":PID} and wait for SIGUSR1 first (for -p attach).
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include "common.h"
+
+#ifndef MREMAP_MAYMOVE
+#define MREMAP_MAYMOVE 1
+#define MREMAP_FIXED 2
+#endif
+
+static void step(const char *op, void *addr, size_t len, const char *extra)
+{
+	printf("{\"op\":\"%s\",\"addr\":%lu,\"len\":%zu%s%s}\n", op, (unsigned long)addr, len,
+	       extra ? "," : "", extra ? extra : "");
+	fflush(stdout);
+}
+
+static void scenario_populate(size_t len)
+{
+	void *p = map_anon(len, MAP_POPULATE);
+
+	step("mmap-populate", p, len, NULL);
+	if (munmap(p, len))
+		die("munmap");
+	step("munmap", p, len, NULL);
+}
+
+static void scenario_touch(size_t len)
+{
+	void *p = map_anon(len, 0);
+
+	step("mmap", p, len, NULL);
+	touch(p, len);
+	step("touch", p, len, NULL);
+	if (munmap(p, len))
+		die("munmap");
+	step("munmap", p, len, NULL);
+}
+
+static void scenario_advise(size_t len, int advice, const char *name)
+{
+	char extra[64];
+	void *p = map_anon(len, 0);
+
+	touch(p, len);
+	if (madvise(p, len, advice))
+		die("madvise");
+	snprintf(extra, sizeof(extra), "\"advice\":\"%s\"", name);
+	step("madvise", p, len, extra);
+	if (munmap(p, len))
+		die("munmap");
+	step("munmap", p, len, NULL);
+}
+
+/* Unmaps the middle half of a touched mapping, then the two ends. */
+static void scenario_munmap_partial(size_t len)
+{
+	char *p = map_anon(len, 0);
+	size_t q = len / 4;
+
+	touch(p, len);
+	if (munmap(p + q, 2 * q))
+		die("munmap middle");
+	step("munmap-middle", p + q, 2 * q, NULL);
+	if (munmap(p, q) || munmap(p + 3 * q, q))
+		die("munmap ends");
+	step("munmap-ends", p, q, NULL);
+}
+
+/* Grow in place or by moving, move to a fixed address, shrink. */
+static void scenario_mremap(size_t len)
+{
+	char *p = map_anon(len, 0), *q, *dest, *r;
+	char extra[96];
+
+	touch(p, len);
+	q = mremap(p, len, 2 * len, MREMAP_MAYMOVE);
+	if (q == MAP_FAILED)
+		die("mremap grow");
+	snprintf(extra, sizeof(extra), "\"old_addr\":%lu,\"old_len\":%zu", (unsigned long)p, len);
+	step("mremap-grow", q, 2 * len, extra);
+	/* A reserved destination, replaced by the move. */
+	dest = mmap(NULL, 2 * len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (dest == MAP_FAILED)
+		die("mmap dest");
+	r = mremap(q, 2 * len, 2 * len, MREMAP_MAYMOVE | MREMAP_FIXED, dest);
+	if (r == MAP_FAILED)
+		die("mremap move");
+	snprintf(extra, sizeof(extra), "\"old_addr\":%lu,\"old_len\":%zu", (unsigned long)q,
+		 2 * len);
+	step("mremap-move", r, 2 * len, extra);
+	touch(r + len, len);
+	if (mremap(r, 2 * len, len, 0) == MAP_FAILED)
+		die("mremap shrink");
+	snprintf(extra, sizeof(extra), "\"old_len\":%zu", 2 * len);
+	step("mremap-shrink", r, len, extra);
+	if (munmap(r, len))
+		die("munmap");
+	step("munmap", r, len, NULL);
+}
+
+/*
+ * Raw brk calls, above glibc's heap. stdout gets its buffer first: malloc
+ * would otherwise sbrk from glibc's cached break and cut our region short.
+ */
+static void scenario_brk(size_t len)
+{
+	unsigned long cur, base, grown;
+	char extra[64];
+
+	step("brk-start", NULL, 0, NULL);
+	cur = (unsigned long)syscall(SYS_brk, 0);
+	base = (cur + PAGE - 1) & ~(PAGE - 1);
+
+	grown = (unsigned long)syscall(SYS_brk, base + len);
+	if (grown != base + len)
+		die("brk grow");
+	snprintf(extra, sizeof(extra), "\"old_brk\":%lu", cur);
+	step("brk-grow", (void *)cur, base + len - cur, extra);
+	touch((void *)base, len);
+	if ((unsigned long)syscall(SYS_brk, base) != base)
+		die("brk shrink");
+	snprintf(extra, sizeof(extra), "\"old_brk\":%lu", base + len);
+	step("brk-shrink", (void *)base, len, extra);
+}
+
+/*
+ * For process_madvise: maps a file we create, reads every page so it is
+ * resident and clean, then waits for another process to advise it.
+ */
+static void scenario_file_target(size_t len)
+{
+	char path[] = "/var/tmp/pageledger-memops-XXXXXX";
+	char chunk[4096] = {1};
+	sigset_t set;
+	int fd = mkstemp(path), sig;
+	void *p;
+
+	if (fd < 0)
+		die("mkstemp");
+	unlink(path);
+	for (size_t off = 0; off < len; off += sizeof(chunk))
+		if (write(fd, chunk, sizeof(chunk)) != (ssize_t)sizeof(chunk))
+			die("write");
+	fsync(fd);
+	p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		die("mmap file");
+	read_pages(p, len);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	step("file-mapped", p, len, NULL);
+	sigwait(&set, &sig);
+	step("done", p, len, NULL);
+}
+
+static void wait_for_go(void)
+{
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	printf("{\"ready\":%d}\n", getpid());
+	fflush(stdout);
+	sigwait(&set, &sig);
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1;
+	size_t len;
+
+	if (argc > 1 && !strcmp(argv[1], "--wait"))
+		i++;
+	if (argc - i != 2) {
+		fprintf(stderr, "usage: memops [--wait] SCENARIO MIB\n");
+		return 2;
+	}
+	no_thp();
+	len = (size_t)arg_long(argv[i + 1], "MiB") * MiB;
+	if (i == 2)
+		wait_for_go();
+	if (!strcmp(argv[i], "populate"))
+		scenario_populate(len);
+	else if (!strcmp(argv[i], "touch"))
+		scenario_touch(len);
+	else if (!strcmp(argv[i], "dontneed"))
+		scenario_advise(len, MADV_DONTNEED, "MADV_DONTNEED");
+	else if (!strcmp(argv[i], "free"))
+		scenario_advise(len, MADV_FREE, "MADV_FREE");
+	else if (!strcmp(argv[i], "munmap-partial"))
+		scenario_munmap_partial(len);
+	else if (!strcmp(argv[i], "mremap"))
+		scenario_mremap(len);
+	else if (!strcmp(argv[i], "brk"))
+		scenario_brk(len);
+	else if (!strcmp(argv[i], "file-target"))
+		scenario_file_target(len);
+	else {
+		fprintf(stderr, "memops: unknown scenario '%s'\n", argv[i]);
+		return 2;
+	}
+	return 0;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+#ifndef PL_CLI_H
+#define PL_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Exit codes (documented in --help, README and the man page). */
+#define PL_EXIT_OK 0
+#define PL_EXIT_ERROR 1 /* bad PID, not root, no BTF, no tracefs, load failure */
+#define PL_EXIT_USAGE 2 /* bad command line */
+
+#define PL_DEFAULT_RINGBUF (4u << 20)
+
+struct pl_config {
+	pid_t pid;	       /* -p, or 0 */
+	char **cmd;	       /* -- CMD [ARG...], NULL-terminated, or NULL */
+	long duration_s;       /* -d, 0 = until exit or signal */
+	bool json;	       /* -j */
+	const char *out_path;  /* -o */
+	uint64_t ringbuf_size; /* -b, a power of two */
+	bool quiet;	       /* -q: summary only */
+	bool verbose;	       /* -v: libbpf diagnostics */
+	bool help_shown;
+};
+
+/*
+ * Parses argv into cfg. Returns PL_EXIT_OK, or PL_EXIT_USAGE after one line
+ * on stderr. cfg->help_shown is set when --help/--usage printed and the
+ * caller should exit 0.
+ */
+int pl_cli_parse(int argc, char **argv, struct pl_config *cfg);
+
+/* Number parsers, each strict: the whole string, no overflow. 0 or -1. */
+int pl_parse_pid(const char *s, pid_t *out);
+int pl_parse_seconds(const char *s, long *out);
+/* "4096", "64K", "4M", "1G" (binary units). */
+int pl_parse_size(const char *s, uint64_t *out);
+/* Smallest power of two >= v (v >= 1). */
+uint64_t pl_round_pow2(uint64_t v);
+
+#endif

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The run's arithmetic: per syscall and per advice, calls, bytes requested
+ * and RSS released or gained; plus the RSS story the kernel side kept.
+ * Pure: fed decoded records and kernel totals, read by the outputs.
+ */
+#ifndef PL_LEDGER_H
+#define PL_LEDGER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "events.h"
+
+/* Advice values 0..127 get their own row; the rest share the last one. */
+#define PL_ADVICE_SLOTS 128
+
+struct pl_stat {
+	uint64_t calls;
+	uint64_t errors;
+	uint64_t bytes;	       /* bytes the successful calls named */
+	uint64_t rss_released; /* resident bytes that went away, summed per call */
+	uint64_t rss_gained;   /* resident bytes that arrived, summed per call */
+	__s64 rss_delta[PL_RSS_NR];
+};
+
+struct pl_ledger {
+	uint32_t pid;
+	uint64_t t_start_ns, t_end_ns;
+	struct pl_stat stats[PL_SYS_NR][PL_ADVICE_SLOTS];
+	uint64_t events;       /* records decoded */
+	uint64_t bad_records;  /* records that failed validation */
+	uint64_t page_faults;
+	__s64 rss_start[PL_RSS_NR];
+	__s64 rss_end[PL_RSS_NR];
+	__s64 rss_peak[PL_RSS_NR];
+	int64_t rss_peak_total;
+	__s64 rss_other_delta[PL_RSS_NR];
+	uint64_t rss_other_updates;
+	__s64 rss_exit_delta[PL_RSS_NR];
+	uint64_t lost_events;
+	uint64_t inflight_drops;
+	bool exited;
+	int exit_status; /* raw wait status */
+	bool have_exit_rss;
+	__s64 exit_rss[PL_RSS_NR];
+	uint64_t execs;
+};
+
+void pl_ledger_init(struct pl_ledger *l, uint32_t pid, uint64_t t_start_ns);
+/* Row index for an advice value. */
+unsigned int pl_advice_slot(long advice);
+void pl_ledger_add_syscall(struct pl_ledger *l, const struct pl_syscall_event *e);
+void pl_ledger_add_exec(struct pl_ledger *l, const struct pl_exec_event *e);
+void pl_ledger_add_exit(struct pl_ledger *l, const struct pl_exit_event *e);
+/* Copies the kernel's totals in; call once tracing is over. */
+void pl_ledger_finish(struct pl_ledger *l, const struct pl_totals *t, uint64_t page_faults,
+		      uint64_t t_end_ns);
+/* Sum over every row: the totals line. */
+void pl_ledger_total(const struct pl_ledger *l, struct pl_stat *out);
+int64_t pl_rss_total(const __s64 rss[PL_RSS_NR]);
+
+#endif

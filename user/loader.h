@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The BPF side's lifecycle: open, configure, load, seed, attach, read. */
+#ifndef PL_LOADER_H
+#define PL_LOADER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "events.h"
+
+struct pageledger_bpf;
+struct ring_buffer;
+
+typedef int (*pl_record_fn)(void *ctx, void *data, size_t size);
+
+struct pl_tracer {
+	struct pageledger_bpf *skel;
+	struct ring_buffer *rb;
+	int nr_cpus;
+	unsigned int probes_skipped;
+};
+
+struct pl_tracer_opts {
+	pid_t tgid;
+	uint64_t ringbuf_size;
+	bool verbose;
+	pl_record_fn on_record;
+	void *ctx;
+};
+
+/*
+ * Opens, configures, loads and attaches everything. Probes this kernel
+ * lacks are skipped with a warning. Returns 0, or -1 after one line on
+ * stderr.
+ */
+int pl_tracer_start(struct pl_tracer *t, const struct pl_tracer_opts *o);
+/* Waits up to timeout_ms for records and hands each to on_record. */
+int pl_tracer_poll(struct pl_tracer *t, int timeout_ms);
+/* Hands over whatever is still queued, without waiting. */
+int pl_tracer_drain(struct pl_tracer *t);
+void pl_tracer_totals(const struct pl_tracer *t, struct pl_totals *out);
+uint64_t pl_tracer_page_faults(const struct pl_tracer *t);
+void pl_tracer_stop(struct pl_tracer *t);
+
+#endif

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* pageledger: orchestration. Everything with a purpose of its own lives elsewhere. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "cli.h"
+#include "decode.h"
+#include "ledger.h"
+#include "loader.h"
+#include "output.h"
+#include "sysenv.h"
+#include "target.h"
+
+#define POLL_MS 100
+
+static volatile sig_atomic_t stop_requested;
+
+struct run {
+	struct pl_config cfg;
+	struct pl_target target;
+	struct pl_tracer tracer;
+	struct pl_ledger ledger;
+	struct pl_output out;
+	FILE *out_file;
+};
+
+static void on_stop_signal(int sig)
+{
+	/* A second Ctrl-C means "now": fall back to the default action. */
+	if (stop_requested)
+		signal(sig, SIG_DFL), raise(sig);
+	stop_requested = 1;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_stop_signal};
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int handle_record(void *ctx, void *data, size_t size)
+{
+	struct run *r = ctx;
+	struct pl_record rec;
+
+	if (pl_decode_record(data, size, &rec)) {
+		r->ledger.bad_records++;
+		return 0;
+	}
+	switch (rec.type) {
+	case PL_EV_SYSCALL:
+		pl_ledger_add_syscall(&r->ledger, rec.sys);
+		break;
+	case PL_EV_EXEC:
+		pl_ledger_add_exec(&r->ledger, rec.exec);
+		break;
+	case PL_EV_EXIT:
+		pl_ledger_add_exit(&r->ledger, rec.exit);
+		break;
+	}
+	r->out.ops->record(&r->out, &rec);
+	return 0;
+}
+
+static int open_output(struct run *r)
+{
+	FILE *f = stdout;
+
+	if (r->cfg.out_path) {
+		f = fopen(r->cfg.out_path, "w");
+		if (!f) {
+			fprintf(stderr, "pageledger: cannot write %s: %s\n", r->cfg.out_path,
+				strerror(errno));
+			return -1;
+		}
+		r->out_file = f;
+	}
+	if (r->cfg.json)
+		pl_output_json_init(&r->out, f, r->cfg.quiet);
+	else
+		pl_output_text_init(&r->out, f, r->cfg.quiet);
+	return 0;
+}
+
+static int check_environment(void)
+{
+	if (pl_require_root() || pl_require_btf() || pl_require_tracefs())
+		return -1;
+	return 0;
+}
+
+static int start_tracing(struct run *r)
+{
+	struct pl_tracer_opts opts = {
+		.tgid = r->target.pid,
+		.ringbuf_size = r->cfg.ringbuf_size,
+		.verbose = r->cfg.verbose,
+		.on_record = handle_record,
+		.ctx = r,
+	};
+	struct pl_run_info info = {0};
+	struct pl_totals totals;
+
+	if (pl_tracer_start(&r->tracer, &opts))
+		return -1;
+	info.pid = (uint32_t)r->target.pid;
+	info.comm = r->target.comm;
+	info.t0_ns = now_ns();
+	info.spawned = r->target.spawned;
+	pl_tracer_totals(&r->tracer, &totals);
+	memcpy(info.rss_start, totals.rss_start, sizeof(info.rss_start));
+	pl_ledger_init(&r->ledger, info.pid, info.t0_ns);
+	r->out.ops->begin(&r->out, &info);
+	if (r->target.spawned) {
+		fprintf(stderr, "pageledger: tracing '%s' (pid %d)... Ctrl-C to end.\n",
+			r->target.comm, r->target.pid);
+		return pl_target_release(&r->target);
+	}
+	fprintf(stderr, "pageledger: tracing pid %d (%s)... Ctrl-C to end.\n", r->target.pid,
+		r->target.comm);
+	return 0;
+}
+
+/* Polls until the target exits, the duration passes or a signal arrives. */
+static void trace_loop(struct run *r)
+{
+	uint64_t deadline = r->cfg.duration_s ? now_ns() + (uint64_t)r->cfg.duration_s * 1000000000ull
+					      : 0;
+
+	while (!stop_requested) {
+		if (pl_tracer_poll(&r->tracer, POLL_MS) < 0)
+			break;
+		fflush(r->out.f);
+		if (pl_target_exited(&r->target))
+			break;
+		if (deadline && now_ns() >= deadline)
+			break;
+	}
+	pl_tracer_drain(&r->tracer);
+}
+
+static void finish(struct run *r)
+{
+	struct pl_totals totals;
+
+	pl_tracer_drain(&r->tracer);
+	pl_tracer_totals(&r->tracer, &totals);
+	pl_ledger_finish(&r->ledger, &totals, pl_tracer_page_faults(&r->tracer), now_ns());
+	if (r->target.reaped) {
+		r->ledger.exited = true;
+		r->ledger.exit_status = r->target.wait_status;
+	}
+	r->out.ops->summary(&r->out, &r->ledger);
+	if (r->ledger.lost_events || r->ledger.inflight_drops)
+		fprintf(stderr,
+			"pageledger: warning: %llu events lost (ring buffer full: %llu, "
+			"untracked syscall entries: %llu); raise --ringbuf-size\n",
+			(unsigned long long)(r->ledger.lost_events + r->ledger.inflight_drops),
+			(unsigned long long)r->ledger.lost_events,
+			(unsigned long long)r->ledger.inflight_drops);
+	if (r->ledger.bad_records)
+		fprintf(stderr, "pageledger: warning: %llu malformed records ignored\n",
+			(unsigned long long)r->ledger.bad_records);
+}
+
+static int prepare_target(struct run *r)
+{
+	if (r->cfg.cmd)
+		return pl_target_spawn(&r->target, r->cfg.cmd);
+	return pl_target_attach(&r->target, r->cfg.pid);
+}
+
+int main(int argc, char **argv)
+{
+	static struct run r; /* large: the ledger has a row per syscall and advice */
+	int status;
+	int err = PL_EXIT_ERROR;
+
+	status = pl_cli_parse(argc, argv, &r.cfg);
+	if (status != PL_EXIT_OK || r.cfg.help_shown)
+		return status;
+	r.target.pidfd = r.target.go_fd = r.target.err_fd = -1;
+	if (check_environment() || open_output(&r))
+		return PL_EXIT_ERROR;
+	if (prepare_target(&r))
+		goto cleanup;
+	install_signals();
+	if (start_tracing(&r))
+		goto cleanup;
+	trace_loop(&r);
+	if (r.target.spawned && !pl_target_exited(&r.target))
+		pl_target_stop(&r.target);
+	finish(&r);
+	err = PL_EXIT_OK;
+cleanup:
+	if (r.target.spawned && !r.target.reaped)
+		pl_target_stop(&r.target);
+	pl_tracer_stop(&r.tracer);
+	pl_target_close(&r.target);
+	if (r.out_file)
+		fclose(r.out_file);
+	return err;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Output back ends: a line per event for a person, JSON Lines for a program. */
+#ifndef PL_OUTPUT_H
+#define PL_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stddef.h>
+#include "decode.h"
+#include "json.h"
+#include "ledger.h"
+
+#define PL_SCHEMA_VERSION 1
+
+struct pl_run_info {
+	uint32_t pid;
+	const char *comm;
+	uint64_t t0_ns;
+	__s64 rss_start[PL_RSS_NR];
+	bool spawned; /* started by us with -- CMD */
+};
+
+struct pl_output;
+
+struct pl_output_ops {
+	void (*begin)(struct pl_output *o, const struct pl_run_info *info);
+	void (*record)(struct pl_output *o, const struct pl_record *r);
+	void (*summary)(struct pl_output *o, const struct pl_ledger *l);
+};
+
+struct pl_output {
+	const struct pl_output_ops *ops;
+	FILE *f;
+	uint64_t t0_ns;
+	bool quiet; /* summary only */
+	bool header_done;
+	struct pl_json json;
+};
+
+void pl_output_text_init(struct pl_output *o, FILE *f, bool quiet);
+void pl_output_json_init(struct pl_output *o, FILE *f, bool quiet);
+
+/* One text line for a syscall record, without the newline. Pure. */
+void pl_text_format_syscall(const struct pl_syscall_event *e, uint64_t t0_ns, char *buf,
+			    size_t len);
+/* "anon -32.0M file +4.0K", or "0". */
+void pl_text_format_rss(const __s64 rss[PL_RSS_NR], char *buf, size_t len);
+
+#endif

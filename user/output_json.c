@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* JSON Lines output. The schema is documented in README.md ("JSON schema"). */
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include "output.h"
+
+static void json_rss(struct pl_json *j, const char *key, const __s64 rss[PL_RSS_NR],
+		     bool with_total)
+{
+	pl_json_object_begin(j, key);
+	pl_json_s64(j, "anon", rss[PL_RSS_ANON]);
+	pl_json_s64(j, "file", rss[PL_RSS_FILE]);
+	pl_json_s64(j, "shmem", rss[PL_RSS_SHMEM]);
+	pl_json_s64(j, "swap", rss[PL_RSS_SWAP]);
+	if (with_total)
+		pl_json_s64(j, "resident", pl_rss_total(rss));
+	pl_json_object_end(j);
+}
+
+static void json_hdr(struct pl_json *j, const char *type, const struct pl_event_hdr *h)
+{
+	pl_json_object_begin(j, NULL);
+	pl_json_str(j, "type", type);
+	pl_json_u64(j, "ts_ns", h->ts_ns);
+	pl_json_u64(j, "pid", h->pid);
+	pl_json_u64(j, "tid", h->tid);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void json_begin(struct pl_output *o, const struct pl_run_info *info)
+{
+	struct pl_json *j = &o->json;
+	struct pl_event_hdr h = {.ts_ns = info->t0_ns, .pid = info->pid, .tid = 0};
+
+	o->t0_ns = info->t0_ns;
+	json_hdr(j, "start", &h);
+	pl_json_u64(j, "schema_version", PL_SCHEMA_VERSION);
+	pl_json_str(j, "comm", info->comm);
+	pl_json_bool(j, "spawned", info->spawned);
+	json_rss(j, "rss", info->rss_start, true);
+	pl_json_object_end(j);
+	pl_json_line_end(j);
+	fflush(o->f);
+}
+
+static void json_syscall_extras(struct pl_json *j, const struct pl_syscall_event *e)
+{
+	char buf[160];
+
+	switch (e->sys) {
+	case PL_SYS_MMAP:
+		pl_prot_str(e->args[2], buf, sizeof(buf));
+		pl_json_str(j, "prot", buf);
+		pl_mmap_flags_str(e->args[3], buf, sizeof(buf));
+		pl_json_str(j, "flags", buf);
+		pl_json_s64(j, "fd", (int)e->args[4]);
+		pl_json_u64(j, "offset", e->args[5]);
+		break;
+	case PL_SYS_MREMAP:
+		pl_json_u64(j, "old_addr", e->args[0]);
+		pl_json_u64(j, "old_len", e->args[1]);
+		pl_json_u64(j, "new_len", e->args[2]);
+		pl_mremap_flags_str(e->args[3], buf, sizeof(buf));
+		pl_json_str(j, "flags", buf);
+		break;
+	case PL_SYS_BRK:
+		pl_json_u64(j, "requested", e->args[0]);
+		pl_json_u64(j, "old_brk", e->old_brk);
+		pl_json_u64(j, "new_brk", (uint64_t)e->ret);
+		pl_json_s64(j, "brk_delta", pl_syscall_failed(e) ? 0
+								   : (int64_t)((uint64_t)e->ret -
+									       e->old_brk));
+		break;
+	case PL_SYS_PROCESS_MADVISE:
+		pl_json_u64(j, "target_pid", e->target_pid);
+		pl_json_s64(j, "pidfd", (int)e->args[0]);
+		pl_json_u64(j, "vlen", e->args[2]);
+		pl_json_u64(j, "iov_read", e->iov_read);
+		break;
+	default:
+		break;
+	}
+	if (pl_syscall_has_advice(e->sys))
+		pl_json_str(j, "advice", pl_advice_name(pl_syscall_advice(e), buf, sizeof(buf)));
+}
+
+static void json_syscall(struct pl_output *o, const struct pl_syscall_event *e)
+{
+	struct pl_json *j = &o->json;
+	int err = pl_syscall_failed(e);
+	char buf[32];
+
+	json_hdr(j, pl_syscall_name(e->sys), &e->hdr);
+	pl_json_str(j, "comm", e->comm);
+	pl_json_u64(j, "addr", pl_syscall_addr(e));
+	pl_json_u64(j, "len", pl_syscall_len(e));
+	pl_json_s64(j, "ret", e->ret);
+	if (err)
+		pl_json_str(j, "error", pl_errno_name(err, buf, sizeof(buf)));
+	json_syscall_extras(j, e);
+	json_rss(j, "rss_delta", e->rss_delta, false);
+	pl_json_bool(j, "rss_known", !(e->flags & PL_SCF_RSS_UNKNOWN));
+	pl_json_u64(j, "duration_ns", e->duration_ns);
+	pl_json_object_end(j);
+	pl_json_line_end(j);
+}
+
+static void json_record(struct pl_output *o, const struct pl_record *r)
+{
+	struct pl_json *j = &o->json;
+
+	if (o->quiet)
+		return;
+	switch (r->type) {
+	case PL_EV_SYSCALL:
+		json_syscall(o, r->sys);
+		return;
+	case PL_EV_EXEC:
+		json_hdr(j, "exec", &r->exec->hdr);
+		pl_json_str(j, "comm", r->exec->comm);
+		json_rss(j, "rss", r->exec->rss, true);
+		break;
+	case PL_EV_EXIT:
+		json_hdr(j, "exit", &r->exit->hdr);
+		pl_json_s64(j, "wait_status", r->exit->exit_code);
+		json_rss(j, "rss", r->exit->rss, true);
+		break;
+	}
+	pl_json_object_end(j);
+	pl_json_line_end(j);
+}
+
+static void json_stat_fields(struct pl_json *j, const struct pl_stat *s)
+{
+	pl_json_u64(j, "calls", s->calls);
+	pl_json_u64(j, "errors", s->errors);
+	pl_json_u64(j, "bytes", s->bytes);
+	pl_json_u64(j, "rss_released", s->rss_released);
+	pl_json_u64(j, "rss_gained", s->rss_gained);
+	json_rss(j, "rss_delta", s->rss_delta, false);
+}
+
+static void json_syscall_rows(struct pl_json *j, const struct pl_ledger *l)
+{
+	char abuf[32];
+
+	pl_json_array_begin(j, "syscalls");
+	for (int sys = 0; sys < PL_SYS_NR; sys++) {
+		for (int a = 0; a < PL_ADVICE_SLOTS; a++) {
+			const struct pl_stat *s = &l->stats[sys][a];
+
+			if (!s->calls)
+				continue;
+			pl_json_object_begin(j, NULL);
+			pl_json_str(j, "syscall", pl_syscall_name(sys));
+			if (!pl_syscall_has_advice(sys))
+				pl_json_null(j, "advice");
+			else if (a == PL_ADVICE_SLOTS - 1)
+				pl_json_str(j, "advice", "other");
+			else
+				pl_json_str(j, "advice", pl_advice_name(a, abuf, sizeof(abuf)));
+			json_stat_fields(j, s);
+			pl_json_object_end(j);
+		}
+	}
+	pl_json_array_end(j);
+}
+
+static void json_summary(struct pl_output *o, const struct pl_ledger *l)
+{
+	struct pl_json *j = &o->json;
+	struct pl_event_hdr h = {.ts_ns = now_ns(), .pid = l->pid, .tid = 0};
+	struct pl_stat total;
+
+	json_hdr(j, "summary", &h);
+	pl_json_u64(j, "duration_ns", l->t_end_ns - l->t_start_ns);
+	json_syscall_rows(j, l);
+	pl_ledger_total(l, &total);
+	pl_json_object_begin(j, "total");
+	json_stat_fields(j, &total);
+	pl_json_object_end(j);
+	pl_json_u64(j, "page_faults", l->page_faults);
+	pl_json_object_begin(j, "rss");
+	json_rss(j, "start", l->rss_start, true);
+	json_rss(j, "end", l->rss_end, true);
+	json_rss(j, "peak", l->rss_peak, true);
+	pl_json_s64(j, "peak_resident", l->rss_peak_total);
+	pl_json_object_end(j);
+	pl_json_object_begin(j, "other_tasks");
+	pl_json_u64(j, "updates", l->rss_other_updates);
+	json_rss(j, "rss_delta", l->rss_other_delta, false);
+	pl_json_object_end(j);
+	pl_json_bool(j, "exited", l->exited);
+	if (l->exited) {
+		pl_json_s64(j, "wait_status", l->exit_status);
+		json_rss(j, "exit_teardown", l->rss_exit_delta, false);
+	}
+	pl_json_u64(j, "events", l->events);
+	pl_json_u64(j, "lost_events", l->lost_events + l->inflight_drops);
+	pl_json_u64(j, "lost_ringbuf", l->lost_events);
+	pl_json_u64(j, "lost_untracked", l->inflight_drops);
+	pl_json_object_end(j);
+	pl_json_line_end(j);
+	fflush(o->f);
+}
+
+static const struct pl_output_ops json_ops = {
+	.begin = json_begin,
+	.record = json_record,
+	.summary = json_summary,
+};
+
+void pl_output_json_init(struct pl_output *o, FILE *f, bool quiet)
+{
+	memset(o, 0, sizeof(*o));
+	o->ops = &json_ops;
+	o->f = f;
+	o->quiet = quiet;
+	pl_json_init(&o->json, f);
+}

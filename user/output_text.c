@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include "output.h"
+
+#define HDR_FMT "%-11s %-7s %-15s %-27s %8s %-34s %-7s %s\n"
+
+void pl_text_format_rss(const __s64 rss[PL_RSS_NR], char *buf, size_t len)
+{
+	static const int order[] = {PL_RSS_ANON, PL_RSS_FILE, PL_RSS_SHMEM, PL_RSS_SWAP};
+	size_t used = 0;
+	char v[32];
+	int n;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < 4; i++) {
+		if (!rss[order[i]])
+			continue;
+		pl_format_delta(rss[order[i]], v, sizeof(v));
+		n = snprintf(buf + used, len - used, "%s%s %s", used ? " " : "",
+			     pl_rss_member_name(order[i]), v);
+		if (n < 0 || (size_t)n >= len - used)
+			return;
+		used += n;
+	}
+	if (!used)
+		snprintf(buf, len, "0");
+}
+
+static void format_detail(const struct pl_syscall_event *e, char *buf, size_t len)
+{
+	char a[64], b[64];
+
+	switch (e->sys) {
+	case PL_SYS_MMAP:
+		pl_prot_str(e->args[2], a, sizeof(a));
+		pl_mmap_flags_str(e->args[3], b, sizeof(b));
+		if ((int)e->args[4] >= 0)
+			snprintf(buf, len, "%s %s fd=%d", a, b, (int)e->args[4]);
+		else
+			snprintf(buf, len, "%s %s", a, b);
+		break;
+	case PL_SYS_MADVISE:
+	case PL_SYS_PROCESS_MADVISE:
+		snprintf(buf, len, "%s", pl_advice_name(pl_syscall_advice(e), a, sizeof(a)));
+		if (e->sys == PL_SYS_PROCESS_MADVISE) {
+			size_t n = strlen(buf);
+			snprintf(buf + n, len - n, " pid=%u", e->target_pid);
+		}
+		break;
+	case PL_SYS_MREMAP:
+		pl_mremap_flags_str(e->args[3], b, sizeof(b));
+		pl_format_size((int64_t)e->args[1], a, sizeof(a));
+		snprintf(buf, len, "from %llx/%s %s", (unsigned long long)e->args[0], a, b);
+		break;
+	case PL_SYS_BRK:
+		if (pl_syscall_failed(e) || (uint64_t)e->ret == e->old_brk)
+			snprintf(buf, len, "query");
+		else
+			snprintf(buf, len, "%s", (uint64_t)e->ret > e->old_brk ? "grow" : "shrink");
+		break;
+	default:
+		buf[0] = '\0';
+	}
+}
+
+void pl_text_format_syscall(const struct pl_syscall_event *e, uint64_t t0_ns, char *buf,
+			    size_t len)
+{
+	char ts[32], tid[16], range[48], size[16], detail[160], result[24], rss[96];
+	uint64_t addr = pl_syscall_addr(e), n = pl_syscall_len(e);
+	int err = pl_syscall_failed(e);
+
+	snprintf(ts, sizeof(ts), "%.6f",
+		 e->hdr.ts_ns >= t0_ns ? (double)(e->hdr.ts_ns - t0_ns) / 1e9 : 0.0);
+	snprintf(tid, sizeof(tid), "%u", e->hdr.tid);
+	snprintf(range, sizeof(range), "%llx-%llx", (unsigned long long)addr,
+		 (unsigned long long)(addr + n));
+	pl_format_size((int64_t)n, size, sizeof(size));
+	format_detail(e, detail, sizeof(detail));
+	if (err)
+		pl_errno_name(err, result, sizeof(result));
+	else
+		snprintf(result, sizeof(result), "ok");
+	if (e->flags & PL_SCF_RSS_UNKNOWN)
+		snprintf(rss, sizeof(rss), "?");
+	else
+		pl_text_format_rss(e->rss_delta, rss, sizeof(rss));
+	snprintf(buf, len, "%-11s %-7s %-15s %-27s %8s %-34s %-7s %s", ts, tid,
+		 pl_syscall_name(e->sys), range, size, detail, result, rss);
+}
+
+static void text_begin(struct pl_output *o, const struct pl_run_info *info)
+{
+	o->t0_ns = info->t0_ns;
+	if (o->quiet)
+		return;
+	fprintf(o->f, HDR_FMT, "TIME(s)", "TID", "SYSCALL", "RANGE", "SIZE", "DETAIL", "RESULT",
+		"RSS-CHANGE");
+	fflush(o->f);
+}
+
+static void text_record(struct pl_output *o, const struct pl_record *r)
+{
+	char line[512], rss[96];
+
+	if (o->quiet)
+		return;
+	switch (r->type) {
+	case PL_EV_SYSCALL:
+		pl_text_format_syscall(r->sys, o->t0_ns, line, sizeof(line));
+		fprintf(o->f, "%s\n", line);
+		break;
+	case PL_EV_EXEC:
+		pl_text_format_rss(r->exec->rss, rss, sizeof(rss));
+		fprintf(o->f, "%-11.6f %-7u %-15s %s: new address space, rss %s\n",
+			(double)(r->exec->hdr.ts_ns - o->t0_ns) / 1e9, r->exec->hdr.tid, "exec",
+			r->exec->comm, rss);
+		break;
+	case PL_EV_EXIT:
+		fprintf(o->f, "%-11.6f %-7u %-15s process exited\n",
+			(double)(r->exit->hdr.ts_ns - o->t0_ns) / 1e9, r->exit->hdr.tid, "exit");
+		break;
+	}
+}
+
+static void print_stat_row(FILE *f, const char *sys, const char *advice, const struct pl_stat *s)
+{
+	char req[16], freed[16], gained[16];
+
+	pl_format_size((int64_t)s->bytes, req, sizeof(req));
+	pl_format_delta(-(int64_t)s->rss_released, freed, sizeof(freed));
+	pl_format_delta((int64_t)s->rss_gained, gained, sizeof(gained));
+	fprintf(f, "  %-16s %-22s %8llu %7llu %10s %10s %10s\n", sys, advice,
+		(unsigned long long)s->calls, (unsigned long long)s->errors, req, freed, gained);
+}
+
+static void print_syscall_table(FILE *f, const struct pl_ledger *l)
+{
+	struct pl_stat total;
+	char abuf[32];
+
+	fprintf(f, "  %-16s %-22s %8s %7s %10s %10s %10s\n", "SYSCALL", "ADVICE", "CALLS",
+		"ERRORS", "REQUESTED", "RSS-FREED", "RSS-GAINED");
+	for (int sys = 0; sys < PL_SYS_NR; sys++) {
+		for (int a = 0; a < PL_ADVICE_SLOTS; a++) {
+			const struct pl_stat *s = &l->stats[sys][a];
+			const char *advice = "-";
+
+			if (!s->calls)
+				continue;
+			if (pl_syscall_has_advice(sys))
+				advice = a == PL_ADVICE_SLOTS - 1
+						 ? "other"
+						 : pl_advice_name(a, abuf, sizeof(abuf));
+			print_stat_row(f, pl_syscall_name(sys), advice, s);
+		}
+	}
+	pl_ledger_total(l, &total);
+	print_stat_row(f, "total", "", &total);
+}
+
+static void print_rss_row(FILE *f, const char *label, const __s64 rss[PL_RSS_NR], bool sign)
+{
+	void (*fmt)(int64_t, char *, size_t) = sign ? pl_format_delta : pl_format_size;
+	char a[16], fl[16], sh[16], sw[16], t[16];
+
+	fmt(rss[PL_RSS_ANON], a, sizeof(a));
+	fmt(rss[PL_RSS_FILE], fl, sizeof(fl));
+	fmt(rss[PL_RSS_SHMEM], sh, sizeof(sh));
+	fmt(rss[PL_RSS_SWAP], sw, sizeof(sw));
+	fmt(pl_rss_total(rss), t, sizeof(t));
+	fprintf(f, "  %-16s %10s %10s %10s %10s %10s\n", label, a, fl, sh, sw, t);
+}
+
+static void print_rss_table(FILE *f, const struct pl_ledger *l)
+{
+	__s64 change[PL_RSS_NR];
+	char peak[16];
+
+	fprintf(f, "  %-16s %10s %10s %10s %10s %10s\n", "RSS", "ANON", "FILE", "SHMEM",
+		"SWAP", "RESIDENT");
+	print_rss_row(f, "start", l->rss_start, false);
+	print_rss_row(f, "end", l->rss_end, false);
+	print_rss_row(f, "peak", l->rss_peak, false);
+	for (int m = 0; m < PL_RSS_NR; m++)
+		change[m] = l->rss_end[m] - l->rss_start[m];
+	print_rss_row(f, "change", change, true);
+	pl_format_size(l->rss_peak_total, peak, sizeof(peak));
+	fprintf(f, "  highest resident total: %s\n", peak);
+}
+
+static void print_other_changes(FILE *f, const struct pl_ledger *l)
+{
+	char rss[96];
+
+	if (l->rss_other_updates) {
+		pl_text_format_rss(l->rss_other_delta, rss, sizeof(rss));
+		fprintf(f, "  changed by other tasks (reclaim, khugepaged, ...): %s in %llu updates\n",
+			rss, (unsigned long long)l->rss_other_updates);
+	}
+	if (l->exited) {
+		pl_text_format_rss(l->rss_exit_delta, rss, sizeof(rss));
+		fprintf(f, "  exit teardown: %s\n", rss);
+	}
+}
+
+/* MADV_FREE looks like a release to the allocator and like nothing to RSS. */
+static void print_lazyfree_note(FILE *f, const struct pl_ledger *l)
+{
+	uint64_t advised = 0, released = 0;
+	char a[16], r[16];
+
+	for (int sys = PL_SYS_MADVISE; sys <= PL_SYS_PROCESS_MADVISE; sys++) {
+		if (!pl_syscall_has_advice(sys))
+			continue;
+		advised += l->stats[sys][PL_MADV_FREE].bytes;
+		released += l->stats[sys][PL_MADV_FREE].rss_released;
+	}
+	if (!advised)
+		return;
+	pl_format_size((int64_t)advised, a, sizeof(a));
+	pl_format_size((int64_t)released, r, sizeof(r));
+	fprintf(f, "\n  note: %s advised with MADV_FREE, %s of it left RSS at the call: lazily\n"
+		   "  freed pages stay resident (LazyFree in smaps) until memory pressure\n"
+		   "  reclaims them or they are unmapped.\n",
+		a, r);
+}
+
+static void text_summary(struct pl_output *o, const struct pl_ledger *l)
+{
+	FILE *f = o->f;
+
+	fprintf(f, "\nSummary for pid %u over %.3f s\n", l->pid,
+		(double)(l->t_end_ns - l->t_start_ns) / 1e9);
+	print_syscall_table(f, l);
+	print_lazyfree_note(f, l);
+	fprintf(f, "\n  page faults: %llu\n\n", (unsigned long long)l->page_faults);
+	print_rss_table(f, l);
+	print_other_changes(f, l);
+	if (l->exited) {
+		if (WIFSIGNALED(l->exit_status))
+			fprintf(f, "  target exited on signal %d\n", WTERMSIG(l->exit_status));
+		else
+			fprintf(f, "  target exited with status %d\n", WEXITSTATUS(l->exit_status));
+	}
+	fprintf(f, "  lost events: %llu\n", (unsigned long long)(l->lost_events + l->inflight_drops));
+	fflush(f);
+}
+
+static const struct pl_output_ops text_ops = {
+	.begin = text_begin,
+	.record = text_record,
+	.summary = text_summary,
+};
+
+void pl_output_text_init(struct pl_output *o, FILE *f, bool quiet)
+{
+	memset(o, 0, sizeof(*o));
+	o->ops = &text_ops;
+	o->f = f;
+	o->quiet = quiet;
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The traced process: checked when given by PID, or started and held. */
+#ifndef PL_TARGET_H
+#define PL_TARGET_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct pl_target {
+	pid_t pid;      /* tgid */
+	int pidfd;      /* readable once the process has exited */
+	bool spawned;   /* started by us: we reap it */
+	int go_fd;      /* spawned: write end the child waits on */
+	int err_fd;     /* spawned: read end carrying exec's errno */
+	bool reaped;
+	int wait_status;
+	char comm[64];
+};
+
+/* Validates a running PID. Returns 0, or -1 after one line on stderr. */
+int pl_target_attach(struct pl_target *t, pid_t pid);
+/* Forks CMD, held before exec until pl_target_release(). 0 or -1. */
+int pl_target_spawn(struct pl_target *t, char **argv);
+/* Lets a held child exec. Returns 0, or -1 if exec failed (line on stderr). */
+int pl_target_release(struct pl_target *t);
+/* Non-blocking: true once the process has exited (reaps a spawned child). */
+bool pl_target_exited(struct pl_target *t);
+/* Ends a spawned child that is still running (SIGTERM, then reap). */
+void pl_target_stop(struct pl_target *t);
+void pl_target_close(struct pl_target *t);
+
+#endif
