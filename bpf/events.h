@@ -59,11 +59,11 @@ struct pl_syscall_event {
 	__s64 ret;
 	__s64 rss_delta[PL_RSS_NR]; /* bytes, target mm, between entry and exit */
 	__u64 duration_ns;
-	__u64 old_brk;	  /* brk only: the break before the call */
-	__u64 iov_bytes;  /* process_madvise only: bytes named by the iovecs */
-	__u64 iov_addr;	  /* process_madvise only: first iovec's base */
-	__u32 iov_read;	  /* process_madvise only: iovecs actually read */
-	__u32 flags;	  /* PL_SCF_* */
+	__u64 old_brk;	 /* brk only: the break before the call */
+	__u64 iov_bytes; /* process_madvise only: bytes named by the iovecs */
+	__u64 iov_addr;	 /* process_madvise only: first iovec's base */
+	__u32 iov_read;	 /* process_madvise only: iovecs actually read */
+	__u32 flags;	 /* PL_SCF_* */
 	char comm[PL_COMM_LEN];
 };
 
@@ -89,19 +89,19 @@ struct pl_exit_event {
  * through the skeleton's .bss at the end (and at intervals later).
  */
 struct pl_totals {
-	__u64 target_mm;		 /* kernel address, used only for equality */
-	__s64 rss_start[PL_RSS_NR];	 /* bytes at attach (or at exec) */
-	__s64 rss_cur[PL_RSS_NR];	 /* bytes, last exact reading */
-	__s64 rss_peak[PL_RSS_NR];	 /* bytes, highest reading per member */
-	__s64 rss_peak_total;		 /* highest anon+file+shmem reading */
-	__u64 rss_updates_self;		 /* rss_stat hits in the target's own tasks */
-	__u64 rss_updates_other;	 /* rss_stat hits from other tasks */
+	__u64 target_mm;		  /* kernel address, used only for equality */
+	__s64 rss_start[PL_RSS_NR];	  /* bytes at attach (or at exec) */
+	__s64 rss_cur[PL_RSS_NR];	  /* bytes, last exact reading */
+	__s64 rss_peak[PL_RSS_NR];	  /* bytes, highest reading per member */
+	__s64 rss_peak_total;		  /* highest anon+file+shmem reading */
+	__u64 rss_updates_self;		  /* rss_stat hits in the target's own tasks */
+	__u64 rss_updates_other;	  /* rss_stat hits from other tasks */
 	__s64 rss_other_delta[PL_RSS_NR]; /* net change made by other tasks */
 	__s64 rss_exit_delta[PL_RSS_NR];  /* change made by exit teardown */
-	__u64 lost_events;		 /* ring buffer reserve failures */
-	__u64 inflight_drops;		 /* syscall entries we could not track */
-	__u64 seeded;			 /* 1 once the attach-time reading is taken */
-	__u64 exited;			 /* 1 once the target's last thread exited */
+	__u64 lost_events;		  /* ring buffer reserve failures */
+	__u64 inflight_drops;		  /* syscall entries we could not track */
+	__u64 seeded;			  /* 1 once the attach-time reading is taken */
+	__u64 exited;			  /* 1 once the target's last thread exited */
 };
 
 #endif /* PAGELEDGER_EVENTS_H */

@@ -222,7 +222,8 @@ int seed(struct bpf_iter__task *ctx)
 	__s64 rss[PL_RSS_NR];
 	__u64 mm;
 
-	if (!task || task->pid != targ_tgid || task->tgid != targ_tgid)
+	/* Any live thread will do: the group leader may have exited first. */
+	if (!task || task->tgid != targ_tgid || totals.seeded)
 		return 0;
 	if (learn_percpu_offsets() < 0)
 		return 0;
@@ -352,53 +353,23 @@ static __always_inline int exit_own(struct trace_event_raw_sys_exit *ctx)
 	return emit_exit(ctx->ret);
 }
 
-SEC("tp/syscalls/sys_enter_mmap")
-int enter_mmap(struct trace_event_raw_sys_enter *ctx)
-{
-	return enter_own(PL_SYS_MMAP, 6, ctx);
-}
+/* An entry/exit pair for a syscall of the target's own, with its arg count. */
+#define TRACE_OWN_SYSCALL(name, sys, nargs)                                                        \
+	SEC("tp/syscalls/sys_enter_" #name)                                                        \
+	int enter_##name(struct trace_event_raw_sys_enter *ctx)                                    \
+	{                                                                                          \
+		return enter_own(sys, nargs, ctx);                                                 \
+	}                                                                                          \
+	SEC("tp/syscalls/sys_exit_" #name)                                                         \
+	int exit_##name(struct trace_event_raw_sys_exit *ctx)                                      \
+	{                                                                                          \
+		return exit_own(ctx);                                                              \
+	}
 
-SEC("tp/syscalls/sys_exit_mmap")
-int exit_mmap_sys(struct trace_event_raw_sys_exit *ctx)
-{
-	return exit_own(ctx);
-}
-
-SEC("tp/syscalls/sys_enter_munmap")
-int enter_munmap(struct trace_event_raw_sys_enter *ctx)
-{
-	return enter_own(PL_SYS_MUNMAP, 2, ctx);
-}
-
-SEC("tp/syscalls/sys_exit_munmap")
-int exit_munmap(struct trace_event_raw_sys_exit *ctx)
-{
-	return exit_own(ctx);
-}
-
-SEC("tp/syscalls/sys_enter_madvise")
-int enter_madvise(struct trace_event_raw_sys_enter *ctx)
-{
-	return enter_own(PL_SYS_MADVISE, 3, ctx);
-}
-
-SEC("tp/syscalls/sys_exit_madvise")
-int exit_madvise(struct trace_event_raw_sys_exit *ctx)
-{
-	return exit_own(ctx);
-}
-
-SEC("tp/syscalls/sys_enter_mremap")
-int enter_mremap(struct trace_event_raw_sys_enter *ctx)
-{
-	return enter_own(PL_SYS_MREMAP, 5, ctx);
-}
-
-SEC("tp/syscalls/sys_exit_mremap")
-int exit_mremap(struct trace_event_raw_sys_exit *ctx)
-{
-	return exit_own(ctx);
-}
+TRACE_OWN_SYSCALL(mmap, PL_SYS_MMAP, 6)
+TRACE_OWN_SYSCALL(munmap, PL_SYS_MUNMAP, 2)
+TRACE_OWN_SYSCALL(madvise, PL_SYS_MADVISE, 3)
+TRACE_OWN_SYSCALL(mremap, PL_SYS_MREMAP, 5)
 
 SEC("tp/syscalls/sys_enter_brk")
 int enter_brk(struct trace_event_raw_sys_enter *ctx)

@@ -11,42 +11,42 @@ const char *argp_program_version = "pageledger 0.1";
 const char *argp_program_bug_address = "<https://github.com/pageledger/pageledger/issues>";
 
 static const char doc[] =
-	"Trace one process's memory syscalls (mmap, munmap, madvise, mremap, brk,\n"
-	"process_madvise) from the kernel and the exact RSS change each one caused.\n"
-	"\n"
-	"USAGE: pageledger [-j] [-q] [-d SECONDS] [-o FILE] [-b SIZE] -p PID\n"
-	"       pageledger [-j] [-q] [-d SECONDS] [-o FILE] [-b SIZE] -- CMD [ARG...]\n"
-	"\v"
-	"EXAMPLES:\n"
-	"    pageledger -p 1234              # trace PID 1234 until it exits or Ctrl-C\n"
-	"    pageledger -d 30 -p 1234        # trace for 30 seconds, then summarize\n"
-	"    pageledger -q -d 10 -p 1234     # only the summary table\n"
-	"    pageledger -j -p 1234 | jq 'select(.type==\"madvise\")'\n"
-	"    pageledger -j -o trace.jsonl -- ./server --port 8080\n"
-	"    pageledger -b 64M -p 1234       # bigger ring buffer for call storms\n"
-	"\n"
-	"EXIT STATUS:\n"
-	"    0  traced and summarized\n"
-	"    1  could not trace: no such process, not root, no BTF, no tracefs,\n"
-	"       BPF load or attach failure, output file not writable\n"
-	"    2  usage error\n";
+    "Trace one process's memory syscalls (mmap, munmap, madvise, mremap, brk,\n"
+    "process_madvise) from the kernel and the exact RSS change each one caused.\n"
+    "\n"
+    "USAGE: pageledger [-j] [-q] [-d SECONDS] [-o FILE] [-b SIZE] -p PID\n"
+    "       pageledger [-j] [-q] [-d SECONDS] [-o FILE] [-b SIZE] -- CMD [ARG...]\n"
+    "\v"
+    "EXAMPLES:\n"
+    "    pageledger -p 1234              # trace PID 1234 until it exits or Ctrl-C\n"
+    "    pageledger -d 30 -p 1234        # trace for 30 seconds, then summarize\n"
+    "    pageledger -q -d 10 -p 1234     # only the summary table\n"
+    "    pageledger -j -p 1234 | jq 'select(.type==\"madvise\")'\n"
+    "    pageledger -j -o trace.jsonl -- ./server --port 8080\n"
+    "    pageledger -b 64M -p 1234       # bigger ring buffer for call storms\n"
+    "\n"
+    "EXIT STATUS:\n"
+    "    0  traced and summarized\n"
+    "    1  could not trace: no such process, not root, no BTF, no tracefs,\n"
+    "       BPF load or attach failure, output file not writable\n"
+    "    2  usage error\n";
 
 static const char args_doc[] = "[-- CMD [ARG...]]";
 
 enum { OPT_HELP = 'h', OPT_USAGE = 0x100 };
 
 static const struct argp_option options[] = {
-	{"pid", 'p', "PID", 0, "Trace this running process (all its threads)", 0},
-	{"duration", 'd', "SECONDS", 0, "Stop after SECONDS (default: until exit or Ctrl-C)", 0},
-	{"json", 'j', NULL, 0, "Write JSON Lines instead of text", 0},
-	{"output", 'o', "FILE", 0, "Write the event stream and summary to FILE", 0},
-	{"quiet", 'q', NULL, 0, "Print only the summary", 0},
-	{"ringbuf-size", 'b', "SIZE", 0,
-	 "Ring buffer size, e.g. 256K, 4M (default 4M, rounded up to a power of two)", 0},
-	{"verbose", 'v', NULL, 0, "Print libbpf diagnostics", 0},
-	{"help", OPT_HELP, NULL, 0, "Show this help", -1},
-	{"usage", OPT_USAGE, NULL, 0, "Show a short usage message", -1},
-	{0},
+    {"pid", 'p', "PID", 0, "Trace this running process (all its threads)", 0},
+    {"duration", 'd', "SECONDS", 0, "Stop after SECONDS (default: until exit or Ctrl-C)", 0},
+    {"json", 'j', NULL, 0, "Write JSON Lines instead of text", 0},
+    {"output", 'o', "FILE", 0, "Write the event stream and summary to FILE", 0},
+    {"quiet", 'q', NULL, 0, "Print only the summary", 0},
+    {"ringbuf-size", 'b', "SIZE", 0,
+     "Ring buffer size, e.g. 256K, 4M (default 4M, rounded up to a power of two)", 0},
+    {"verbose", 'v', NULL, 0, "Print libbpf diagnostics", 0},
+    {"help", OPT_HELP, NULL, 0, "Show this help", -1},
+    {"usage", OPT_USAGE, NULL, 0, "Show a short usage message", -1},
+    {0},
 };
 
 int pl_parse_pid(const char *s, pid_t *out)
@@ -81,7 +81,8 @@ int pl_parse_size(const char *s, uint64_t *out)
 	unsigned int shift = 0;
 	char *end;
 
-	if (!s || *s == '-' || *s == '+')
+	/* Digits first: strtoull would skip blanks and wrap " -1" to UINT64_MAX. */
+	if (!s || *s < '0' || *s > '9')
 		return -1;
 	errno = 0;
 	v = strtoull(s, &end, 10);
@@ -105,8 +106,8 @@ int pl_parse_size(const char *s, uint64_t *out)
 	default:
 		return -1;
 	}
-	if (*end && end[1] && !(end[1] == 'B' && !end[2]) && !(end[1] == 'i' && end[2] == 'B' &&
-								  !end[3]))
+	if (*end && end[1] && !(end[1] == 'B' && !end[2]) &&
+	    !(end[1] == 'i' && end[2] == 'B' && !end[3]))
 		return -1;
 	if (shift && v > (UINT64_MAX >> shift))
 		return -1;
@@ -139,12 +140,13 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case 'p':
 		if (pl_parse_pid(arg, &cfg->pid))
-			return usage_error(state, "invalid PID '%s': expected a positive integer", arg);
+			return usage_error(state, "invalid PID '%s': expected a positive integer",
+					   arg);
 		break;
 	case 'd':
 		if (pl_parse_seconds(arg, &cfg->duration_s))
-			return usage_error(state,
-					   "invalid duration '%s': expected whole seconds > 0", arg);
+			return usage_error(
+			    state, "invalid duration '%s': expected whole seconds > 0", arg);
 		break;
 	case 'j':
 		cfg->json = true;
@@ -195,18 +197,17 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 int pl_cli_parse(int argc, char **argv, struct pl_config *cfg)
 {
 	static const struct argp argp = {
-		.options = options,
-		.parser = parse_opt,
-		.args_doc = args_doc,
-		.doc = doc,
+	    .options = options,
+	    .parser = parse_opt,
+	    .args_doc = args_doc,
+	    .doc = doc,
 	};
 	int err;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->ringbuf_size = PL_DEFAULT_RINGBUF;
 	argp_err_exit_status = PL_EXIT_USAGE;
-	err = argp_parse(&argp, argc, argv, ARGP_IN_ORDER | ARGP_NO_EXIT | ARGP_NO_HELP, NULL,
-			 cfg);
+	err = argp_parse(&argp, argc, argv, ARGP_IN_ORDER | ARGP_NO_EXIT | ARGP_NO_HELP, NULL, cfg);
 	if (cfg->help_shown)
 		return PL_EXIT_OK;
 	return err ? PL_EXIT_USAGE : PL_EXIT_OK;

@@ -44,9 +44,9 @@ int pl_decode_record(const void *data, size_t size, struct pl_record *out)
 }
 
 static const char *const syscall_names[PL_SYS_NR] = {
-	[PL_SYS_MMAP] = "mmap",	    [PL_SYS_MUNMAP] = "munmap",
-	[PL_SYS_MADVISE] = "madvise", [PL_SYS_MREMAP] = "mremap",
-	[PL_SYS_BRK] = "brk",	    [PL_SYS_PROCESS_MADVISE] = "process_madvise",
+    [PL_SYS_MMAP] = "mmap",	  [PL_SYS_MUNMAP] = "munmap",
+    [PL_SYS_MADVISE] = "madvise", [PL_SYS_MREMAP] = "mremap",
+    [PL_SYS_BRK] = "brk",	  [PL_SYS_PROCESS_MADVISE] = "process_madvise",
 };
 
 const char *pl_syscall_name(uint32_t sys)
@@ -59,15 +59,15 @@ static const struct {
 	long value;
 	const char *name;
 } advice_names[] = {
-	{0, "MADV_NORMAL"},	     {1, "MADV_RANDOM"},	   {2, "MADV_SEQUENTIAL"},
-	{3, "MADV_WILLNEED"},	     {4, "MADV_DONTNEED"},	   {8, "MADV_FREE"},
-	{9, "MADV_REMOVE"},	     {10, "MADV_DONTFORK"},	   {11, "MADV_DOFORK"},
-	{12, "MADV_MERGEABLE"},	     {13, "MADV_UNMERGEABLE"},	   {14, "MADV_HUGEPAGE"},
-	{15, "MADV_NOHUGEPAGE"},     {16, "MADV_DONTDUMP"},	   {17, "MADV_DODUMP"},
-	{18, "MADV_WIPEONFORK"},     {19, "MADV_KEEPONFORK"},	   {20, "MADV_COLD"},
-	{21, "MADV_PAGEOUT"},	     {22, "MADV_POPULATE_READ"},   {23, "MADV_POPULATE_WRITE"},
-	{24, "MADV_DONTNEED_LOCKED"}, {25, "MADV_COLLAPSE"},	   {100, "MADV_HWPOISON"},
-	{101, "MADV_SOFT_OFFLINE"},  {102, "MADV_GUARD_INSTALL"}, {103, "MADV_GUARD_REMOVE"},
+    {0, "MADV_NORMAL"},		  {1, "MADV_RANDOM"},	       {2, "MADV_SEQUENTIAL"},
+    {3, "MADV_WILLNEED"},	  {4, "MADV_DONTNEED"},	       {8, "MADV_FREE"},
+    {9, "MADV_REMOVE"},		  {10, "MADV_DONTFORK"},       {11, "MADV_DOFORK"},
+    {12, "MADV_MERGEABLE"},	  {13, "MADV_UNMERGEABLE"},    {14, "MADV_HUGEPAGE"},
+    {15, "MADV_NOHUGEPAGE"},	  {16, "MADV_DONTDUMP"},       {17, "MADV_DODUMP"},
+    {18, "MADV_WIPEONFORK"},	  {19, "MADV_KEEPONFORK"},     {20, "MADV_COLD"},
+    {21, "MADV_PAGEOUT"},	  {22, "MADV_POPULATE_READ"},  {23, "MADV_POPULATE_WRITE"},
+    {24, "MADV_DONTNEED_LOCKED"}, {25, "MADV_COLLAPSE"},       {100, "MADV_HWPOISON"},
+    {101, "MADV_SOFT_OFFLINE"},	  {102, "MADV_GUARD_INSTALL"}, {103, "MADV_GUARD_REMOVE"},
 };
 
 const char *pl_advice_name(long advice, char *buf, size_t len)
@@ -99,12 +99,14 @@ const char *pl_errno_name(int err, char *buf, size_t len)
 		int err;
 		const char *name;
 	} names[] = {
-		{EPERM, "EPERM"},   {ENOENT, "ENOENT"}, {ESRCH, "ESRCH"},	{EINTR, "EINTR"},
-		{EIO, "EIO"},	    {EBADF, "EBADF"},	{EAGAIN, "EAGAIN"},	{ENOMEM, "ENOMEM"},
-		{EACCES, "EACCES"}, {EFAULT, "EFAULT"}, {EBUSY, "EBUSY"},	{EEXIST, "EEXIST"},
-		{ENODEV, "ENODEV"}, {EINVAL, "EINVAL"}, {ENFILE, "ENFILE"},	{EMFILE, "EMFILE"},
-		{ETXTBSY, "ETXTBSY"}, {EFBIG, "EFBIG"}, {ENOSPC, "ENOSPC"},	{ENOSYS, "ENOSYS"},
-		{EOVERFLOW, "EOVERFLOW"}, {EHWPOISON, "EHWPOISON"},
+	    {EPERM, "EPERM"},	      {ENOENT, "ENOENT"},   {ESRCH, "ESRCH"},
+	    {EINTR, "EINTR"},	      {EIO, "EIO"},	    {EBADF, "EBADF"},
+	    {EAGAIN, "EAGAIN"},	      {ENOMEM, "ENOMEM"},   {EACCES, "EACCES"},
+	    {EFAULT, "EFAULT"},	      {EBUSY, "EBUSY"},	    {EEXIST, "EEXIST"},
+	    {ENODEV, "ENODEV"},	      {EINVAL, "EINVAL"},   {ENFILE, "ENFILE"},
+	    {EMFILE, "EMFILE"},	      {ETXTBSY, "ETXTBSY"}, {EFBIG, "EFBIG"},
+	    {ENOSPC, "ENOSPC"},	      {ENOSYS, "ENOSYS"},   {EOVERFLOW, "EOVERFLOW"},
+	    {EHWPOISON, "EHWPOISON"},
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (names[i].err == err)
@@ -115,8 +117,8 @@ const char *pl_errno_name(int err, char *buf, size_t len)
 
 void pl_prot_str(uint64_t prot, char *buf, size_t len)
 {
-	snprintf(buf, len, "%c%c%c", (prot & PROT_READ) ? 'r' : '-', (prot & PROT_WRITE) ? 'w' : '-',
-		 (prot & PROT_EXEC) ? 'x' : '-');
+	snprintf(buf, len, "%c%c%c", (prot & PROT_READ) ? 'r' : '-',
+		 (prot & PROT_WRITE) ? 'w' : '-', (prot & PROT_EXEC) ? 'x' : '-');
 }
 
 struct flag_name {
@@ -150,21 +152,21 @@ static void flags_str(uint64_t flags, const struct flag_name *names, size_t n, c
 void pl_mmap_flags_str(uint64_t flags, char *buf, size_t len)
 {
 	static const struct flag_name names[] = {
-		{MAP_SHARED, "SHARED"},
-		{MAP_PRIVATE, "PRIVATE"},
-		{MAP_FIXED, "FIXED"},
-		{MAP_ANONYMOUS, "ANONYMOUS"},
-		{MAP_GROWSDOWN, "GROWSDOWN"},
-		{MAP_DENYWRITE, "DENYWRITE"},
-		{MAP_EXECUTABLE, "EXECUTABLE"},
-		{MAP_LOCKED, "LOCKED"},
-		{MAP_NORESERVE, "NORESERVE"},
-		{MAP_POPULATE, "POPULATE"},
-		{MAP_NONBLOCK, "NONBLOCK"},
-		{MAP_STACK, "STACK"},
-		{MAP_HUGETLB, "HUGETLB"},
-		{MAP_SYNC, "SYNC"},
-		{MAP_FIXED_NOREPLACE, "FIXED_NOREPLACE"},
+	    {MAP_SHARED, "SHARED"},
+	    {MAP_PRIVATE, "PRIVATE"},
+	    {MAP_FIXED, "FIXED"},
+	    {MAP_ANONYMOUS, "ANONYMOUS"},
+	    {MAP_GROWSDOWN, "GROWSDOWN"},
+	    {MAP_DENYWRITE, "DENYWRITE"},
+	    {MAP_EXECUTABLE, "EXECUTABLE"},
+	    {MAP_LOCKED, "LOCKED"},
+	    {MAP_NORESERVE, "NORESERVE"},
+	    {MAP_POPULATE, "POPULATE"},
+	    {MAP_NONBLOCK, "NONBLOCK"},
+	    {MAP_STACK, "STACK"},
+	    {MAP_HUGETLB, "HUGETLB"},
+	    {MAP_SYNC, "SYNC"},
+	    {MAP_FIXED_NOREPLACE, "FIXED_NOREPLACE"},
 	};
 	flags_str(flags, names, sizeof(names) / sizeof(names[0]), buf, len);
 }
@@ -172,9 +174,9 @@ void pl_mmap_flags_str(uint64_t flags, char *buf, size_t len)
 void pl_mremap_flags_str(uint64_t flags, char *buf, size_t len)
 {
 	static const struct flag_name names[] = {
-		{MREMAP_MAYMOVE, "MAYMOVE"},
-		{MREMAP_FIXED, "FIXED"},
-		{MREMAP_DONTUNMAP, "DONTUNMAP"},
+	    {MREMAP_MAYMOVE, "MAYMOVE"},
+	    {MREMAP_FIXED, "FIXED"},
+	    {MREMAP_DONTUNMAP, "DONTUNMAP"},
 	};
 	flags_str(flags, names, sizeof(names) / sizeof(names[0]), buf, len);
 }

@@ -27,8 +27,8 @@ struct pl_ledger {
 	uint32_t pid;
 	uint64_t t_start_ns, t_end_ns;
 	struct pl_stat stats[PL_SYS_NR][PL_ADVICE_SLOTS];
-	uint64_t events;       /* records decoded */
-	uint64_t bad_records;  /* records that failed validation */
+	uint64_t events;      /* records decoded */
+	uint64_t bad_records; /* records that failed validation */
 	uint64_t page_faults;
 	__s64 rss_start[PL_RSS_NR];
 	__s64 rss_end[PL_RSS_NR];

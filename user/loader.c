@@ -150,8 +150,7 @@ int pl_tracer_start(struct pl_tracer *t, const struct pl_tracer_opts *o)
 		return -1;
 	err = pageledger_bpf__attach(t->skel);
 	if (err) {
-		fprintf(stderr, "pageledger: cannot attach the BPF programs: %s\n",
-			strerror(-err));
+		fprintf(stderr, "pageledger: cannot attach the BPF programs: %s\n", strerror(-err));
 		return -1;
 	}
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), o->on_record, o->ctx, NULL);

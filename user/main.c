@@ -108,11 +108,11 @@ static int check_environment(void)
 static int start_tracing(struct run *r)
 {
 	struct pl_tracer_opts opts = {
-		.tgid = r->target.pid,
-		.ringbuf_size = r->cfg.ringbuf_size,
-		.verbose = r->cfg.verbose,
-		.on_record = handle_record,
-		.ctx = r,
+	    .tgid = r->target.pid,
+	    .ringbuf_size = r->cfg.ringbuf_size,
+	    .verbose = r->cfg.verbose,
+	    .on_record = handle_record,
+	    .ctx = r,
 	};
 	struct pl_run_info info = {0};
 	struct pl_totals totals;
@@ -140,8 +140,8 @@ static int start_tracing(struct run *r)
 /* Polls until the target exits, the duration passes or a signal arrives. */
 static void trace_loop(struct run *r)
 {
-	uint64_t deadline = r->cfg.duration_s ? now_ns() + (uint64_t)r->cfg.duration_s * 1000000000ull
-					      : 0;
+	uint64_t deadline =
+	    r->cfg.duration_s ? now_ns() + (uint64_t)r->cfg.duration_s * 1000000000ull : 0;
 
 	while (!stop_requested) {
 		if (pl_tracer_poll(&r->tracer, POLL_MS) < 0)

@@ -75,9 +75,8 @@ static void json_syscall_extras(struct pl_json *j, const struct pl_syscall_event
 		pl_json_u64(j, "requested", e->args[0]);
 		pl_json_u64(j, "old_brk", e->old_brk);
 		pl_json_u64(j, "new_brk", (uint64_t)e->ret);
-		pl_json_s64(j, "brk_delta", pl_syscall_failed(e) ? 0
-								   : (int64_t)((uint64_t)e->ret -
-									       e->old_brk));
+		pl_json_s64(j, "brk_delta",
+			    pl_syscall_failed(e) ? 0 : (int64_t)((uint64_t)e->ret - e->old_brk));
 		break;
 	case PL_SYS_PROCESS_MADVISE:
 		pl_json_u64(j, "target_pid", e->target_pid);
@@ -213,9 +212,9 @@ static void json_summary(struct pl_output *o, const struct pl_ledger *l)
 }
 
 static const struct pl_output_ops json_ops = {
-	.begin = json_begin,
-	.record = json_record,
-	.summary = json_summary,
+    .begin = json_begin,
+    .record = json_record,
+    .summary = json_summary,
 };
 
 void pl_output_json_init(struct pl_output *o, FILE *f, bool quiet)

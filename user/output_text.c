@@ -65,12 +65,12 @@ static void format_detail(const struct pl_syscall_event *e, char *buf, size_t le
 	}
 }
 
-void pl_text_format_syscall(const struct pl_syscall_event *e, uint64_t t0_ns, char *buf,
-			    size_t len)
+void pl_text_format_syscall(const struct pl_syscall_event *e, uint64_t t0_ns, char *buf, size_t len)
 {
 	char ts[32], tid[16], range[48], size[16], detail[160], result[24], rss[96];
 	uint64_t addr = pl_syscall_addr(e), n = pl_syscall_len(e);
 	int err = pl_syscall_failed(e);
+	const char *res = err ? pl_errno_name(err, result, sizeof(result)) : "ok";
 
 	snprintf(ts, sizeof(ts), "%.6f",
 		 e->hdr.ts_ns >= t0_ns ? (double)(e->hdr.ts_ns - t0_ns) / 1e9 : 0.0);
@@ -79,16 +79,12 @@ void pl_text_format_syscall(const struct pl_syscall_event *e, uint64_t t0_ns, ch
 		 (unsigned long long)(addr + n));
 	pl_format_size((int64_t)n, size, sizeof(size));
 	format_detail(e, detail, sizeof(detail));
-	if (err)
-		pl_errno_name(err, result, sizeof(result));
-	else
-		snprintf(result, sizeof(result), "ok");
 	if (e->flags & PL_SCF_RSS_UNKNOWN)
 		snprintf(rss, sizeof(rss), "?");
 	else
 		pl_text_format_rss(e->rss_delta, rss, sizeof(rss));
 	snprintf(buf, len, "%-11s %-7s %-15s %-27s %8s %-34s %-7s %s", ts, tid,
-		 pl_syscall_name(e->sys), range, size, detail, result, rss);
+		 pl_syscall_name(e->sys), range, size, detail, res, rss);
 }
 
 static void text_begin(struct pl_output *o, const struct pl_run_info *info)
@@ -99,6 +95,12 @@ static void text_begin(struct pl_output *o, const struct pl_run_info *info)
 	fprintf(o->f, HDR_FMT, "TIME(s)", "TID", "SYSCALL", "RANGE", "SIZE", "DETAIL", "RESULT",
 		"RSS-CHANGE");
 	fflush(o->f);
+}
+
+/* Seconds since t0; records raised before t0 (between attach and start) show 0. */
+static double rel_s(uint64_t ts_ns, uint64_t t0_ns)
+{
+	return ts_ns >= t0_ns ? (double)(ts_ns - t0_ns) / 1e9 : 0.0;
 }
 
 static void text_record(struct pl_output *o, const struct pl_record *r)
@@ -115,12 +117,12 @@ static void text_record(struct pl_output *o, const struct pl_record *r)
 	case PL_EV_EXEC:
 		pl_text_format_rss(r->exec->rss, rss, sizeof(rss));
 		fprintf(o->f, "%-11.6f %-7u %-15s %s: new address space, rss %s\n",
-			(double)(r->exec->hdr.ts_ns - o->t0_ns) / 1e9, r->exec->hdr.tid, "exec",
+			rel_s(r->exec->hdr.ts_ns, o->t0_ns), r->exec->hdr.tid, "exec",
 			r->exec->comm, rss);
 		break;
 	case PL_EV_EXIT:
 		fprintf(o->f, "%-11.6f %-7u %-15s process exited\n",
-			(double)(r->exit->hdr.ts_ns - o->t0_ns) / 1e9, r->exit->hdr.tid, "exit");
+			rel_s(r->exit->hdr.ts_ns, o->t0_ns), r->exit->hdr.tid, "exit");
 		break;
 	}
 }
@@ -141,8 +143,8 @@ static void print_syscall_table(FILE *f, const struct pl_ledger *l)
 	struct pl_stat total;
 	char abuf[32];
 
-	fprintf(f, "  %-16s %-22s %8s %7s %10s %10s %10s\n", "SYSCALL", "ADVICE", "CALLS",
-		"ERRORS", "REQUESTED", "RSS-FREED", "RSS-GAINED");
+	fprintf(f, "  %-16s %-22s %8s %7s %10s %10s %10s\n", "SYSCALL", "ADVICE", "CALLS", "ERRORS",
+		"REQUESTED", "RSS-FREED", "RSS-GAINED");
 	for (int sys = 0; sys < PL_SYS_NR; sys++) {
 		for (int a = 0; a < PL_ADVICE_SLOTS; a++) {
 			const struct pl_stat *s = &l->stats[sys][a];
@@ -152,8 +154,8 @@ static void print_syscall_table(FILE *f, const struct pl_ledger *l)
 				continue;
 			if (pl_syscall_has_advice(sys))
 				advice = a == PL_ADVICE_SLOTS - 1
-						 ? "other"
-						 : pl_advice_name(a, abuf, sizeof(abuf));
+					     ? "other"
+					     : pl_advice_name(a, abuf, sizeof(abuf));
 			print_stat_row(f, pl_syscall_name(sys), advice, s);
 		}
 	}
@@ -179,8 +181,8 @@ static void print_rss_table(FILE *f, const struct pl_ledger *l)
 	__s64 change[PL_RSS_NR];
 	char peak[16];
 
-	fprintf(f, "  %-16s %10s %10s %10s %10s %10s\n", "RSS", "ANON", "FILE", "SHMEM",
-		"SWAP", "RESIDENT");
+	fprintf(f, "  %-16s %10s %10s %10s %10s %10s\n", "RSS", "ANON", "FILE", "SHMEM", "SWAP",
+		"RESIDENT");
 	print_rss_row(f, "start", l->rss_start, false);
 	print_rss_row(f, "end", l->rss_end, false);
 	print_rss_row(f, "peak", l->rss_peak, false);
@@ -197,7 +199,8 @@ static void print_other_changes(FILE *f, const struct pl_ledger *l)
 
 	if (l->rss_other_updates) {
 		pl_text_format_rss(l->rss_other_delta, rss, sizeof(rss));
-		fprintf(f, "  changed by other tasks (reclaim, khugepaged, ...): %s in %llu updates\n",
+		fprintf(f,
+			"  changed by other tasks (reclaim, khugepaged, ...): %s in %llu updates\n",
 			rss, (unsigned long long)l->rss_other_updates);
 	}
 	if (l->exited) {
@@ -222,9 +225,10 @@ static void print_lazyfree_note(FILE *f, const struct pl_ledger *l)
 		return;
 	pl_format_size((int64_t)advised, a, sizeof(a));
 	pl_format_size((int64_t)released, r, sizeof(r));
-	fprintf(f, "\n  note: %s advised with MADV_FREE, %s of it left RSS at the call: lazily\n"
-		   "  freed pages stay resident (LazyFree in smaps) until memory pressure\n"
-		   "  reclaims them or they are unmapped.\n",
+	fprintf(f,
+		"\n  note: %s advised with MADV_FREE, %s of it left RSS at the call: lazily\n"
+		"  freed pages stay resident (LazyFree in smaps) until memory pressure\n"
+		"  reclaims them or they are unmapped.\n",
 		a, r);
 }
 
@@ -245,14 +249,15 @@ static void text_summary(struct pl_output *o, const struct pl_ledger *l)
 		else
 			fprintf(f, "  target exited with status %d\n", WEXITSTATUS(l->exit_status));
 	}
-	fprintf(f, "  lost events: %llu\n", (unsigned long long)(l->lost_events + l->inflight_drops));
+	fprintf(f, "  lost events: %llu\n",
+		(unsigned long long)(l->lost_events + l->inflight_drops));
 	fflush(f);
 }
 
 static const struct pl_output_ops text_ops = {
-	.begin = text_begin,
-	.record = text_record,
-	.summary = text_summary,
+    .begin = text_begin,
+    .record = text_record,
+    .summary = text_summary,
 };
 
 void pl_output_text_init(struct pl_output *o, FILE *f, bool quiet)

@@ -31,8 +31,9 @@ int pl_require_btf(void)
 		path = VMLINUX_BTF;
 	if (access(path, R_OK) == 0)
 		return 0;
-	fprintf(stderr, "pageledger: this kernel has no BTF (%s missing): "
-			"CONFIG_DEBUG_INFO_BTF=y is required\n",
+	fprintf(stderr,
+		"pageledger: this kernel has no BTF (%s missing): "
+		"CONFIG_DEBUG_INFO_BTF=y is required\n",
 		path);
 	return -1;
 }
@@ -82,8 +83,9 @@ int pl_require_tracefs(void)
 		fprintf(stderr, "pageledger: mounted tracefs at /sys/kernel/tracing\n");
 		return 0;
 	}
-	fprintf(stderr, "pageledger: tracefs is not mounted and mounting it failed (%s); "
-			"run: mount -t tracefs nodev /sys/kernel/tracing\n",
+	fprintf(stderr,
+		"pageledger: tracefs is not mounted and mounting it failed (%s); "
+		"run: mount -t tracefs nodev /sys/kernel/tracing\n",
 		strerror(errno));
 	return -1;
 }

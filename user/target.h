@@ -7,11 +7,11 @@
 #include <sys/types.h>
 
 struct pl_target {
-	pid_t pid;      /* tgid */
-	int pidfd;      /* readable once the process has exited */
-	bool spawned;   /* started by us: we reap it */
-	int go_fd;      /* spawned: write end the child waits on */
-	int err_fd;     /* spawned: read end carrying exec's errno */
+	pid_t pid;    /* tgid */
+	int pidfd;    /* readable once the process has exited */
+	bool spawned; /* started by us: we reap it */
+	int go_fd;    /* spawned: write end the child waits on */
+	int err_fd;   /* spawned: read end carrying exec's errno */
 	bool reaped;
 	int wait_status;
 	char comm[64];

@@ -291,7 +291,7 @@ static void test_range_munmap_madvise(void **state)
 static void test_range_mremap(void **state)
 {
 	struct pl_syscall_event ok =
-		sys_event(PL_SYS_MREMAP, 0x7f0000000000, 4096, 16384, 0x7f1000000000);
+	    sys_event(PL_SYS_MREMAP, 0x7f0000000000, 4096, 16384, 0x7f1000000000);
 	struct pl_syscall_event bad = sys_event(PL_SYS_MREMAP, 0x7f0000000000, 4096, 16384, -12);
 
 	(void)state;
@@ -325,7 +325,7 @@ static void test_range_process_madvise(void **state)
 {
 	/* pidfd 3, iovec array at 0x7ffd00000000, 2 iovecs, advice MADV_PAGEOUT. */
 	struct pl_syscall_event e =
-		sys_event(PL_SYS_PROCESS_MADVISE, 3, 0x7ffd00000000, 2, 2 * 1048576);
+	    sys_event(PL_SYS_PROCESS_MADVISE, 3, 0x7ffd00000000, 2, 2 * 1048576);
 
 	(void)state;
 	e.args[3] = 21;
@@ -409,29 +409,29 @@ static void test_format_delta(void **state)
 int main(void)
 {
 	const struct CMUnitTest decode_tests[] = {
-		cmocka_unit_test(test_decode_valid_syscall_every_kind),
-		cmocka_unit_test(test_decode_valid_exec_and_exit),
-		cmocka_unit_test(test_decode_too_short),
-		cmocka_unit_test(test_decode_unknown_type_null_and_bad_sys),
-		cmocka_unit_test(test_syscall_name),
-		cmocka_unit_test(test_advice_name),
-		cmocka_unit_test(test_syscall_advice),
-		cmocka_unit_test(test_errno_name),
-		cmocka_unit_test(test_rss_member_name),
-		cmocka_unit_test(test_prot_str),
-		cmocka_unit_test(test_mmap_flags_str),
-		cmocka_unit_test(test_mmap_flags_str_truncates_safely),
-		cmocka_unit_test(test_mremap_flags_str),
-		cmocka_unit_test(test_syscall_failed),
-		cmocka_unit_test(test_range_mmap),
-		cmocka_unit_test(test_range_munmap_madvise),
-		cmocka_unit_test(test_range_mremap),
-		cmocka_unit_test(test_range_brk),
-		cmocka_unit_test(test_range_process_madvise),
-		cmocka_unit_test(test_resident_delta_excludes_swap),
-		cmocka_unit_test(test_format_size),
-		cmocka_unit_test(test_format_size_truncates_safely),
-		cmocka_unit_test(test_format_delta),
+	    cmocka_unit_test(test_decode_valid_syscall_every_kind),
+	    cmocka_unit_test(test_decode_valid_exec_and_exit),
+	    cmocka_unit_test(test_decode_too_short),
+	    cmocka_unit_test(test_decode_unknown_type_null_and_bad_sys),
+	    cmocka_unit_test(test_syscall_name),
+	    cmocka_unit_test(test_advice_name),
+	    cmocka_unit_test(test_syscall_advice),
+	    cmocka_unit_test(test_errno_name),
+	    cmocka_unit_test(test_rss_member_name),
+	    cmocka_unit_test(test_prot_str),
+	    cmocka_unit_test(test_mmap_flags_str),
+	    cmocka_unit_test(test_mmap_flags_str_truncates_safely),
+	    cmocka_unit_test(test_mremap_flags_str),
+	    cmocka_unit_test(test_syscall_failed),
+	    cmocka_unit_test(test_range_mmap),
+	    cmocka_unit_test(test_range_munmap_madvise),
+	    cmocka_unit_test(test_range_mremap),
+	    cmocka_unit_test(test_range_brk),
+	    cmocka_unit_test(test_range_process_madvise),
+	    cmocka_unit_test(test_resident_delta_excludes_swap),
+	    cmocka_unit_test(test_format_size),
+	    cmocka_unit_test(test_format_size_truncates_safely),
+	    cmocka_unit_test(test_format_delta),
 	};
 
 	return cmocka_run_group_tests(decode_tests, NULL, NULL);

@@ -331,21 +331,21 @@ static void test_rss_total_excludes_swap(void **state)
 int main(void)
 {
 	const struct CMUnitTest ledger_tests[] = {
-		LEDGER_TEST(test_init),
-		LEDGER_TEST(test_rows_per_syscall_and_advice),
-		LEDGER_TEST(test_failed_calls_are_errors_without_bytes),
-		LEDGER_TEST(test_rss_released_and_gained_per_call),
-		LEDGER_TEST(test_swap_is_not_resident),
-		LEDGER_TEST(test_mixed_sign_delta_nets_within_a_call),
-		LEDGER_TEST(test_advice_slot_bounds),
-		LEDGER_TEST(test_out_of_range_advice_goes_to_other_row),
-		LEDGER_TEST(test_unknown_syscall_is_ignored),
-		LEDGER_TEST(test_total_sums_rows),
-		LEDGER_TEST(test_finish_without_exit_uses_rss_cur),
-		LEDGER_TEST(test_finish_after_exit_uses_exit_rss),
-		LEDGER_TEST(test_finish_kernel_exited_flag_without_exit_record),
-		LEDGER_TEST(test_exec_counts),
-		LEDGER_TEST(test_rss_total_excludes_swap),
+	    LEDGER_TEST(test_init),
+	    LEDGER_TEST(test_rows_per_syscall_and_advice),
+	    LEDGER_TEST(test_failed_calls_are_errors_without_bytes),
+	    LEDGER_TEST(test_rss_released_and_gained_per_call),
+	    LEDGER_TEST(test_swap_is_not_resident),
+	    LEDGER_TEST(test_mixed_sign_delta_nets_within_a_call),
+	    LEDGER_TEST(test_advice_slot_bounds),
+	    LEDGER_TEST(test_out_of_range_advice_goes_to_other_row),
+	    LEDGER_TEST(test_unknown_syscall_is_ignored),
+	    LEDGER_TEST(test_total_sums_rows),
+	    LEDGER_TEST(test_finish_without_exit_uses_rss_cur),
+	    LEDGER_TEST(test_finish_after_exit_uses_exit_rss),
+	    LEDGER_TEST(test_finish_kernel_exited_flag_without_exit_record),
+	    LEDGER_TEST(test_exec_counts),
+	    LEDGER_TEST(test_rss_total_excludes_swap),
 	};
 
 	return cmocka_run_group_tests(ledger_tests, NULL, NULL);
