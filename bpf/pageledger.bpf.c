@@ -26,6 +26,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Set by user space between open and load. */
 const volatile __u32 targ_tgid = 0;
 const volatile __u32 nr_cpus = 1;
+/* Wake the reader only past this much queued data; it also polls on a timer. */
+const volatile __u64 wakeup_bytes = 0;
 
 /* Shared with user space through the skeleton's .bss. */
 struct pl_totals totals = {};
@@ -77,69 +79,68 @@ struct {
 
 /* ---- exact RSS readings ------------------------------------------------ */
 
-struct counter_sum_ctx {
-	__u64 counters[PL_RSS_NR]; /* __percpu s32 * of each member */
-	__s64 sum[PL_RSS_NR];
-	__u32 first, last; /* members to read, inclusive */
-};
+/*
+ * Reads go through bpf_rdonly_cast(): the verifier turns them into plain
+ * loads with an exception-table fixup, a few ns each, where
+ * bpf_probe_read_kernel() costs a helper call. This is the fault path.
+ */
+extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id__k) __ksym;
 
-static long add_cpu_counters(__u32 cpu, struct counter_sum_ctx *c)
+static __always_inline struct mm_struct *as_mm(__u64 addr)
 {
-	__u64 off = pcpu_off[cpu & (PL_MAX_CPUS - 1)];
-	__s32 v;
-
-	for (__u32 m = 0; m < PL_RSS_NR; m++) {
-		if (m < c->first || m > c->last)
-			continue;
-		v = 0;
-		bpf_probe_read_kernel(&v, sizeof(v), (void *)(c->counters[m] + off));
-		c->sum[m] += v;
-	}
-	return 0;
+	return bpf_rdonly_cast((void *)addr, bpf_core_type_id_kernel(struct mm_struct));
 }
 
-static __always_inline __u64 counter_addr(__u64 mm, __u32 member)
+/* One CPU's s32 slot of a percpu_counter. sched_param is { int }: any such type will do. */
+static __always_inline __s32 percpu_slot(__u64 counters, __u32 cpu)
 {
-	return mm + bpf_core_field_offset(struct mm_struct, rss_stat) +
-	       (__u64)member * bpf_core_type_size(struct percpu_counter);
+	struct sched_param *slot;
+
+	slot = bpf_rdonly_cast((void *)(counters + pcpu_off[cpu & (PL_MAX_CPUS - 1)]),
+			       bpf_core_type_id_kernel(struct sched_param));
+	return slot->sched_priority;
 }
 
 /*
  * percpu_counter_sum() without the lock: fbc->count plus every CPU's
  * delta. Exact whenever no other CPU is mid-update on the same counter.
- * Fills out[first..last] in bytes.
+ * nr_cpus is frozen read-only data, so the verifier knows the bound.
  */
-static __always_inline void read_rss_range(__u64 mm, __u32 first, __u32 last, __s64 *out)
+static __always_inline __s64 read_member(struct mm_struct *mm, __u32 member)
 {
-	struct counter_sum_ctx c = {.first = first, .last = last};
+	struct percpu_counter *fbc;
+	__u64 counters;
+	__s64 sum;
 
-	for (__u32 m = 0; m < PL_RSS_NR; m++) {
-		__u64 fbc = counter_addr(mm, m);
-		__s64 count = 0;
-		__u64 ctrs = 0;
-
-		if (m < first || m > last)
-			continue;
-		bpf_probe_read_kernel(&count, sizeof(count),
-				      (void *)(fbc + bpf_core_field_offset(struct percpu_counter,
-									   count)));
-		bpf_probe_read_kernel(&ctrs, sizeof(ctrs),
-				      (void *)(fbc + bpf_core_field_offset(struct percpu_counter,
-									   counters)));
-		c.counters[m] = ctrs;
-		c.sum[m] = count;
+	switch (member) { /* constant indexes: CO-RE relocates each */
+	case 0:
+		fbc = &mm->rss_stat[0];
+		break;
+	case 1:
+		fbc = &mm->rss_stat[1];
+		break;
+	case 2:
+		fbc = &mm->rss_stat[2];
+		break;
+	default:
+		fbc = &mm->rss_stat[3];
+		break;
 	}
-	bpf_loop(nr_cpus, add_cpu_counters, &c, 0);
-	for (__u32 m = 0; m < PL_RSS_NR; m++) {
-		if (m < first || m > last)
-			continue;
-		out[m] = c.sum[m] * 4096;
-	}
+	sum = fbc->count;
+	counters = (__u64)fbc->counters;
+	for (__u32 cpu = 0; cpu < nr_cpus && cpu < PL_MAX_CPUS; cpu++)
+		sum += percpu_slot(counters, cpu);
+	return sum * 4096;
 }
 
-static __always_inline void read_rss_all(__u64 mm, __s64 *out)
+static __always_inline void read_rss_all(__u64 mm_addr, __s64 *out)
 {
-	read_rss_range(mm, 0, PL_RSS_NR - 1, out);
+	struct mm_struct *mm = as_mm(mm_addr);
+
+	out[0] = read_member(mm, 0);
+	out[1] = read_member(mm, 1);
+	out[2] = read_member(mm, 2);
+	out[3] = read_member(mm, 3);
 }
 
 static __always_inline void note_reading(__u32 member, __s64 bytes, bool by_target)
@@ -157,7 +158,7 @@ static __always_inline void note_reading(__u32 member, __s64 bytes, bool by_targ
 	if (totals.exited) {
 		__sync_fetch_and_add(&totals.rss_exit_delta[member & 3], delta);
 	} else if (by_target) {
-		__sync_fetch_and_add(&totals.rss_updates_self, 1);
+		totals.rss_updates_self++; /* a statistic: a lost race costs one count */
 	} else {
 		__sync_fetch_and_add(&totals.rss_updates_other, 1);
 		__sync_fetch_and_add(&totals.rss_other_delta[member & 3], delta);
@@ -308,6 +309,18 @@ static __always_inline void fill_hdr(struct pl_event_hdr *h, __u32 type)
 	h->tid = (__u32)id;
 }
 
+/*
+ * A wakeup per event costs the traced thread microseconds (irq_work, then a
+ * context switch to us): batch them. The reader wakes on its poll timeout
+ * anyway, so a quiet stream is at most one poll interval late.
+ */
+static __always_inline void submit_batched(void *e)
+{
+	__u64 queued = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+	bpf_ringbuf_submit(e, queued >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
 static __always_inline int emit_exit(long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
@@ -340,7 +353,7 @@ static __always_inline int emit_exit(long ret)
 	e->iov_read = in->iov_read;
 	e->flags = in->flags;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	bpf_ringbuf_submit(e, 0);
+	submit_batched(e);
 out:
 	bpf_map_delete_elem(&inflight, &tid);
 	return 0;
@@ -491,7 +504,6 @@ static __always_inline bool adopt_current_mm(__u64 mm)
 SEC("tp_btf/rss_stat")
 int BPF_PROG(on_rss_stat, struct mm_struct *mm, int member)
 {
-	__s64 rss[PL_RSS_NR] = {};
 	__u32 m = (__u32)member;
 
 	if ((__u64)mm != totals.target_mm) {
@@ -500,8 +512,7 @@ int BPF_PROG(on_rss_stat, struct mm_struct *mm, int member)
 	}
 	if (m >= PL_RSS_NR || !totals.seeded)
 		return 0;
-	read_rss_range((__u64)mm, m, m, rss);
-	note_reading(m, rss[m & 3], is_target());
+	note_reading(m, read_member(as_mm((__u64)mm), m), is_target());
 	return 0;
 }
 

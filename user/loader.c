@@ -82,6 +82,7 @@ static int configure(struct pl_tracer *t, const struct pl_tracer_opts *o)
 	}
 	skel->rodata->targ_tgid = (__u32)o->tgid;
 	skel->rodata->nr_cpus = (__u32)t->nr_cpus;
+	skel->rodata->wakeup_bytes = o->ringbuf_size / 4;
 	if (bpf_map__set_max_entries(skel->maps.events, (__u32)o->ringbuf_size)) {
 		fprintf(stderr, "pageledger: cannot size the ring buffer to %llu bytes\n",
 			(unsigned long long)o->ringbuf_size);
@@ -165,7 +166,10 @@ int pl_tracer_poll(struct pl_tracer *t, int timeout_ms)
 {
 	int n = ring_buffer__poll(t->rb, timeout_ms);
 
-	return n == -EINTR ? 0 : n;
+	if (n < 0 && n != -EINTR)
+		return n;
+	/* Batched submits do not wake us: take what queued while we slept. */
+	return ring_buffer__consume(t->rb);
 }
 
 int pl_tracer_drain(struct pl_tracer *t)
