@@ -106,31 +106,85 @@ static __always_inline __s32 percpu_slot(__u64 counters, __u32 cpu)
  * delta. Exact whenever no other CPU is mid-update on the same counter.
  * nr_cpus is frozen read-only data, so the verifier knows the bound.
  */
-static __always_inline __s64 read_member(struct mm_struct *mm, __u32 member)
+static __always_inline struct percpu_counter *member_counter(struct mm_struct *mm, __u32 member)
 {
-	struct percpu_counter *fbc;
-	__u64 counters;
-	__s64 sum;
-
 	switch (member) { /* constant indexes: CO-RE relocates each */
 	case 0:
-		fbc = &mm->rss_stat[0];
-		break;
+		return &mm->rss_stat[0];
 	case 1:
-		fbc = &mm->rss_stat[1];
-		break;
+		return &mm->rss_stat[1];
 	case 2:
-		fbc = &mm->rss_stat[2];
-		break;
+		return &mm->rss_stat[2];
 	default:
-		fbc = &mm->rss_stat[3];
-		break;
+		return &mm->rss_stat[3];
 	}
-	sum = fbc->count;
-	counters = (__u64)fbc->counters;
+}
+
+static __always_inline __s64 read_member(struct mm_struct *mm, __u32 member)
+{
+	struct percpu_counter *fbc = member_counter(mm, member);
+	__u64 counters = (__u64)fbc->counters;
+	__s64 sum = fbc->count;
+
 	for (__u32 cpu = 0; cpu < nr_cpus && cpu < PL_MAX_CPUS; cpu++)
 		sum += percpu_slot(counters, cpu);
 	return sum * 4096;
+}
+
+/*
+ * The fault path cannot afford the full sum: reading every other CPU's slot
+ * pulls cache lines that those CPUs keep writing (the per-CPU area packs
+ * many counters together). Every change to the counter fires rss_stat, on
+ * the CPU whose slot changed, so an event need only look at fbc->count and
+ * its own CPU's slot and add what moved to a running total. Each reading is
+ * absolute, so a change seen late (a task that migrated between the update
+ * and the tracepoint) is picked up at that CPU's next event: no drift.
+ */
+struct rss_cache {
+	__s64 count[PL_RSS_NR]; /* fbc->count at the last event */
+	__s64 pages[PL_RSS_NR]; /* running sum: count + every cached slot */
+};
+struct slot_line {
+	__s32 slot[PL_RSS_NR];
+	__u8 pad[64 - 4 * PL_RSS_NR]; /* one cache line per CPU: no false sharing */
+};
+static struct rss_cache rss_cache;
+static struct slot_line slot_cache[PL_MAX_CPUS];
+
+static __always_inline void cache_baseline(__u64 mm_addr)
+{
+	struct mm_struct *mm = as_mm(mm_addr);
+
+	for (__u32 m = 0; m < PL_RSS_NR; m++) {
+		struct percpu_counter *fbc = member_counter(mm, m);
+		__u64 counters = (__u64)fbc->counters;
+		__s64 pages = fbc->count;
+
+		rss_cache.count[m] = pages;
+		for (__u32 cpu = 0; cpu < nr_cpus && cpu < PL_MAX_CPUS; cpu++) {
+			__s32 v = percpu_slot(counters, cpu);
+
+			slot_cache[cpu & (PL_MAX_CPUS - 1)].slot[m] = v;
+			pages += v;
+		}
+		rss_cache.pages[m] = pages;
+	}
+}
+
+/* Bytes of member m after the change that fired this event. */
+static __always_inline __s64 track_member(struct mm_struct *mm, __u32 m)
+{
+	struct percpu_counter *fbc = member_counter(mm, m);
+	__u32 cpu = bpf_get_smp_processor_id() & (PL_MAX_CPUS - 1);
+	__s64 count = fbc->count;
+	__s32 slot = percpu_slot((__u64)fbc->counters, cpu);
+	__s64 old_count, delta;
+
+	m &= PL_RSS_NR - 1;
+	old_count = __sync_lock_test_and_set(&rss_cache.count[m], count);
+	delta = (count - old_count) + (slot - slot_cache[cpu].slot[m]);
+	slot_cache[cpu].slot[m] = slot;
+	return (__sync_fetch_and_add(&rss_cache.pages[m], delta) + delta) * 4096;
 }
 
 static __always_inline void read_rss_all(__u64 mm_addr, __s64 *out)
@@ -169,6 +223,7 @@ static __always_inline void note_reading(__u32 member, __s64 bytes, bool by_targ
 static __always_inline void set_baseline(__u64 mm, __s64 *rss)
 {
 	totals.target_mm = mm;
+	cache_baseline(mm);
 	read_rss_all(mm, rss);
 	for (int m = 0; m < PL_RSS_NR; m++) {
 		totals.rss_start[m] = rss[m];
@@ -512,7 +567,7 @@ int BPF_PROG(on_rss_stat, struct mm_struct *mm, int member)
 	}
 	if (m >= PL_RSS_NR || !totals.seeded)
 		return 0;
-	note_reading(m, read_member(as_mm((__u64)mm), m), is_target());
+	note_reading(m, track_member(as_mm((__u64)mm), m), is_target());
 	return 0;
 }
 
