@@ -146,3 +146,34 @@ def test_output_file_and_stdout_stay_separate(tmp_path):
     assert records[0]["type"] == "start" and records[-1]["type"] == "summary"
     # stdout holds only the workload's own lines
     assert all("op" in r for r in parse_jsonl(p.stdout))
+
+
+def proc_rss_bytes(pid):
+    fields = {}
+    for line in open(f"/proc/{pid}/status"):
+        key, _, value = line.partition(":")
+        if key in ("RssAnon", "RssFile", "RssShmem"):
+            fields[key] = int(value.split()[0]) * 1024
+    return fields
+
+
+def test_running_rss_equals_proc_at_a_quiescent_point():
+    """The fault path keeps RSS incrementally (own CPU slot + count); at a
+    quiescent point it must equal the kernel's exact /proc figures."""
+    a = Attached([workload("memops"), "--wait", "hold", "24"], extra=["-d", "2"])
+    a.go()
+    wait_for_line(a.target.stdout, "holding")
+    out, err = a.tracer.communicate(timeout=TIMEOUT)
+    assert a.tracer.returncode == 0, err
+    proc = proc_rss_bytes(a.target.pid)
+    a.target.send_signal(signal.SIGUSR2)
+    a.target.wait(timeout=TIMEOUT)
+    s = parse_jsonl(out)[-1]
+    assert s["type"] == "summary" and s["exited"] is False
+    end = s["rss"]["end"]
+    assert end["anon"] == proc["RssAnon"]
+    assert end["file"] == proc["RssFile"]
+    assert end["shmem"] == proc["RssShmem"]
+    assert end["anon"] - s["rss"]["start"]["anon"] >= 24 * MiB
+    assert s["rss"]["peak"]["anon"] >= end["anon"]
+    assert s["page_faults"] >= 24 * MiB // 4096

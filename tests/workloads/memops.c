@@ -165,6 +165,21 @@ static void scenario_file_target(size_t len)
 	step("done", p, len, NULL);
 }
 
+/* Touches a mapping, then holds still until SIGUSR2: a quiescent point. */
+static void scenario_hold(size_t len)
+{
+	sigset_t set;
+	void *p = map_anon(len, 0);
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	touch(p, len);
+	step("holding", p, len, NULL);
+	sigwait(&set, &sig);
+}
+
 static void wait_for_go(void)
 {
 	sigset_t set;
@@ -207,6 +222,8 @@ int main(int argc, char **argv)
 		scenario_mremap(len);
 	else if (!strcmp(argv[i], "brk"))
 		scenario_brk(len);
+	else if (!strcmp(argv[i], "hold"))
+		scenario_hold(len);
 	else if (!strcmp(argv[i], "file-target"))
 		scenario_file_target(len);
 	else {
