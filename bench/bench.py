@@ -37,6 +37,13 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAGELEDGER = os.path.join(ROOT, "build", "pageledger")
 WORKLOADS = os.path.join(ROOT, "build", "workloads")
+# The workload runs alone on the last CPU and pageledger on CPU 0: on a small
+# VM this takes most of the run-to-run noise out of the medians.
+_LAST_CPU = str((os.cpu_count() or 1) - 1)
+PIN_WORKLOAD = ["taskset", "-c", _LAST_CPU] if (os.cpu_count() or 1) > 1 else []
+PIN_TRACER = ["taskset", "-c", "0"] if (os.cpu_count() or 1) > 1 else []
+# The two probes that run on every page fault; skipping them shows their share.
+FAULT_PATH_PROBES = "tp_btf/page_fault_user tp_btf/rss_stat"
 FAULT_TARGET_PCT = 3.0
 
 
@@ -53,7 +60,7 @@ def tail(text, lines=15):
     return "\n".join("    " + ln for ln in text.splitlines()[-lines:]) or "    (nothing)"
 
 
-def run(cmd, timeout):
+def run(cmd, timeout, env=None):
     """Runs cmd in its own process group, returns (stdout, stderr).
 
     On timeout the whole group (pageledger and the workload it spawned) is
@@ -61,7 +68,8 @@ def run(cmd, timeout):
     """
     try:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+                                stderr=subprocess.PIPE, text=True, start_new_session=True,
+                                env=None if env is None else dict(os.environ, **env))
     except OSError as e:
         raise BenchError(f"cannot run {cmd[0]}: {e}") from e
     try:
@@ -151,19 +159,20 @@ class Runner:
         self.seq = 0
 
     def untraced(self, cmd):
-        out, _ = run(cmd, self.timeout)
+        out, _ = run(PIN_WORKLOAD + cmd, self.timeout)
         return {"workload": workload_result(out, cmd)}
 
-    def traced(self, cmd, stream):
+    def traced(self, cmd, stream, env=None):
         """cmd under pageledger -j, output to a file; -q unless stream.
 
         The default ring buffer throughout: the benchmark measures defaults.
         """
         self.seq += 1
         path = os.path.join(self.tmpdir, f"trace-{self.seq}.jsonl")
-        full = [PAGELEDGER, "-j"] + ([] if stream else ["-q"]) + ["-o", path, "--"] + cmd
+        full = (PIN_TRACER + [PAGELEDGER, "-j"] + ([] if stream else ["-q"]) +
+                ["-o", path, "--"] + PIN_WORKLOAD + cmd)
         try:
-            out, err = run(full, self.timeout)
+            out, err = run(full, self.timeout, env)
             res = {"workload": workload_result(out, full)}
             res["summary"], res["lines"] = stream_summary(path)
         finally:
@@ -197,14 +206,14 @@ def fmt_rate(r):
 def compare(runner, name, cmd, variants, runs, per_op, op_name):
     """Interleaved runs of cmd: untraced, then each traced variant, runs times.
 
-    variants: list of (label, stream flag). Returns a result dict per variant.
+    variants: list of (label, stream flag[, environment]). Returns a result dict per variant.
     """
     shown = " ".join(os.path.relpath(c, ROOT) if c.startswith(ROOT) else c for c in cmd)
     log(f"\n== {name}: {shown}")
-    log(f"   {runs} interleaved runs of: untraced, " + ", ".join(lb for lb, _ in variants)
+    log(f"   {runs} interleaved runs of: untraced, " + ", ".join(v[0] for v in variants)
         + " (plus one warm-up round, not counted)")
     samples = {"untraced": []}
-    for label, _ in variants:
+    for label, *_ in variants:
         samples[label] = []
     kept = {}
     for i in range(runs + 1):
@@ -213,8 +222,8 @@ def compare(runner, name, cmd, variants, runs, per_op, op_name):
         if i:
             samples["untraced"].append(res["workload"]["elapsed_ns"])
         row.append(f"untraced {fmt_s(res['workload']['elapsed_ns'])}")
-        for label, stream in variants:
-            res = runner.traced(cmd, stream)
+        for label, stream, *env in variants:
+            res = runner.traced(cmd, stream, env[0] if env else None)
             if i:
                 samples[label].append(res["workload"]["elapsed_ns"])
                 kept.setdefault(label, []).append(res)
@@ -227,7 +236,7 @@ def compare(runner, name, cmd, variants, runs, per_op, op_name):
     base = median(samples["untraced"])
     out = {"name": name, "untraced": base, "untraced_samples": samples["untraced"],
            "per_op": per_op, "op_name": op_name, "variants": []}
-    for label, stream in variants:
+    for label, stream, *_ in variants:
         med = median(samples[label])
         results = kept[label]
         v = {
@@ -423,10 +432,13 @@ def main():
                          f"fault storm, {cfg['fault_mib']} MiB x {cfg['fault_rounds']} rounds",
                          [os.path.join(WORKLOADS, "faultstorm"), str(cfg["fault_mib"]),
                           str(cfg["fault_rounds"])],
-                         [("-j -q", False)], cfg["runs"], faults, "fault")
+                         [("-j -q", False),
+                          ("-j -q, fault-path probes skipped", False,
+                           {"PAGELEDGER_SKIP_PROBES": FAULT_PATH_PROBES})],
+                         cfg["runs"], faults, "fault")
             results.append(fr)
             fault_slowdown = fr["variants"][0]["slowdown"]
-            for v in fr["variants"]:
+            for v in fr["variants"][:1]:
                 if v["page_faults"] < faults:
                     flags.append(f"fault storm, {v['label']}: summary counts {v['page_faults']} "
                                  f"page faults for {faults} pages touched")

@@ -14,6 +14,8 @@
 #endif
 
 #define PL_COMM_LEN 16
+/* Deepest user stack kept (the kernel's perf_event_max_stack default). */
+#define PL_MAX_STACK 127
 /* Upper bound for CPUs whose per-CPU RSS counters we sum in the kernel. */
 #define PL_MAX_CPUS 1024
 
@@ -64,6 +66,13 @@ struct pl_syscall_event {
 	__u64 iov_addr;	 /* process_madvise only: first iovec's base */
 	__u32 iov_read;	 /* process_madvise only: iovecs actually read */
 	__u32 flags;	 /* PL_SCF_* */
+	__s32 stack_id;	 /* user stack in the stacks map, or -errno */
+	__u32 pad;
+	__u64 user_ip;	 /* where the syscall instruction is */
+	__u64 ret_addr;	 /* word at the user stack pointer at entry: the return
+			  * address a frameless stub (Go's runtime.madvise,
+			  * glibc's madvise) leaves there, which the frame-pointer
+			  * walk skips */
 	char comm[PL_COMM_LEN];
 };
 

@@ -28,6 +28,8 @@ const volatile __u32 targ_tgid = 0;
 const volatile __u32 nr_cpus = 1;
 /* Wake the reader only past this much queued data; it also polls on a timer. */
 const volatile __u64 wakeup_bytes = 0;
+/* Capture user stacks for syscall events (off with --no-stacks). */
+const volatile bool capture_stacks = true;
 
 /* Shared with user space through the skeleton's .bss. */
 struct pl_totals totals = {};
@@ -55,8 +57,19 @@ struct {
 	__type(value, __u64);
 } pcpu_probe SEC(".maps");
 
+/* User stacks, deduplicated by the kernel: a storm of identical calls is one entry. */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 16384);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, PL_MAX_STACK * sizeof(__u64));
+} stacks SEC(".maps");
+
 struct inflight {
 	__u64 ts;
+	__u64 user_ip;
+	__u64 ret_addr;
+	__s32 stack_id;
 	__u64 args[6];
 	__s64 rss[PL_RSS_NR];
 	__u64 mm;
@@ -305,6 +318,26 @@ static __always_inline __u64 current_mm(void)
 	return (__u64)BPF_CORE_READ(task, mm);
 }
 
+/*
+ * Who asked: the frame-pointer walk of the user stack, plus the word at the
+ * user stack pointer. Syscall stubs like Go's runtime.madvise and glibc's
+ * madvise() set up no frame, so the walk goes from the stub straight to its
+ * caller's caller; the word at SP is the return address into the caller.
+ */
+static __always_inline void capture_caller(void *ctx, struct inflight *in)
+{
+	struct pt_regs *regs;
+
+	if (!capture_stacks) {
+		in->stack_id = -1;
+		return;
+	}
+	in->stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	in->user_ip = regs->ip;
+	bpf_probe_read_user(&in->ret_addr, sizeof(in->ret_addr), (void *)regs->sp);
+}
+
 static __always_inline void track_entry(struct inflight *in)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
@@ -349,6 +382,7 @@ static __always_inline int enter_own(__u32 sys, int nargs, struct trace_event_ra
 	in.target_pid = targ_tgid;
 	in.mm = current_mm();
 	copy_args(in.args, ctx, nargs);
+	capture_caller(ctx, &in);
 	track_entry(&in);
 	return 0;
 }
@@ -407,6 +441,9 @@ static __always_inline int emit_exit(long ret)
 	e->iov_addr = in->iov_addr;
 	e->iov_read = in->iov_read;
 	e->flags = in->flags;
+	e->stack_id = in->stack_id;
+	e->user_ip = in->user_ip;
+	e->ret_addr = in->ret_addr;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	submit_batched(e);
 out:
@@ -453,6 +490,7 @@ int enter_brk(struct trace_event_raw_sys_enter *ctx)
 	in.mm = current_mm();
 	in.old_brk = BPF_CORE_READ(task, mm, brk);
 	copy_args(in.args, ctx, 1);
+	capture_caller(ctx, &in);
 	track_entry(&in);
 	return 0;
 }
@@ -534,6 +572,7 @@ int enter_process_madvise(struct trace_event_raw_sys_enter *ctx)
 	in.iov_addr = iov.first;
 	if (in.iov_read < vlen)
 		in.flags |= PL_SCF_IOV_PARTIAL;
+	capture_caller(ctx, &in);
 	track_entry(&in);
 	return 0;
 }

@@ -54,6 +54,22 @@ static bool probe_exists(const char *sec)
 	return pl_tracepoint_exists(category, name);
 }
 
+/* $PAGELEDGER_SKIP_PROBES: space-separated sections to leave out, as if missing. */
+static bool skipped_by_request(const char *sec)
+{
+	const char *list = getenv("PAGELEDGER_SKIP_PROBES");
+	size_t n = strlen(sec);
+
+	for (const char *p = list; p && (p = strstr(p, sec)); p += n) {
+		bool starts = p == list || p[-1] == ' ';
+		bool ends = p[n] == '\0' || p[n] == ' ';
+
+		if (starts && ends)
+			return true;
+	}
+	return false;
+}
+
 static void skip_missing_probes(struct pl_tracer *t)
 {
 	struct bpf_program *prog;
@@ -62,9 +78,14 @@ static void skip_missing_probes(struct pl_tracer *t)
 	{
 		const char *sec = bpf_program__section_name(prog);
 
-		if (probe_exists(sec))
+		if (skipped_by_request(sec)) {
+			fprintf(stderr, "pageledger: skipping %s (PAGELEDGER_SKIP_PROBES)\n", sec);
+		} else if (probe_exists(sec)) {
 			continue;
-		fprintf(stderr, "pageledger: warning: this kernel lacks %s; skipping it\n", sec);
+		} else {
+			fprintf(stderr, "pageledger: warning: this kernel lacks %s; skipping it\n",
+				sec);
+		}
 		bpf_program__set_autoload(prog, false);
 		t->probes_skipped++;
 	}
