@@ -38,20 +38,22 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror 
 	-I$(VMLINUX_DIR) -Ibpf
 
 USER_LIB_SRCS := user/decode.c user/ledger.c user/json.c user/output_text.c \
-	user/output_json.c user/cli.c
-USER_APP_SRCS := user/main.c user/loader.c user/target.c user/sysenv.c
+	user/output_json.c user/cli.c user/callers.c user/procmaps.c user/elfsym.c \
+	user/gopclntab.c user/symbolizer.c
+USER_APP_SRCS := user/main.c user/loader.c user/target.c user/sysenv.c user/attribution.c
 USER_LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_LIB_SRCS))
 USER_APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_APP_SRCS))
 BPF_OBJ  := $(OUTPUT)/pageledger.bpf.o
 SKEL     := $(OUTPUT)/pageledger.skel.h
 
-WORKLOADS := memops pmadvise demo faultstorm madvstorm
+WORKLOADS := memops pmadvise demo faultstorm madvstorm gtrim jepurge
 WORKLOAD_BINS := $(addprefix $(OUTPUT)/workloads/,$(WORKLOADS))
 
-UNIT_TESTS := test_decode test_ledger test_json test_cli
+UNIT_TESTS := test_decode test_ledger test_json test_cli test_callers test_procmaps \
+	test_elfsym test_symbolizer test_gopclntab
 UNIT_BINS := $(addprefix $(OUTPUT)/tests/,$(UNIT_TESTS))
 
-.PHONY: all deps demo test unit e2e bench clean vmlinux workloads fmt install
+.PHONY: all deps demo test unit e2e bench clean vmlinux workloads fmt install fuzz fuzz-ci
 
 all: $(OUTPUT)/pageledger
 
@@ -82,7 +84,7 @@ $(OUTPUT)/user/%.o: user/%.c $(wildcard user/*.h) bpf/events.h | $(OUTPUT)/user
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-$(OUTPUT)/user/loader.o $(OUTPUT)/user/main.o: $(SKEL)
+$(OUTPUT)/user/loader.o $(OUTPUT)/user/main.o $(OUTPUT)/user/attribution.o: $(SKEL)
 
 $(OUTPUT)/pageledger: $(USER_APP_OBJS) $(USER_LIB_OBJS)
 	$(call msg,LINK,$@)
@@ -91,14 +93,56 @@ $(OUTPUT)/pageledger: $(USER_APP_OBJS) $(USER_LIB_OBJS)
 # ---- workloads the tests, the demo and the benchmark run ------------------
 $(OUTPUT)/workloads/%: tests/workloads/%.c tests/workloads/common.h | $(OUTPUT)/workloads
 	$(call msg,CC,$@)
-	$(Q)$(CC) -O2 -g $(WARN) -std=gnu11 -D_GNU_SOURCE $< -o $@
+	$(Q)$(CC) -O2 -g $(WARN) -std=gnu11 -D_GNU_SOURCE $< -o $@ $(WORKLOAD_LIBS)
 
-workloads: $(WORKLOAD_BINS)
+$(OUTPUT)/workloads/jepurge: WORKLOAD_LIBS := -ljemalloc
+
+# ---- Go workloads: plain, stripped, PIE and PIE stripped ------------------------
+# Offline builds: Debian's golang-go, no module proxy, a cache under build/.
+GO_ENV := GOCACHE=$(abspath $(OUTPUT))/go/cache GOPATH=$(abspath $(OUTPUT))/go/path \
+	GOFLAGS=-buildvcs=false GOPROXY=off GOTOOLCHAIN=local
+GO_VARIANT_FLAGS_plain :=
+GO_VARIANT_FLAGS_stripped := -ldflags=-s\ -w
+GO_VARIANT_FLAGS_pie := -buildmode=pie
+GO_VARIANT_FLAGS_pie-stripped := -buildmode=pie -ldflags=-s\ -w
+GO_WORKLOADS := $(OUTPUT)/go/scavenge $(OUTPUT)/go/scavenge-stripped \
+	$(OUTPUT)/go/scavenge-pie $(OUTPUT)/go/scavenge-pie-stripped
+GO_SRC := $(wildcard tests/workloads/go/scavenge/*.go) tests/workloads/go/scavenge/go.mod
+
+$(OUTPUT)/go/scavenge: $(GO_SRC)
+	$(call msg,GO,$@)
+	$(Q)mkdir -p $(@D) && cd tests/workloads/go/scavenge && $(GO_ENV) $(GO) build -o $(abspath $@) .
+$(OUTPUT)/go/scavenge-%: $(GO_SRC)
+	$(call msg,GO,$@)
+	$(Q)mkdir -p $(@D) && cd tests/workloads/go/scavenge && \
+		$(GO_ENV) $(GO) build $(GO_VARIANT_FLAGS_$*) -o $(abspath $@) .
+
+workloads: $(WORKLOAD_BINS) $(GO_WORKLOADS)
 
 # ---- tests ------------------------------------------------------------------
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(USER_LIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< $(USER_LIB_OBJS) -lcmocka -o $@
+	$(Q)$(CC) $(CFLAGS) $< $(USER_LIB_OBJS) -lcmocka -lelf -lz -ldl -o $@
+
+# ---- fuzzing: a libFuzzer target per parser of untrusted bytes ----------------
+FUZZERS := fuzz_procmaps fuzz_elfsym fuzz_gopclntab
+FUZZ_BINS := $(addprefix $(OUTPUT)/fuzz/,$(FUZZERS))
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-std=gnu11 -D_GNU_SOURCE -Iuser -Ibpf
+FUZZ_SRCS_fuzz_procmaps := user/procmaps.c
+FUZZ_SRCS_fuzz_elfsym := user/elfsym.c
+FUZZ_SRCS_fuzz_gopclntab := user/gopclntab.c
+FUZZ_SECONDS ?= 60
+
+$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(wildcard user/*.c user/*.h) | $(OUTPUT)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS_$*) -lelf -lz -o $@
+
+# make fuzz: each target for FUZZ_SECONDS on a scratch copy of its seed corpus.
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory $(FUZZ_BINS)
+	$(Q)scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZERS)
 
 deps:
 	$(Q)scripts/deps.sh
@@ -110,7 +154,7 @@ e2e: $(OUTPUT)/pageledger $(WORKLOAD_BINS)
 	$(Q)$(PYTHON) -m pytest -q tests/e2e
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all workloads $(UNIT_BINS)
+	$(Q)$(MAKE) --no-print-directory all workloads $(UNIT_BINS) $(FUZZ_BINS)
 	$(Q)scripts/run-tests.sh
 
 demo: deps

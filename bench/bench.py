@@ -162,14 +162,14 @@ class Runner:
         out, _ = run(PIN_WORKLOAD + cmd, self.timeout)
         return {"workload": workload_result(out, cmd)}
 
-    def traced(self, cmd, stream, env=None):
+    def traced(self, cmd, stream, env=None, args=()):
         """cmd under pageledger -j, output to a file; -q unless stream.
 
         The default ring buffer throughout: the benchmark measures defaults.
         """
         self.seq += 1
         path = os.path.join(self.tmpdir, f"trace-{self.seq}.jsonl")
-        full = (PIN_TRACER + [PAGELEDGER, "-j"] + ([] if stream else ["-q"]) +
+        full = (PIN_TRACER + [PAGELEDGER, "-j"] + ([] if stream else ["-q"]) + list(args) +
                 ["-o", path, "--"] + PIN_WORKLOAD + cmd)
         try:
             out, err = run(full, self.timeout, env)
@@ -222,8 +222,10 @@ def compare(runner, name, cmd, variants, runs, per_op, op_name):
         if i:
             samples["untraced"].append(res["workload"]["elapsed_ns"])
         row.append(f"untraced {fmt_s(res['workload']['elapsed_ns'])}")
-        for label, stream, *env in variants:
-            res = runner.traced(cmd, stream, env[0] if env else None)
+        for label, stream, *more in variants:
+            env = more[0] if len(more) > 0 else None
+            args = more[1] if len(more) > 1 else ()
+            res = runner.traced(cmd, stream, env, args)
             if i:
                 samples[label].append(res["workload"]["elapsed_ns"])
                 kept.setdefault(label, []).append(res)
@@ -447,7 +449,9 @@ def main():
             mr = compare(runner, f"madvise storm, {calls} x {cfg['chunk_kib']} KiB",
                          [os.path.join(WORKLOADS, "madvstorm"), str(calls),
                           str(cfg["chunk_kib"])],
-                         [("-j -q", False), ("-j -o FILE", True)], cfg["runs"], calls, "call")
+                         [("-j -q", False), ("-j -o FILE", True),
+                          ("-j -q --no-stacks", False, None, ["--no-stacks"])],
+                         cfg["runs"], calls, "call")
             results.append(mr)
             check_streams(mr, flags)
             for v in mr["variants"]:

@@ -66,8 +66,7 @@ struct pl_syscall_event {
 	__u64 iov_addr;	 /* process_madvise only: first iovec's base */
 	__u32 iov_read;	 /* process_madvise only: iovecs actually read */
 	__u32 flags;	 /* PL_SCF_* */
-	__s32 stack_id;	 /* user stack in the stacks map, or -errno */
-	__u32 pad;
+	__u64 stack_key; /* the user stack's key in the stacks map; 0: none */
 	__u64 user_ip;	 /* where the syscall instruction is */
 	__u64 ret_addr;	 /* word at the user stack pointer at entry: the return
 			  * address a frameless stub (Go's runtime.madvise,
@@ -109,6 +108,7 @@ struct pl_totals {
 	__s64 rss_exit_delta[PL_RSS_NR];  /* change made by exit teardown */
 	__u64 lost_events;		  /* ring buffer reserve failures */
 	__u64 inflight_drops;		  /* syscall entries we could not track */
+	__u64 stacks_dropped;		  /* user stacks the stacks map had no room for */
 	__u64 seeded;			  /* 1 once the attach-time reading is taken */
 	__u64 exited;			  /* 1 once the target's last thread exited */
 };

@@ -57,19 +57,38 @@ struct {
 	__type(value, __u64);
 } pcpu_probe SEC(".maps");
 
-/* User stacks, deduplicated by the kernel: a storm of identical calls is one entry. */
+struct user_stack {
+	__u64 ips[PL_MAX_STACK];
+};
+
+/*
+ * User stacks, deduplicated in the kernel by a 64-bit hash of their frames:
+ * a storm of identical calls is one entry. Not a STACK_TRACE map: that one
+ * hashes into as many buckets as entries and refuses (or overwrites) a
+ * stack whose bucket is taken, which misnames callers at a few hundred
+ * distinct stacks. Allocated on demand, so memory follows distinct stacks.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, PL_MAX_STACK * sizeof(__u64));
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct user_stack);
 } stacks SEC(".maps");
+
+/* Scratch for one stack: too big for the BPF stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct user_stack);
+} stack_scratch SEC(".maps");
 
 struct inflight {
 	__u64 ts;
 	__u64 user_ip;
 	__u64 ret_addr;
-	__s32 stack_id;
+	__u64 stack_key;
 	__u64 args[6];
 	__s64 rss[PL_RSS_NR];
 	__u64 mm;
@@ -318,6 +337,43 @@ static __always_inline __u64 current_mm(void)
 	return (__u64)BPF_CORE_READ(task, mm);
 }
 
+/* FNV-1a over the frames, never 0 (0 means "no stack"). */
+static __always_inline __u64 hash_stack(const struct user_stack *st, __u32 n)
+{
+	__u64 h = 0xcbf29ce484222325ull;
+
+	for (__u32 i = 0; i < n && i < PL_MAX_STACK; i++) {
+		h ^= st->ips[i];
+		h *= 0x100000001b3ull;
+	}
+	return h ? h : 1;
+}
+
+static __always_inline __u64 store_user_stack(void *ctx)
+{
+	__u32 zero = 0;
+	struct user_stack *st = bpf_map_lookup_elem(&stack_scratch, &zero);
+	long bytes;
+	__u32 n;
+	__u64 key;
+
+	if (!st)
+		return 0;
+	/* The reader stops at the first zero: clear what this stack will not fill. */
+	__builtin_memset(st->ips, 0, sizeof(st->ips));
+	bytes = bpf_get_stack(ctx, st->ips, sizeof(st->ips), BPF_F_USER_STACK);
+	if (bytes <= 0)
+		return 0;
+	n = (__u32)bytes / sizeof(__u64);
+	key = hash_stack(st, n);
+	if (!bpf_map_lookup_elem(&stacks, &key) &&
+	    bpf_map_update_elem(&stacks, &key, st, BPF_NOEXIST) && !bpf_map_lookup_elem(&stacks, &key)) {
+		__sync_fetch_and_add(&totals.stacks_dropped, 1);
+		return 0;
+	}
+	return key;
+}
+
 /*
  * Who asked: the frame-pointer walk of the user stack, plus the word at the
  * user stack pointer. Syscall stubs like Go's runtime.madvise and glibc's
@@ -328,11 +384,9 @@ static __always_inline void capture_caller(void *ctx, struct inflight *in)
 {
 	struct pt_regs *regs;
 
-	if (!capture_stacks) {
-		in->stack_id = -1;
+	if (!capture_stacks)
 		return;
-	}
-	in->stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	in->stack_key = store_user_stack(ctx);
 	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	in->user_ip = regs->ip;
 	bpf_probe_read_user(&in->ret_addr, sizeof(in->ret_addr), (void *)regs->sp);
@@ -403,11 +457,26 @@ static __always_inline void fill_hdr(struct pl_event_hdr *h, __u32 type)
  * context switch to us): batch them. The reader wakes on its poll timeout
  * anyway, so a quiet stream is at most one poll interval late.
  */
-static __always_inline void submit_batched(void *e)
+static __always_inline void submit_batched(void *e, bool urgent)
 {
 	__u64 queued = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
 
-	bpf_ringbuf_submit(e, queued >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	bpf_ringbuf_submit(e, urgent || queued >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+							       : BPF_RB_NO_WAKEUP);
+}
+
+#define PL_PROT_EXEC 0x4
+#define PL_MAP_ANONYMOUS 0x20
+
+/*
+ * A new executable file mapping: the reader should look at the process's
+ * maps now, while it lives, or a short-lived process's library addresses
+ * cannot be symbolized later. Rare (a few per library load).
+ */
+static __always_inline bool maps_code(const struct inflight *in, long ret)
+{
+	return in->sys == PL_SYS_MMAP && (in->args[2] & PL_PROT_EXEC) &&
+	       !(in->args[3] & PL_MAP_ANONYMOUS) && (ret < 0 ? ret < -4095 : true);
 }
 
 static __always_inline int emit_exit(long ret)
@@ -441,11 +510,11 @@ static __always_inline int emit_exit(long ret)
 	e->iov_addr = in->iov_addr;
 	e->iov_read = in->iov_read;
 	e->flags = in->flags;
-	e->stack_id = in->stack_id;
+	e->stack_key = in->stack_key;
 	e->user_ip = in->user_ip;
 	e->ret_addr = in->ret_addr;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	submit_batched(e);
+	submit_batched(e, maps_code(in, ret));
 out:
 	bpf_map_delete_elem(&inflight, &tid);
 	return 0;

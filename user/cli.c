@@ -24,6 +24,7 @@ static const char doc[] =
     "    pageledger -j -p 1234 | jq 'select(.type==\"madvise\")'\n"
     "    pageledger -j -o trace.jsonl -- ./server --port 8080\n"
     "    pageledger -b 64M -p 1234       # bigger ring buffer for call storms\n"
+    "    pageledger --stacks -p 1234     # who asked: each call's symbolized stack\n"
     "\n"
     "EXIT STATUS:\n"
     "    0  traced and summarized\n"
@@ -33,7 +34,7 @@ static const char doc[] =
 
 static const char args_doc[] = "[-- CMD [ARG...]]";
 
-enum { OPT_HELP = 'h', OPT_USAGE = 0x100 };
+enum { OPT_HELP = 'h', OPT_USAGE = 0x100, OPT_STACKS, OPT_NO_STACKS };
 
 static const struct argp_option options[] = {
     {"pid", 'p', "PID", 0, "Trace this running process (all its threads)", 0},
@@ -44,6 +45,9 @@ static const struct argp_option options[] = {
     {"ringbuf-size", 'b', "SIZE", 0,
      "Ring buffer size, e.g. 256K, 4M (default 4M, rounded up to a power of two)", 0},
     {"verbose", 'v', NULL, 0, "Print libbpf diagnostics", 0},
+    {"stacks", OPT_STACKS, NULL, 0, "Print each call's full user stack under it (text)", 0},
+    {"no-stacks", OPT_NO_STACKS, NULL, 0,
+     "Capture no user stacks: no caller classes, less overhead", 0},
     {"help", OPT_HELP, NULL, 0, "Show this help", -1},
     {"usage", OPT_USAGE, NULL, 0, "Show a short usage message", -1},
     {0},
@@ -160,6 +164,12 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 	case 'v':
 		cfg->verbose = true;
 		break;
+	case OPT_STACKS:
+		cfg->stacks = true;
+		break;
+	case OPT_NO_STACKS:
+		cfg->no_stacks = true;
+		break;
 	case 'b':
 		if (pl_parse_size(arg, &size) || size < 4096 || size > (1ull << 30))
 			return usage_error(state,
@@ -182,6 +192,9 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (cfg->help_shown)
 			break;
+		if (cfg->stacks && cfg->no_stacks)
+			return usage_error(state, "%s",
+					   "--stacks and --no-stacks contradict each other");
 		if (cfg->pid && cfg->cmd)
 			return usage_error(state, "%s", "give either -p PID or -- CMD, not both");
 		if (!cfg->pid && !cfg->cmd)

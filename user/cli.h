@@ -22,6 +22,8 @@ struct pl_config {
 	uint64_t ringbuf_size; /* -b, a power of two */
 	bool quiet;	       /* -q: summary only */
 	bool verbose;	       /* -v: libbpf diagnostics */
+	bool stacks;	       /* --stacks: full stacks in the text output */
+	bool no_stacks;	       /* --no-stacks: no stack capture, no caller classes */
 	bool help_shown;
 };
 

@@ -18,6 +18,7 @@ int pl_decode_record(const void *data, size_t size, struct pl_record *out)
 
 	if (!data || size < sizeof(*h))
 		return -1;
+	out->caller = NULL;
 	switch (h->type) {
 	case PL_EV_SYSCALL:
 		if (size < sizeof(struct pl_syscall_event))
@@ -223,6 +224,28 @@ uint64_t pl_syscall_len(const struct pl_syscall_event *e)
 		return e->iov_bytes;
 	default:
 		return e->args[1];
+	}
+}
+
+bool pl_syscall_is_release(const struct pl_syscall_event *e)
+{
+	long advice;
+
+	switch (e->sys) {
+	case PL_SYS_MUNMAP:
+		return true;
+	case PL_SYS_MADVISE:
+	case PL_SYS_PROCESS_MADVISE:
+		advice = pl_syscall_advice(e);
+		/* DONTNEED, FREE, REMOVE, COLD, PAGEOUT, DONTNEED_LOCKED */
+		return advice == 4 || advice == 8 || advice == 9 || advice == 20 || advice == 21 ||
+		       advice == 24;
+	case PL_SYS_BRK:
+		return !pl_syscall_failed(e) && (uint64_t)e->ret < e->old_brk;
+	case PL_SYS_MREMAP:
+		return e->args[2] < e->args[1];
+	default:
+		return false;
 	}
 }
 

@@ -3,13 +3,17 @@
 #ifndef PL_DECODE_H
 #define PL_DECODE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "events.h"
 
 /* A record that passed validation, with a typed view of it. */
+struct pl_caller;
+
 struct pl_record {
 	enum pl_event_type type;
+	const struct pl_caller *caller; /* syscall records: who asked, or NULL */
 	union {
 		const struct pl_syscall_event *sys;
 		const struct pl_exec_event *exec;
@@ -42,6 +46,8 @@ int pl_syscall_failed(const struct pl_syscall_event *e);
 /* The range a call covers: its start address and length in bytes. */
 uint64_t pl_syscall_addr(const struct pl_syscall_event *e);
 uint64_t pl_syscall_len(const struct pl_syscall_event *e);
+/* The call gives memory back: munmap, a releasing madvise, a shrinking brk or mremap. */
+bool pl_syscall_is_release(const struct pl_syscall_event *e);
 /* anon + file + shmem: what counts toward RSS (swap entries do not). */
 int64_t pl_resident_delta(const __s64 rss[PL_RSS_NR]);
 const char *pl_rss_member_name(int member);

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "decode.h"
 #include "ledger.h"
@@ -17,18 +19,11 @@ unsigned int pl_advice_slot(long advice)
 	return (unsigned int)advice;
 }
 
-void pl_ledger_add_syscall(struct pl_ledger *l, const struct pl_syscall_event *e)
+/* One call's contribution to a row. */
+static void stat_add(struct pl_stat *s, const struct pl_syscall_event *e)
 {
-	unsigned int slot = 0;
-	struct pl_stat *s;
 	int64_t resident;
 
-	if (e->sys >= PL_SYS_NR)
-		return;
-	if (pl_syscall_has_advice(e->sys))
-		slot = pl_advice_slot(pl_syscall_advice(e));
-	s = &l->stats[e->sys][slot];
-	l->events++;
 	s->calls++;
 	if (pl_syscall_failed(e))
 		s->errors++;
@@ -41,6 +36,116 @@ void pl_ledger_add_syscall(struct pl_ledger *l, const struct pl_syscall_event *e
 		s->rss_released += (uint64_t)-resident;
 	else
 		s->rss_gained += (uint64_t)resident;
+}
+
+static unsigned int advice_slot_of(const struct pl_syscall_event *e)
+{
+	return pl_syscall_has_advice(e->sys) ? pl_advice_slot(pl_syscall_advice(e)) : 0;
+}
+
+void pl_ledger_add_syscall(struct pl_ledger *l, const struct pl_syscall_event *e)
+{
+	if (e->sys >= PL_SYS_NR)
+		return;
+	l->events++;
+	stat_add(&l->stats[e->sys][advice_slot_of(e)], e);
+}
+
+static struct pl_stat *class_row(struct pl_ledger *l, int cls, uint32_t sys, unsigned int slot)
+{
+	struct pl_class_row *r;
+
+	for (int i = 0; i < l->n_class_rows; i++) {
+		r = &l->class_rows[i];
+		if (r->cls == cls && r->sys == sys && r->advice_slot == slot)
+			return &r->st;
+	}
+	if (l->n_class_rows >= PL_MAX_CLASS_ROWS)
+		return NULL;
+	r = &l->class_rows[l->n_class_rows++];
+	r->cls = cls;
+	r->sys = sys;
+	r->advice_slot = slot;
+	return &r->st;
+}
+
+static struct pl_site_row *site_row(struct pl_ledger *l, int cls, const char *func,
+				    const char *module)
+{
+	struct pl_site_row *r;
+
+	func = func ? func : "?";
+	module = module ? module : "?";
+	for (int i = 0; i < l->n_sites; i++) {
+		r = &l->sites[i];
+		if (r->cls == cls && !strcmp(r->func, func) && !strcmp(r->module, module))
+			return r;
+	}
+	if (l->n_sites >= PL_MAX_SITES)
+		return NULL;
+	if (l->n_sites == l->cap_sites) {
+		int cap = l->cap_sites ? l->cap_sites * 2 : 64;
+		struct pl_site_row *grown = realloc(l->sites, (size_t)cap * sizeof(*grown));
+
+		if (!grown)
+			return NULL;
+		l->sites = grown;
+		l->cap_sites = cap;
+	}
+	r = &l->sites[l->n_sites++];
+	memset(r, 0, sizeof(*r));
+	r->cls = cls;
+	snprintf(r->func, sizeof(r->func), "%s", func);
+	snprintf(r->module, sizeof(r->module), "%s", module);
+	return r;
+}
+
+void pl_ledger_add_caller(struct pl_ledger *l, const struct pl_syscall_event *e, int cls,
+			  const char *func, const char *module)
+{
+	struct pl_stat *row;
+	struct pl_site_row *site;
+
+	if (e->sys >= PL_SYS_NR)
+		return;
+	row = class_row(l, cls, e->sys, advice_slot_of(e));
+	if (row)
+		stat_add(row, e);
+	site = site_row(l, cls, func, module);
+	if (site)
+		stat_add(&site->st, e);
+	else
+		l->sites_dropped++;
+}
+
+void pl_ledger_lazy_free(const struct pl_ledger *l, uint64_t *advised, uint64_t *released)
+{
+	*advised = l->stats[PL_SYS_MADVISE][PL_MADV_FREE].bytes +
+		   l->stats[PL_SYS_PROCESS_MADVISE][PL_MADV_FREE].bytes;
+	*released = l->stats[PL_SYS_MADVISE][PL_MADV_FREE].rss_released +
+		    l->stats[PL_SYS_PROCESS_MADVISE][PL_MADV_FREE].rss_released;
+}
+
+static int by_bytes_desc(const void *a, const void *b)
+{
+	const struct pl_site_row *x = a, *y = b;
+
+	if (x->st.bytes != y->st.bytes)
+		return x->st.bytes < y->st.bytes ? 1 : -1;
+	return x->st.calls < y->st.calls ? 1 : (x->st.calls > y->st.calls ? -1 : 0);
+}
+
+void pl_ledger_sort_sites(struct pl_ledger *l)
+{
+	if (l->n_sites > 1)
+		qsort(l->sites, (size_t)l->n_sites, sizeof(*l->sites), by_bytes_desc);
+}
+
+void pl_ledger_free(struct pl_ledger *l)
+{
+	free(l->sites);
+	l->sites = NULL;
+	l->n_sites = l->cap_sites = 0;
 }
 
 void pl_ledger_add_exec(struct pl_ledger *l, const struct pl_exec_event *e)
@@ -72,6 +177,7 @@ void pl_ledger_finish(struct pl_ledger *l, const struct pl_totals *t, uint64_t p
 	l->rss_other_updates = t->rss_updates_other;
 	l->lost_events = t->lost_events;
 	l->inflight_drops = t->inflight_drops;
+	l->stacks_dropped = t->stacks_dropped;
 	/* After exit the counters fall to zero in teardown; the story ends before it. */
 	if (l->have_exit_rss)
 		memcpy(l->rss_end, l->exit_rss, sizeof(l->rss_end));

@@ -23,6 +23,26 @@ struct pl_stat {
 	__s64 rss_delta[PL_RSS_NR];
 };
 
+/* Advised and released bytes by caller class, syscall and advice. */
+struct pl_class_row {
+	int cls; /* enum pl_caller_class */
+	uint32_t sys;
+	unsigned int advice_slot;
+	struct pl_stat st;
+};
+
+#define PL_MAX_CLASS_ROWS 256
+#define PL_MAX_SITES 4096
+#define PL_SITE_NAME 160
+
+/* One call site: the first frame past the syscall plumbing. */
+struct pl_site_row {
+	char func[PL_SITE_NAME];
+	char module[PL_SITE_NAME];
+	int cls;
+	struct pl_stat st;
+};
+
 struct pl_ledger {
 	uint32_t pid;
 	uint64_t t_start_ns, t_end_ns;
@@ -39,11 +59,17 @@ struct pl_ledger {
 	__s64 rss_exit_delta[PL_RSS_NR];
 	uint64_t lost_events;
 	uint64_t inflight_drops;
+	uint64_t stacks_dropped; /* callers unknown: the stacks map was full */
 	bool exited;
 	int exit_status; /* raw wait status */
 	bool have_exit_rss;
 	__s64 exit_rss[PL_RSS_NR];
 	uint64_t execs;
+	struct pl_class_row class_rows[PL_MAX_CLASS_ROWS];
+	int n_class_rows;
+	struct pl_site_row *sites; /* grows on demand; pl_ledger_free */
+	int n_sites, cap_sites;
+	uint64_t sites_dropped; /* calls whose site did not fit */
 };
 
 void pl_ledger_init(struct pl_ledger *l, uint32_t pid, uint64_t t_start_ns);
@@ -55,6 +81,17 @@ void pl_ledger_add_exit(struct pl_ledger *l, const struct pl_exit_event *e);
 /* Copies the kernel's totals in; call once tracing is over. */
 void pl_ledger_finish(struct pl_ledger *l, const struct pl_totals *t, uint64_t page_faults,
 		      uint64_t t_end_ns);
+/*
+ * Files a syscall under its caller class and call site (func/module may be
+ * NULL when unknown).
+ */
+void pl_ledger_add_caller(struct pl_ledger *l, const struct pl_syscall_event *e, int cls,
+			  const char *func, const char *module);
+/* Bytes advised with MADV_FREE (madvise and process_madvise), and RSS those calls released. */
+void pl_ledger_lazy_free(const struct pl_ledger *l, uint64_t *advised, uint64_t *released);
+/* Sites sorted by bytes requested, largest first. */
+void pl_ledger_sort_sites(struct pl_ledger *l);
+void pl_ledger_free(struct pl_ledger *l);
 /* Sum over every row: the totals line. */
 void pl_ledger_total(const struct pl_ledger *l, struct pl_stat *out);
 int64_t pl_rss_total(const __s64 rss[PL_RSS_NR]);

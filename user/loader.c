@@ -104,6 +104,7 @@ static int configure(struct pl_tracer *t, const struct pl_tracer_opts *o)
 	skel->rodata->targ_tgid = (__u32)o->tgid;
 	skel->rodata->nr_cpus = (__u32)t->nr_cpus;
 	skel->rodata->wakeup_bytes = o->ringbuf_size / 4;
+	skel->rodata->capture_stacks = !o->no_stacks;
 	if (bpf_map__set_max_entries(skel->maps.events, (__u32)o->ringbuf_size)) {
 		fprintf(stderr, "pageledger: cannot size the ring buffer to %llu bytes\n",
 			(unsigned long long)o->ringbuf_size);
@@ -217,6 +218,20 @@ uint64_t pl_tracer_page_faults(const struct pl_tracer *t)
 			sum += per_cpu[i];
 	free(per_cpu);
 	return sum;
+}
+
+int pl_tracer_stack(const struct pl_tracer *t, __u64 key, __u64 *ips, int max)
+{
+	__u64 buf[PL_MAX_STACK];
+	int n = 0;
+
+	if (!key || max <= 0)
+		return 0;
+	if (bpf_map__lookup_elem(t->skel->maps.stacks, &key, sizeof(key), buf, sizeof(buf), 0))
+		return 0;
+	while (n < max && n < PL_MAX_STACK && buf[n])
+		ips[n] = buf[n], n++;
+	return n;
 }
 
 void pl_tracer_stop(struct pl_tracer *t)

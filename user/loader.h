@@ -24,6 +24,7 @@ struct pl_tracer_opts {
 	pid_t tgid;
 	uint64_t ringbuf_size;
 	bool verbose;
+	bool no_stacks;
 	pl_record_fn on_record;
 	void *ctx;
 };
@@ -40,6 +41,8 @@ int pl_tracer_poll(struct pl_tracer *t, int timeout_ms);
 int pl_tracer_drain(struct pl_tracer *t);
 void pl_tracer_totals(const struct pl_tracer *t, struct pl_totals *out);
 uint64_t pl_tracer_page_faults(const struct pl_tracer *t);
+/* The user stack stored under key, innermost first. Returns the frame count, 0 if none. */
+int pl_tracer_stack(const struct pl_tracer *t, __u64 key, __u64 *ips, int max);
 void pl_tracer_stop(struct pl_tracer *t);
 
 #endif

@@ -33,17 +33,22 @@ struct pl_output {
 	const struct pl_output_ops *ops;
 	FILE *f;
 	uint64_t t0_ns;
-	bool quiet; /* summary only */
+	bool quiet;  /* summary only */
+	bool stacks; /* full stacks under each event (text) */
 	bool header_done;
 	struct pl_json json;
 };
 
 void pl_output_text_init(struct pl_output *o, FILE *f, bool quiet);
+/* The frame in one line: "runtime.madvise+0x1e (/usr/bin/app)". Pure. */
+struct pl_frame;
+void pl_format_frame(const struct pl_frame *f, char *buf, size_t len);
 void pl_output_json_init(struct pl_output *o, FILE *f, bool quiet);
 
 /* One text line for a syscall record, without the newline. Pure. */
-void pl_text_format_syscall(const struct pl_syscall_event *e, uint64_t t0_ns, char *buf,
-			    size_t len);
+/* caller: a class name, or NULL for "-". */
+void pl_text_format_syscall(const struct pl_syscall_event *e, uint64_t t0_ns, const char *caller,
+			    char *buf, size_t len);
 /* "anon -32.0M file +4.0K", or "0". */
 void pl_text_format_rss(const __s64 rss[PL_RSS_NR], char *buf, size_t len);
 

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+#include "attribution.h"
 #include "output.h"
 
 static void json_rss(struct pl_json *j, const char *key, const __s64 rss[PL_RSS_NR],
@@ -91,7 +92,45 @@ static void json_syscall_extras(struct pl_json *j, const struct pl_syscall_event
 		pl_json_str(j, "advice", pl_advice_name(pl_syscall_advice(e), buf, sizeof(buf)));
 }
 
-static void json_syscall(struct pl_output *o, const struct pl_syscall_event *e)
+static void json_frame(struct pl_json *j, const struct pl_frame *f)
+{
+	pl_json_object_begin(j, NULL);
+	pl_json_u64(j, "addr", f->addr);
+	if (f->func)
+		pl_json_str(j, "func", f->func);
+	else
+		pl_json_null(j, "func");
+	pl_json_u64(j, "offset", f->func_off);
+	if (f->module)
+		pl_json_str(j, "module", f->module);
+	else
+		pl_json_null(j, "module");
+	if (f->file) {
+		pl_json_str(j, "file", f->file);
+		pl_json_s64(j, "line", f->line);
+	}
+	if (f->inlined)
+		pl_json_bool(j, "inlined", true);
+	pl_json_object_end(j);
+}
+
+static void json_caller(struct pl_json *j, const struct pl_caller *c)
+{
+	pl_json_object_begin(j, "caller");
+	pl_json_str(j, "class", pl_caller_class_name(c->cls));
+	if (c->site >= 0 && c->frames[c->site].func)
+		pl_json_str(j, "site", c->frames[c->site].func);
+	else
+		pl_json_null(j, "site");
+	pl_json_array_begin(j, "frames");
+	for (int i = 0; i < c->nframes; i++)
+		json_frame(j, &c->frames[i]);
+	pl_json_array_end(j);
+	pl_json_object_end(j);
+}
+
+static void json_syscall(struct pl_output *o, const struct pl_syscall_event *e,
+			 const struct pl_caller *caller)
 {
 	struct pl_json *j = &o->json;
 	int err = pl_syscall_failed(e);
@@ -108,6 +147,8 @@ static void json_syscall(struct pl_output *o, const struct pl_syscall_event *e)
 	json_rss(j, "rss_delta", e->rss_delta, false);
 	pl_json_bool(j, "rss_known", !(e->flags & PL_SCF_RSS_UNKNOWN));
 	pl_json_u64(j, "duration_ns", e->duration_ns);
+	if (caller)
+		json_caller(j, caller);
 	pl_json_object_end(j);
 	pl_json_line_end(j);
 }
@@ -120,7 +161,7 @@ static void json_record(struct pl_output *o, const struct pl_record *r)
 		return;
 	switch (r->type) {
 	case PL_EV_SYSCALL:
-		json_syscall(o, r->sys);
+		json_syscall(o, r->sys, r->caller);
 		return;
 	case PL_EV_EXEC:
 		json_hdr(j, "exec", &r->exec->hdr);
@@ -173,6 +214,58 @@ static void json_syscall_rows(struct pl_json *j, const struct pl_ledger *l)
 	pl_json_array_end(j);
 }
 
+static void json_callers(struct pl_json *j, const struct pl_ledger *l)
+{
+	char abuf[32];
+
+	pl_json_array_begin(j, "callers");
+	for (int i = 0; i < l->n_class_rows; i++) {
+		const struct pl_class_row *r = &l->class_rows[i];
+
+		pl_json_object_begin(j, NULL);
+		pl_json_str(j, "class", pl_caller_class_name(r->cls));
+		pl_json_str(j, "syscall", pl_syscall_name(r->sys));
+		if (pl_syscall_has_advice(r->sys))
+			pl_json_str(j, "advice",
+				    pl_advice_name(r->advice_slot, abuf, sizeof(abuf)));
+		else
+			pl_json_null(j, "advice");
+		json_stat_fields(j, &r->st);
+		pl_json_object_end(j);
+	}
+	pl_json_array_end(j);
+}
+
+static void json_lazy_free(struct pl_json *j, const struct pl_ledger *l)
+{
+	uint64_t advised, released;
+
+	pl_ledger_lazy_free(l, &advised, &released);
+	pl_json_object_begin(j, "lazy_free");
+	pl_json_u64(j, "advised", advised);
+	pl_json_u64(j, "released_at_call", released);
+	pl_json_u64(j, "resident_after_call", advised > released ? advised - released : 0);
+	pl_json_object_end(j);
+}
+
+#define JSON_TOP_SITES 20
+
+static void json_sites(struct pl_json *j, const struct pl_ledger *l)
+{
+	pl_json_array_begin(j, "call_sites");
+	for (int i = 0; i < l->n_sites && i < JSON_TOP_SITES; i++) {
+		const struct pl_site_row *s = &l->sites[i];
+
+		pl_json_object_begin(j, NULL);
+		pl_json_str(j, "site", s->func);
+		pl_json_str(j, "module", s->module);
+		pl_json_str(j, "class", pl_caller_class_name(s->cls));
+		json_stat_fields(j, &s->st);
+		pl_json_object_end(j);
+	}
+	pl_json_array_end(j);
+}
+
 static void json_summary(struct pl_output *o, const struct pl_ledger *l)
 {
 	struct pl_json *j = &o->json;
@@ -186,6 +279,9 @@ static void json_summary(struct pl_output *o, const struct pl_ledger *l)
 	pl_json_object_begin(j, "total");
 	json_stat_fields(j, &total);
 	pl_json_object_end(j);
+	json_callers(j, l);
+	json_sites(j, l);
+	json_lazy_free(j, l);
 	pl_json_u64(j, "page_faults", l->page_faults);
 	pl_json_object_begin(j, "rss");
 	json_rss(j, "start", l->rss_start, true);
@@ -206,6 +302,7 @@ static void json_summary(struct pl_output *o, const struct pl_ledger *l)
 	pl_json_u64(j, "lost_events", l->lost_events + l->inflight_drops);
 	pl_json_u64(j, "lost_ringbuf", l->lost_events);
 	pl_json_u64(j, "lost_untracked", l->inflight_drops);
+	pl_json_u64(j, "stacks_dropped", l->stacks_dropped);
 	pl_json_object_end(j);
 	pl_json_line_end(j);
 	fflush(o->f);

@@ -2,9 +2,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include "attribution.h"
 #include "output.h"
 
-#define HDR_FMT "%-11s %-7s %-15s %-27s %8s %-34s %-7s %s\n"
+#define HDR_FMT "%-11s %-7s %-15s %-27s %8s %-34s %-7s %-23s %s\n"
 
 void pl_text_format_rss(const __s64 rss[PL_RSS_NR], char *buf, size_t len)
 {
@@ -65,7 +66,8 @@ static void format_detail(const struct pl_syscall_event *e, char *buf, size_t le
 	}
 }
 
-void pl_text_format_syscall(const struct pl_syscall_event *e, uint64_t t0_ns, char *buf, size_t len)
+void pl_text_format_syscall(const struct pl_syscall_event *e, uint64_t t0_ns, const char *caller,
+			    char *buf, size_t len)
 {
 	char ts[32], tid[16], range[48], size[16], detail[160], result[24], rss[96];
 	uint64_t addr = pl_syscall_addr(e), n = pl_syscall_len(e);
@@ -83,8 +85,34 @@ void pl_text_format_syscall(const struct pl_syscall_event *e, uint64_t t0_ns, ch
 		snprintf(rss, sizeof(rss), "?");
 	else
 		pl_text_format_rss(e->rss_delta, rss, sizeof(rss));
-	snprintf(buf, len, "%-11s %-7s %-15s %-27s %8s %-34s %-7s %s", ts, tid,
-		 pl_syscall_name(e->sys), range, size, detail, res, rss);
+	snprintf(buf, len, "%-11s %-7s %-15s %-27s %8s %-34s %-7s %-23s %s", ts, tid,
+		 pl_syscall_name(e->sys), range, size, detail, res, caller ? caller : "-", rss);
+}
+
+void pl_format_frame(const struct pl_frame *f, char *buf, size_t len)
+{
+	const char *module = f->module ? f->module : "[unknown]";
+
+	if (!f->func)
+		snprintf(buf, len, "0x%llx (%s)", (unsigned long long)f->addr, module);
+	else if (f->file && f->line)
+		snprintf(buf, len, "%s%s (%s:%d)", f->func, f->inlined ? " [inlined]" : "", f->file,
+			 f->line);
+	else
+		snprintf(buf, len, "%s+0x%llx (%s)", f->func, (unsigned long long)f->func_off,
+			 module);
+}
+
+static void print_stack(FILE *f, const struct pl_caller *c)
+{
+	char frame[512];
+
+	for (int i = 0; i < c->nframes; i++) {
+		pl_format_frame(&c->frames[i], frame, sizeof(frame));
+		fprintf(f, "            #%-2d %016llx %s%s\n", i,
+			(unsigned long long)c->frames[i].addr, frame,
+			i == c->site ? "  <- call site" : "");
+	}
 }
 
 static void text_begin(struct pl_output *o, const struct pl_run_info *info)
@@ -93,7 +121,7 @@ static void text_begin(struct pl_output *o, const struct pl_run_info *info)
 	if (o->quiet)
 		return;
 	fprintf(o->f, HDR_FMT, "TIME(s)", "TID", "SYSCALL", "RANGE", "SIZE", "DETAIL", "RESULT",
-		"RSS-CHANGE");
+		"CALLER", "RSS-CHANGE");
 	fflush(o->f);
 }
 
@@ -111,8 +139,12 @@ static void text_record(struct pl_output *o, const struct pl_record *r)
 		return;
 	switch (r->type) {
 	case PL_EV_SYSCALL:
-		pl_text_format_syscall(r->sys, o->t0_ns, line, sizeof(line));
+		pl_text_format_syscall(r->sys, o->t0_ns,
+				       r->caller ? pl_caller_class_name(r->caller->cls) : NULL,
+				       line, sizeof(line));
 		fprintf(o->f, "%s\n", line);
+		if (o->stacks && r->caller)
+			print_stack(o->f, r->caller);
 		break;
 	case PL_EV_EXEC:
 		pl_text_format_rss(r->exec->rss, rss, sizeof(rss));
@@ -212,24 +244,90 @@ static void print_other_changes(FILE *f, const struct pl_ledger *l)
 /* MADV_FREE looks like a release to the allocator and like nothing to RSS. */
 static void print_lazyfree_note(FILE *f, const struct pl_ledger *l)
 {
-	uint64_t advised = 0, released = 0;
-	char a[16], r[16];
+	uint64_t advised, released;
+	char a[16], r[16], left[16];
 
-	for (int sys = PL_SYS_MADVISE; sys <= PL_SYS_PROCESS_MADVISE; sys++) {
-		if (!pl_syscall_has_advice(sys))
-			continue;
-		advised += l->stats[sys][PL_MADV_FREE].bytes;
-		released += l->stats[sys][PL_MADV_FREE].rss_released;
-	}
+	pl_ledger_lazy_free(l, &advised, &released);
 	if (!advised)
 		return;
 	pl_format_size((int64_t)advised, a, sizeof(a));
 	pl_format_size((int64_t)released, r, sizeof(r));
+	pl_format_size(advised > released ? (int64_t)(advised - released) : 0, left, sizeof(left));
 	fprintf(f,
-		"\n  note: %s advised with MADV_FREE, %s of it left RSS at the call: lazily\n"
-		"  freed pages stay resident (LazyFree in smaps) until memory pressure\n"
-		"  reclaims them or they are unmapped.\n",
-		a, r);
+		"\n  note: %s advised with MADV_FREE; %s left RSS at the call and %s stayed\n"
+		"  resident, lazily freed (LazyFree in smaps): it goes only when memory\n"
+		"  pressure reclaims it or it is unmapped. Go: GODEBUG=madvdontneed=1\n"
+		"  returns memory eagerly.\n",
+		a, r, left);
+}
+
+static const char *verb_of(uint32_t sys)
+{
+	switch (sys) {
+	case PL_SYS_MMAP:
+		return "mapped";
+	case PL_SYS_MUNMAP:
+		return "unmapped";
+	case PL_SYS_MREMAP:
+		return "remapped";
+	case PL_SYS_BRK:
+		return "moved the break by";
+	default:
+		return "advised";
+	}
+}
+
+/* "Go background scavenger: 502.0M advised in 1,204 calls (MADV_DONTNEED) -> RSS -498.0M" */
+static void print_class_row(FILE *f, const struct pl_class_row *r)
+{
+	char bytes[16], freed[16], gained[16], what[40], calls[32];
+	unsigned long long n = (unsigned long long)r->st.calls;
+	const char *how = pl_syscall_has_advice(r->sys)
+			      ? pl_advice_name(r->advice_slot, what, sizeof(what))
+			      : pl_syscall_name(r->sys);
+
+	pl_format_size((int64_t)r->st.bytes, bytes, sizeof(bytes));
+	pl_format_delta(-(int64_t)r->st.rss_released, freed, sizeof(freed));
+	pl_format_delta((int64_t)r->st.rss_gained, gained, sizeof(gained));
+	if (n >= 1000)
+		snprintf(calls, sizeof(calls), "%llu,%03llu", n / 1000, n % 1000);
+	else
+		snprintf(calls, sizeof(calls), "%llu", n);
+	fprintf(f, "  %s: %s %s in %s call%s (%s) -> RSS %s", pl_caller_class_label(r->cls), bytes,
+		verb_of(r->sys), calls, n == 1 ? "" : "s", how, freed);
+	if (r->st.rss_gained)
+		fprintf(f, ", %s", gained);
+	fputc('\n', f);
+}
+
+static void print_callers(FILE *f, const struct pl_ledger *l)
+{
+	if (!l->n_class_rows)
+		return;
+	fprintf(f, "\n  By caller:\n");
+	for (int i = 0; i < l->n_class_rows; i++)
+		print_class_row(f, &l->class_rows[i]);
+}
+
+#define TOP_SITES 10
+
+static void print_top_sites(FILE *f, const struct pl_ledger *l)
+{
+	char bytes[16], freed[16];
+
+	if (!l->n_sites)
+		return;
+	fprintf(f, "\n  Top call sites by bytes:\n  %10s %8s %10s  %-23s %s\n", "BYTES", "CALLS",
+		"RSS-FREED", "CALLER", "SITE");
+	for (int i = 0; i < l->n_sites && i < TOP_SITES; i++) {
+		const struct pl_site_row *s = &l->sites[i];
+
+		pl_format_size((int64_t)s->st.bytes, bytes, sizeof(bytes));
+		pl_format_delta(-(int64_t)s->st.rss_released, freed, sizeof(freed));
+		fprintf(f, "  %10s %8llu %10s  %-23s %s (%s)\n", bytes,
+			(unsigned long long)s->st.calls, freed, pl_caller_class_name(s->cls),
+			s->func, s->module);
+	}
 }
 
 static void text_summary(struct pl_output *o, const struct pl_ledger *l)
@@ -239,6 +337,8 @@ static void text_summary(struct pl_output *o, const struct pl_ledger *l)
 	fprintf(f, "\nSummary for pid %u over %.3f s\n", l->pid,
 		(double)(l->t_end_ns - l->t_start_ns) / 1e9);
 	print_syscall_table(f, l);
+	print_callers(f, l);
+	print_top_sites(f, l);
 	print_lazyfree_note(f, l);
 	fprintf(f, "\n  page faults: %llu\n\n", (unsigned long long)l->page_faults);
 	print_rss_table(f, l);

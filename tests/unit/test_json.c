@@ -496,7 +496,7 @@ static void test_json_summary(void **state)
 	assert_contains(text(m), "\"end\":{\"anon\":8192,\"file\":0,\"shmem\":0,\"swap\":0,"
 				 "\"resident\":8192}");
 	assert_contains(text(m), "\"exited\":false,\"events\":3,");
-	assert_contains(text(m), "\"lost_events\":7,\"lost_ringbuf\":3,\"lost_untracked\":4}");
+	assert_contains(text(m), "\"lost_events\":7,\"lost_ringbuf\":3,\"lost_untracked\":4,");
 }
 
 /* ---- text output ----------------------------------------------------------- */
@@ -508,7 +508,7 @@ static void test_text_madvise_line(void **state)
 
 	(void)state;
 	e.hdr.ts_ns = 1500001000;
-	pl_text_format_syscall(&e, 1000, line, sizeof(line));
+	pl_text_format_syscall(&e, 1000, NULL, line, sizeof(line));
 	assert_int_equal(strncmp(line, "1.500000 ", 9), 0);
 	assert_contains(line, " 43 ");
 	assert_contains(line, " madvise ");
@@ -526,7 +526,7 @@ static void test_text_failed_mmap_line(void **state)
 
 	(void)state;
 	e.flags = PL_SCF_RSS_UNKNOWN;
-	pl_text_format_syscall(&e, 0, line, sizeof(line));
+	pl_text_format_syscall(&e, 0, NULL, line, sizeof(line));
 	assert_contains(line, " mmap ");
 	assert_contains(line, " 0-1000 ");
 	assert_contains(line, " rw- PRIVATE|ANONYMOUS ");
@@ -535,7 +535,7 @@ static void test_text_failed_mmap_line(void **state)
 	assert_int_equal(line[strlen(line) - 1], '?');
 
 	e.args[4] = 3;
-	pl_text_format_syscall(&e, 0, line, sizeof(line));
+	pl_text_format_syscall(&e, 0, NULL, line, sizeof(line));
 	assert_contains(line, " rw- PRIVATE|ANONYMOUS fd=3 ");
 }
 
@@ -548,17 +548,17 @@ static void test_text_other_details(void **state)
 	char line[512];
 
 	(void)state;
-	pl_text_format_syscall(&pm, 0, line, sizeof(line));
+	pl_text_format_syscall(&pm, 0, NULL, line, sizeof(line));
 	assert_contains(line, " MADV_PAGEOUT pid=77 ");
 	assert_contains(line, " 2.0M ");
-	pl_text_format_syscall(&grow, 0, line, sizeof(line));
+	pl_text_format_syscall(&grow, 0, NULL, line, sizeof(line));
 	assert_contains(line, " grow ");
 	assert_contains(line, " 132.0K ");
-	pl_text_format_syscall(&shrink, 0, line, sizeof(line));
+	pl_text_format_syscall(&shrink, 0, NULL, line, sizeof(line));
 	assert_contains(line, " shrink ");
 	mr.args[2] = 8192;
 	mr.args[3] = MREMAP_MAYMOVE;
-	pl_text_format_syscall(&mr, 0, line, sizeof(line));
+	pl_text_format_syscall(&mr, 0, NULL, line, sizeof(line));
 	assert_contains(line, " 7f1000000000-7f1000002000 ");
 	assert_contains(line, " from 7f0000000000/4.0K MAYMOVE ");
 }
@@ -569,7 +569,7 @@ static void test_text_timestamp_before_t0(void **state)
 	char line[512];
 
 	(void)state;
-	pl_text_format_syscall(&e, 5000, line, sizeof(line)); /* ts 1000 < t0 */
+	pl_text_format_syscall(&e, 5000, NULL, line, sizeof(line)); /* ts 1000 < t0 */
 	assert_int_equal(strncmp(line, "0.000000 ", 9), 0);
 }
 

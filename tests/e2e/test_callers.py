@@ -1,0 +1,134 @@
+"""Who released it: caller classes from kernel-captured user stacks,
+symbolized in user space, on Go binaries plain, stripped, PIE and non-PIE,
+and on glibc and jemalloc. The Go runtime's own figures (MemStats and
+GODEBUG=scavtrace=1) are the independent oracle."""
+import os
+import re
+import subprocess
+
+import pytest
+
+from conftest import BUILD, MiB, PAGELEDGER, TIMEOUT, parse_jsonl, workload
+
+GO_VARIANTS = ["scavenge", "scavenge-stripped", "scavenge-pie", "scavenge-pie-stripped"]
+RELEASING = ("MADV_DONTNEED", "MADV_FREE")
+HEAP_MB = 160
+
+
+def run_go(binary, madvdontneed, extra=()):
+    out_file = BUILD / f"e2e-go-{os.getpid()}-{binary}-{madvdontneed}.jsonl"
+    env = dict(os.environ, GODEBUG=f"madvdontneed={madvdontneed},scavtrace=1")
+    try:
+        p = subprocess.run([str(PAGELEDGER), "-j", "-o", str(out_file), *extra, "--",
+                            str(BUILD / "go" / binary), "-mb", str(HEAP_MB)],
+                           capture_output=True, text=True, timeout=120, env=env)
+        records = parse_jsonl(out_file.read_text())
+    finally:
+        out_file.unlink(missing_ok=True)
+    assert p.returncode == 0, p.stderr
+    steps = {r["step"]: r for r in parse_jsonl(p.stdout)}
+    return records, steps, p.stderr
+
+
+def advised(records, cls):
+    """Bytes advised for release, and RSS released, by one caller class."""
+    evs = [r for r in records if r["type"] == "madvise" and r.get("advice") in RELEASING
+           and r["caller"]["class"] == cls]
+    return (sum(e["len"] for e in evs),
+            -sum(e["rss_delta"]["anon"] + e["rss_delta"]["file"] for e in evs))
+
+
+def scavtrace_work_bytes(stderr):
+    """GODEBUG=scavtrace=1 (Go 1.19): 'scav N KiB work, ...' per GC cycle."""
+    return sum(int(m) * 1024 for m in re.findall(r"scav (\d+) KiB work", stderr))
+
+
+@pytest.mark.parametrize("binary", GO_VARIANTS)
+def test_go_scavenger_classes_with_madv_dontneed(binary):
+    records, steps, stderr = run_go(binary, 1)
+    released_bg = steps["background"]["heap_released"] - steps["gc"]["heap_released"]
+    released_forced = steps["freeosmemory"]["heap_released"] - steps["background"]["heap_released"]
+    assert released_bg > HEAP_MB * MiB * 0.8, steps  # the workload did its part
+
+    bg_bytes, bg_rss = advised(records, "go-scavenger-background")
+    assert bg_bytes >= 0.95 * released_bg, (bg_bytes, released_bg)
+    assert bg_bytes >= 0.95 * scavtrace_work_bytes(stderr)
+
+    forced_bytes, forced_rss = advised(records, "go-scavenger-forced")
+    assert forced_bytes >= 0.95 * released_forced, (forced_bytes, released_forced)
+
+    # MADV_DONTNEED: the kernel drops the pages inside the call.
+    total, rss = bg_bytes + forced_bytes, bg_rss + forced_rss
+    assert rss >= 0.9 * total, (rss, total)
+
+    # The summary groups the same figures by class.
+    rows = [r for r in records[-1]["callers"] if r["class"] == "go-scavenger-background"
+            and r["advice"] == "MADV_DONTNEED"]
+    assert rows and rows[0]["bytes"] == bg_bytes
+    # Heap growth is named too.
+    assert any(r["caller"]["class"] == "go-heap-grow" for r in records if r["type"] == "mmap")
+
+
+@pytest.mark.parametrize("binary", ["scavenge", "scavenge-pie-stripped"])
+def test_go_scavenger_with_madv_free_releases_nothing_at_the_call(binary):
+    records, steps, _ = run_go(binary, 0)
+    released_bg = steps["background"]["heap_released"] - steps["gc"]["heap_released"]
+    frees = [r for r in records if r["type"] == "madvise" and r.get("advice") == "MADV_FREE"]
+    assert frees, "GODEBUG=madvdontneed=0 must use MADV_FREE"
+    bg_bytes, bg_rss = advised(records, "go-scavenger-background")
+    assert bg_bytes >= 0.95 * released_bg
+    assert bg_rss <= 0.05 * bg_bytes  # lazily freed: still resident
+    lazy = records[-1]["lazy_free"]
+    assert lazy["advised"] >= bg_bytes and lazy["resident_after_call"] >= 0.95 * lazy["advised"]
+
+
+def test_text_summary_names_the_scavenger_and_lazy_free():
+    env = dict(os.environ, GODEBUG="madvdontneed=0")
+    p = subprocess.run([str(PAGELEDGER), "--", str(BUILD / "go" / "scavenge-stripped"),
+                        "-mb", "64"], capture_output=True, text=True, timeout=120, env=env)
+    assert p.returncode == 0, p.stderr
+    assert re.search(r"Go background scavenger: [\d.]+M advised in [\d,]+ calls? "
+                     r"\(MADV_FREE\) -> RSS", p.stdout), p.stdout
+    assert "lazily freed" in p.stdout and "stayed\n  resident" in p.stdout
+
+
+def test_stacks_option_prints_symbolized_frames():
+    p = subprocess.run([str(PAGELEDGER), "--stacks", "--", str(BUILD / "go" / "scavenge-stripped"),
+                        "-mb", "32"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert "runtime.madvise" in p.stdout
+    assert "runtime.(*pageAlloc).scavengeOne" in p.stdout
+    assert "<- call site" in p.stdout
+
+
+def test_glibc_malloc_trim_is_classified():
+    p = subprocess.run([str(PAGELEDGER), "-j", "--", workload("gtrim"), "64"],
+                       capture_output=True, text=True, timeout=TIMEOUT)
+    assert p.returncode == 0, p.stderr
+    records = [r for r in parse_jsonl(p.stdout) if "type" in r]
+    trims = [r for r in records if r["type"] == "madvise" and r.get("advice") == "MADV_DONTNEED"]
+    assert trims, records
+    assert all(r["caller"]["class"] == "glibc-trim" for r in trims), [r["caller"] for r in trims]
+    assert -sum(r["rss_delta"]["anon"] for r in trims) >= 60 * MiB
+
+
+def test_jemalloc_purge_is_classified():
+    p = subprocess.run([str(PAGELEDGER), "-j", "--", workload("jepurge"), "64"],
+                       capture_output=True, text=True, timeout=TIMEOUT)
+    assert p.returncode == 0, p.stderr
+    records = [r for r in parse_jsonl(p.stdout) if "type" in r]
+    # jemalloc also advises single pages at start-up to probe the kernel: not purges.
+    purges = [r for r in records if r["type"] == "madvise"
+              and r.get("advice") in ("MADV_FREE", "MADV_DONTNEED") and r["len"] > 4096]
+    assert purges, records
+    assert all(r["caller"]["class"] == "jemalloc-purge" for r in purges), \
+        [r["caller"] for r in purges]
+    assert sum(r["len"] for r in purges) >= 60 * MiB
+
+
+def test_no_stacks_means_no_callers():
+    p = subprocess.run([str(PAGELEDGER), "-j", "--no-stacks", "--", workload("memops"),
+                        "dontneed", "8"], capture_output=True, text=True, timeout=TIMEOUT)
+    assert p.returncode == 0, p.stderr
+    records = [r for r in parse_jsonl(p.stdout) if "type" in r]
+    assert all("caller" not in r for r in records)

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Caller classes from symbolized frames: pure rules, exact answers. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+#include "callers.h"
+
+#define MAXF 16
+
+/* Frames from names, innermost first; "mod:func" sets the module too. */
+static int frames_of(struct pl_frame *f, const char *const *names)
+{
+	static char mods[MAXF][64];
+	int n = 0;
+
+	memset(f, 0, sizeof(*f) * MAXF);
+	for (; names[n] && n < MAXF; n++) {
+		const char *colon = strchr(names[n], ':');
+
+		if (colon) {
+			snprintf(mods[n], sizeof(mods[n]), "%.*s", (int)(colon - names[n]), names[n]);
+			f[n].module = mods[n];
+			f[n].func = colon[1] ? colon + 1 : NULL;
+		} else {
+			f[n].func = names[n];
+			f[n].module = "/usr/bin/app";
+		}
+	}
+	return n;
+}
+
+static enum pl_caller_class classify(const char *const *names, bool release)
+{
+	struct pl_frame f[MAXF];
+	int n = frames_of(f, names);
+
+	return pl_classify_caller(f, n, release);
+}
+
+/* The stacks pageledger captured from Go 1.19 (see tests/workloads/go/scavenge). */
+static void test_go_background_scavenger(void **state)
+{
+	const char *const s[] = {"runtime.madvise",
+				 "runtime.sysUnused",
+				 "runtime.(*pageAlloc).scavengeOne",
+				 "runtime.(*pageAlloc).scavenge.func1",
+				 "runtime.systemstack",
+				 "runtime.(*scavengerState).init.func2",
+				 "runtime.(*scavengerState).run",
+				 "runtime.bgscavenge",
+				 "runtime.goexit",
+				 NULL};
+	(void)state;
+	assert_int_equal(classify(s, true), PL_CALLER_GO_SCAV_BACKGROUND);
+	assert_string_equal(pl_caller_class_name(PL_CALLER_GO_SCAV_BACKGROUND),
+			    "go-scavenger-background");
+}
+
+static void test_go_free_os_memory(void **state)
+{
+	const char *const s[] = {"runtime.madvise",
+				 "runtime.sysUnused",
+				 "runtime.(*pageAlloc).scavengeOne",
+				 "runtime.(*pageAlloc).scavenge.func1",
+				 "runtime.(*pageAlloc).scavenge",
+				 "runtime.(*mheap).scavengeAll",
+				 "runtime.runtime_debug_freeOSMemory.func1",
+				 "runtime.systemstack",
+				 "main.main",
+				 NULL};
+	(void)state;
+	assert_int_equal(classify(s, true), PL_CALLER_GO_SCAV_FORCED);
+}
+
+static void test_go_eager_and_growth(void **state)
+{
+	const char *const eager[] = {"runtime.madvise", "runtime.sysUnused",
+				     "runtime.(*pageAlloc).scavenge", "runtime.(*mheap).allocSpan",
+				     "runtime.mallocgc", NULL};
+	const char *const grow[] = {"runtime.mmap",	     "runtime.sysMap",
+				    "runtime.(*mheap).grow", "runtime.(*mheap).allocSpan",
+				    "runtime.mallocgc",	     NULL};
+	const char *const other[] = {"runtime.madvise", "runtime.sysHugePage", "runtime.main",
+				     NULL};
+	(void)state;
+	assert_int_equal(classify(eager, true), PL_CALLER_GO_SCAV_EAGER);
+	assert_int_equal(classify(grow, false), PL_CALLER_GO_HEAP_GROW);
+	assert_int_equal(classify(other, false), PL_CALLER_GO_RUNTIME);
+}
+
+static void test_glibc(void **state)
+{
+	const char *const trim[] = {"/lib/libc.so.6:__madvise", "/lib/libc.so.6:malloc_trim",
+				    "/usr/bin/app:main", NULL};
+	/* Debian's libc keeps no static symbols: free's internals are unknown frames. */
+	const char *const freed[] = {"/lib/libc.so.6:__munmap", "/lib/libc.so.6:", NULL};
+	const char *const freed_named[] = {"/lib/libc.so.6:__munmap", "/lib/libc.so.6:free",
+					   "/usr/bin/app:main", NULL};
+	const char *const malloced[] = {"/lib/libc.so.6:__mmap", "/lib/libc.so.6:", NULL};
+	(void)state;
+	assert_int_equal(classify(trim, true), PL_CALLER_GLIBC_TRIM);
+	assert_int_equal(classify(freed, true), PL_CALLER_GLIBC_FREE);
+	assert_int_equal(classify(freed_named, true), PL_CALLER_GLIBC_FREE);
+	assert_int_equal(classify(malloced, false), PL_CALLER_GLIBC_MALLOC);
+}
+
+static void test_jemalloc_and_tcmalloc_by_module(void **state)
+{
+	const char *const je[] = {"/lib/libc.so.6:__madvise",
+				  "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2:", NULL};
+	const char *const je_named[] = {"/lib/libc.so.6:__madvise", "/x/app:je_pages_purge_forced",
+					NULL};
+	const char *const tc[] = {"/lib/libc.so.6:__madvise", "/lib/libtcmalloc.so.4:", NULL};
+	(void)state;
+	assert_int_equal(classify(je, true), PL_CALLER_JEMALLOC_PURGE);
+	assert_int_equal(classify(je, false), PL_CALLER_JEMALLOC);
+	assert_int_equal(classify(je_named, true), PL_CALLER_JEMALLOC_PURGE);
+	assert_int_equal(classify(tc, true), PL_CALLER_TCMALLOC_RELEASE);
+	assert_string_equal(pl_caller_class_name(PL_CALLER_TCMALLOC_RELEASE), "tcmalloc-release");
+}
+
+static void test_app_loader_and_unknown(void **state)
+{
+	const char *const app[] = {"/lib/libc.so.6:__madvise", "/usr/bin/app:release_buffers",
+				   NULL};
+	const char *const loader[] = {"/lib64/ld-linux-x86-64.so.2:", NULL};
+	const char *const nothing[] = {"[anon]:", NULL};
+	struct pl_frame f[MAXF];
+	(void)state;
+	assert_int_equal(classify(app, true), PL_CALLER_APP);
+	assert_int_equal(classify(loader, false), PL_CALLER_LOADER);
+	assert_int_equal(classify(nothing, true), PL_CALLER_UNKNOWN);
+	assert_int_equal(pl_classify_caller(f, 0, true), PL_CALLER_UNKNOWN);
+	assert_int_equal(pl_classify_caller(NULL, 3, true), PL_CALLER_UNKNOWN);
+	assert_string_equal(pl_caller_class_name(PL_CALLER_NR), "unknown");
+	assert_string_equal(pl_caller_class_name((enum pl_caller_class)-1), "unknown");
+}
+
+static void test_call_site_skips_plumbing(void **state)
+{
+	const char *const go[] = {"runtime.madvise", "runtime.sysUnusedOS", "runtime.sysUnused",
+				  "runtime.(*pageAlloc).scavengeOne", NULL};
+	const char *const c[] = {"/lib/libc.so.6:", "/usr/bin/app:main", NULL};
+	const char *const direct[] = {"/usr/bin/app:inline_syscall", NULL};
+	const char *const stub_only[] = {"/lib/libc.so.6:__madvise", NULL};
+	struct pl_frame f[MAXF];
+	int n;
+	(void)state;
+	n = frames_of(f, go);
+	assert_int_equal(pl_call_site(f, n), 3);
+	n = frames_of(f, c);
+	assert_int_equal(pl_call_site(f, n), 1);
+	n = frames_of(f, direct);
+	assert_int_equal(pl_call_site(f, n), 0);
+	n = frames_of(f, stub_only);
+	assert_int_equal(pl_call_site(f, n), -1);
+	assert_int_equal(pl_call_site(f, 0), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest caller_tests[] = {
+		cmocka_unit_test(test_go_background_scavenger),
+		cmocka_unit_test(test_go_free_os_memory),
+		cmocka_unit_test(test_go_eager_and_growth),
+		cmocka_unit_test(test_glibc),
+		cmocka_unit_test(test_jemalloc_and_tcmalloc_by_module),
+		cmocka_unit_test(test_app_loader_and_unknown),
+		cmocka_unit_test(test_call_site_skips_plumbing),
+	};
+
+	return cmocka_run_group_tests_name("callers", caller_tests, NULL, NULL);
+}

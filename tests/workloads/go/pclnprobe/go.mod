@@ -1,0 +1,3 @@
+module pclnprobe
+
+go 1.19

@@ -1,0 +1,3 @@
+module pageledger/scavenge
+
+go 1.19

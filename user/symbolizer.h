@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * User-space addresses of a live process to function names: its mappings
+ * from /proc/PID/maps, each binary's ELF .symtab/.dynsym (libelf) and Go
+ * .gopclntab. Each binary is read once and cached, keyed by device and
+ * inode. Binaries are opened through /proc/PID/map_files (then
+ * /proc/PID/root) so a replaced or deleted file still resolves.
+ */
+#ifndef PL_SYMBOLIZER_H
+#define PL_SYMBOLIZER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct pl_symbolizer;
+
+struct pl_frame {
+	uint64_t addr;	    /* the address asked about */
+	const char *func;   /* symbol or Go function; NULL if unknown */
+	uint64_t func_off;  /* addr - symbol start (0 for Go inlined frames) */
+	const char *module; /* path of the mapped binary; NULL if unmapped */
+	const char *file;   /* Go source file, or NULL */
+	int line;	    /* Go source line, or 0 */
+	bool inlined;	    /* an inlined Go frame inside the next one */
+};
+
+struct pl_symbolizer *pl_symbolizer_new(void);
+/*
+ * Remembers pid's mappings now (call at attach: a process may be gone by
+ * the time its addresses are printed). Returns 0, or -1 if /proc/PID/maps
+ * cannot be read.
+ */
+int pl_symbolizer_add_process(struct pl_symbolizer *s, pid_t pid);
+/*
+ * Frames for addr in pid, innermost first (inlined Go frames expand one
+ * address into several). Re-reads pid's maps once if addr is in no known
+ * mapping. Always writes at least one frame when max >= 1 (func NULL when
+ * unknown); returns the number written. Strings live as long as s.
+ */
+int pl_symbolize(struct pl_symbolizer *s, pid_t pid, uint64_t addr, struct pl_frame *out, int max);
+void pl_symbolizer_free(struct pl_symbolizer *s);
+
+#endif
