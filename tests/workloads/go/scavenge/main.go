@@ -71,6 +71,7 @@ func main() {
 	mb := flag.Int("mb", 500, "MiB of heap to allocate and touch")
 	settle := flag.Duration("settle", 1500*time.Millisecond, "quiet time that ends the wait for the background scavenger")
 	limit := flag.Duration("limit", 20*time.Second, "longest wait for the background scavenger")
+	fomMB := flag.Int("fom-mb", 32, "MiB allocated and dropped again just before debug.FreeOSMemory, for it to return")
 	flag.Parse()
 
 	say("start")
@@ -81,6 +82,11 @@ func main() {
 	say("gc")
 	waitForScavenger(*settle, *limit)
 	say("background")
+	// Fresh garbage that the paced background scavenger has had no time to
+	// return: FreeOSMemory's GC frees it and its scavengeAll returns it.
+	allocate(*fomMB)
+	sink = nil
+	say("refilled")
 	debug.FreeOSMemory()
 	say("freeosmemory")
 }
