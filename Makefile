@@ -161,8 +161,20 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/workloads/demo
 	$(Q)$(OUTPUT)/pageledger -- $(OUTPUT)/workloads/demo
 
+# A big Go binary for the symbolization benchmark: Go's own compiler, built
+# here from Debian's GOROOT (offline), with its symbols and pclntab.
+BIG_GO := $(OUTPUT)/go/big-compile
+$(BIG_GO):
+	$(call msg,GO,$@)
+	$(Q)mkdir -p $(@D) && cd $$($(GO) env GOROOT)/src && $(GO_ENV) $(GO) build -o $(abspath $@) cmd/compile
+
+$(OUTPUT)/bench/symbench: bench/symbench.c $(USER_LIB_OBJS) | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $< $(USER_LIB_OBJS) -lelf -lz -o $@
+
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all workloads
+	$(Q)$(MAKE) --no-print-directory all workloads $(BIG_GO) $(OUTPUT)/bench/symbench
 	$(Q)$(PYTHON) bench/bench.py
 
 fmt:
