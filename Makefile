@@ -46,7 +46,7 @@ USER_APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_APP_SRCS))
 BPF_OBJ  := $(OUTPUT)/pageledger.bpf.o
 SKEL     := $(OUTPUT)/pageledger.skel.h
 
-WORKLOADS := memops pmadvise demo faultstorm madvstorm gtrim jepurge
+WORKLOADS := memops pmadvise demo faultstorm madvstorm gtrim jepurge tcrelease
 WORKLOAD_BINS := $(addprefix $(OUTPUT)/workloads/,$(WORKLOADS))
 
 UNIT_TESTS := test_decode test_ledger test_json test_cli test_callers test_procmaps \
@@ -96,6 +96,7 @@ $(OUTPUT)/workloads/%: tests/workloads/%.c tests/workloads/common.h | $(OUTPUT)/
 	$(Q)$(CC) -O2 -g $(WARN) -std=gnu11 -D_GNU_SOURCE $< -o $@ $(WORKLOAD_LIBS)
 
 $(OUTPUT)/workloads/jepurge: WORKLOAD_LIBS := -ljemalloc
+$(OUTPUT)/workloads/tcrelease: WORKLOAD_LIBS := -ltcmalloc
 
 # ---- Go workloads: plain, stripped, PIE and PIE stripped ------------------------
 # Offline builds: Debian's golang-go, no module proxy, a cache under build/.

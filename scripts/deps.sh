@@ -9,7 +9,7 @@ PACKAGES=(
 	libcmocka-dev
 	python3 python3-pytest
 	util-linux
-	golang-go libjemalloc2 libjemalloc-dev
+	golang-go libjemalloc2 libjemalloc-dev libgoogle-perftools-dev
 )
 
 missing=()

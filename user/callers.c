@@ -97,6 +97,7 @@ static const char *const glibc_trim[] = {"malloc_trim", "__malloc_trim", "mtrim"
 					 "systrim",	"heap_trim",	 NULL};
 static const char *const glibc_free[] = {
     "free", "__libc_free", "cfree", "_int_free", "munmap_chunk", "realloc", "__libc_realloc", NULL};
+static const char *const glibc_sbrk[] = {"sbrk", "__sbrk", NULL};
 static const char *const jemalloc_funcs[] = {"je_", "pages_purge", "extent_purge", NULL};
 static const char *const tcmalloc_funcs[] = {"tcmalloc::", "TCMalloc_SystemRelease", NULL};
 
@@ -147,6 +148,14 @@ enum pl_caller_class pl_classify_caller(const struct pl_frame *frames, int n, bo
 	if (c != PL_CALLER_UNKNOWN)
 		return c;
 	site = pl_call_site(frames, n);
+	/*
+	 * A shrinking break from libc's sbrk with nothing above it: malloc's
+	 * systrim (malloc_trim, or free past M_TRIM_THRESHOLD). libc keeps no
+	 * frame pointers, so the walk ends there.
+	 */
+	if (site < 0 && is_release && any_func_exact(frames, n, glibc_sbrk) &&
+	    any_module(frames, n, "libc.so"))
+		return PL_CALLER_GLIBC_TRIM;
 	if (site < 0)
 		return PL_CALLER_UNKNOWN;
 	if (starts_with(base_name(frames[site].module), "ld-linux"))

@@ -109,6 +109,12 @@ static int open_output(struct run *r)
 		}
 		r->out_file = f;
 	}
+	/*
+	 * A command started with -- writes to the same stdout: whole lines keep
+	 * the two streams from cutting into each other's lines.
+	 */
+	if (!r->cfg.out_path && r->cfg.cmd)
+		setvbuf(stdout, NULL, _IOLBF, 0);
 	if (r->cfg.json)
 		pl_output_json_init(&r->out, f, r->cfg.quiet);
 	else

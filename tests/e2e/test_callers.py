@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import BUILD, MiB, PAGELEDGER, TIMEOUT, parse_jsonl, workload
+from conftest import BUILD, MiB, PAGELEDGER, TIMEOUT, parse_jsonl, run_traced, workload
 
 GO_VARIANTS = ["scavenge", "scavenge-stripped", "scavenge-pie", "scavenge-pie-stripped"]
 RELEASING = ("MADV_DONTNEED", "MADV_FREE")
@@ -118,11 +118,14 @@ def test_stacks_option_prints_symbolized_frames():
     assert "<- call site" in p.stdout
 
 
-def test_glibc_malloc_trim_is_classified():
-    p = subprocess.run([str(PAGELEDGER), "-j", "--", workload("gtrim"), "64"],
-                       capture_output=True, text=True, timeout=TIMEOUT)
-    assert p.returncode == 0, p.stderr
-    records = [r for r in parse_jsonl(p.stdout) if "type" in r]
+def test_glibc_malloc_trim_and_free_are_classified():
+    t = run_traced([workload("gtrim"), "64"])
+    assert t.returncode == 0, t.stderr
+    records = t.records
+    big = t.steps("big-malloc")[0]
+    unmap = t.one("munmap", len=big["len"] + 4096)  # the chunk header's page too
+    assert unmap["caller"]["class"] == "glibc-free", unmap["caller"]
+    assert unmap["rss_delta"]["anon"] <= -big["len"]
     trims = [r for r in records if r["type"] == "madvise" and r.get("advice") == "MADV_DONTNEED"]
     assert trims, records
     assert all(r["caller"]["class"] == "glibc-trim" for r in trims), [r["caller"] for r in trims]
@@ -130,10 +133,9 @@ def test_glibc_malloc_trim_is_classified():
 
 
 def test_jemalloc_purge_is_classified():
-    p = subprocess.run([str(PAGELEDGER), "-j", "--", workload("jepurge"), "64"],
-                       capture_output=True, text=True, timeout=TIMEOUT)
-    assert p.returncode == 0, p.stderr
-    records = [r for r in parse_jsonl(p.stdout) if "type" in r]
+    t = run_traced([workload("jepurge"), "64"])
+    assert t.returncode == 0, t.stderr
+    records = t.records
     # jemalloc also advises single pages at start-up to probe the kernel: not purges.
     purges = [r for r in records if r["type"] == "madvise"
               and r.get("advice") in ("MADV_FREE", "MADV_DONTNEED") and r["len"] > 4096]
@@ -141,6 +143,17 @@ def test_jemalloc_purge_is_classified():
     assert all(r["caller"]["class"] == "jemalloc-purge" for r in purges), \
         [r["caller"] for r in purges]
     assert sum(r["len"] for r in purges) >= 60 * MiB
+
+
+def test_tcmalloc_release_is_classified():
+    t = run_traced([workload("tcrelease"), "64"])
+    assert t.returncode == 0, t.stderr
+    releases = [r for r in t.records if r["type"] == "madvise"
+                and r.get("advice") == "MADV_DONTNEED"]
+    assert releases
+    assert all(r["caller"]["class"] == "tcmalloc-release" for r in releases), \
+        [r["caller"] for r in releases]
+    assert -sum(r["rss_delta"]["anon"] for r in releases) >= 24 * MiB
 
 
 def test_no_stacks_means_no_callers():

@@ -100,11 +100,14 @@ static void test_glibc(void **state)
 	const char *const freed_named[] = {"/lib/libc.so.6:__munmap", "/lib/libc.so.6:free",
 					   "/usr/bin/app:main", NULL};
 	const char *const malloced[] = {"/lib/libc.so.6:__mmap", "/lib/libc.so.6:", NULL};
+	const char *const systrim[] = {"/lib/libc.so.6:brk", "/lib/libc.so.6:__sbrk", NULL};
 	(void)state;
 	assert_int_equal(classify(trim, true), PL_CALLER_GLIBC_TRIM);
 	assert_int_equal(classify(freed, true), PL_CALLER_GLIBC_FREE);
 	assert_int_equal(classify(freed_named, true), PL_CALLER_GLIBC_FREE);
 	assert_int_equal(classify(malloced, false), PL_CALLER_GLIBC_MALLOC);
+	assert_int_equal(classify(systrim, true), PL_CALLER_GLIBC_TRIM);
+	assert_int_equal(classify(systrim, false), PL_CALLER_UNKNOWN);
 }
 
 static void test_jemalloc_and_tcmalloc_by_module(void **state)
