@@ -93,10 +93,15 @@ $(OUTPUT)/pageledger: $(USER_APP_OBJS) $(USER_LIB_OBJS)
 # ---- workloads the tests, the demo and the benchmark run ------------------
 $(OUTPUT)/workloads/%: tests/workloads/%.c tests/workloads/common.h | $(OUTPUT)/workloads
 	$(call msg,CC,$@)
-	$(Q)$(CC) -O2 -g $(WARN) -std=gnu11 -D_GNU_SOURCE $< -o $@ $(WORKLOAD_LIBS)
+	$(Q)$(CC) -O2 -g $(WARN) -std=gnu11 -D_GNU_SOURCE $< -o $@
 
-$(OUTPUT)/workloads/jepurge: WORKLOAD_LIBS := -ljemalloc
-$(OUTPUT)/workloads/tcrelease: WORKLOAD_LIBS := -ltcmalloc
+# One source, one binary per allocator.
+$(OUTPUT)/workloads/jepurge: tests/workloads/purge.c tests/workloads/common.h | $(OUTPUT)/workloads
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g $(WARN) -std=gnu11 -D_GNU_SOURCE -DPURGE_JEMALLOC $< -o $@ -ljemalloc
+$(OUTPUT)/workloads/tcrelease: tests/workloads/purge.c tests/workloads/common.h | $(OUTPUT)/workloads
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g $(WARN) -std=gnu11 -D_GNU_SOURCE -DPURGE_TCMALLOC $< -o $@ -ltcmalloc
 
 # ---- Go workloads: plain, stripped, PIE and PIE stripped ------------------------
 # Offline builds: Debian's golang-go, no module proxy, a cache under build/.
