@@ -39,6 +39,8 @@ enum { OPT_HELP = 'h', OPT_USAGE = 0x100, OPT_STACKS, OPT_NO_STACKS };
 static const struct argp_option options[] = {
     {"pid", 'p', "PID", 0, "Trace this running process (all its threads)", 0},
     {"duration", 'd', "SECONDS", 0, "Stop after SECONDS (default: until exit or Ctrl-C)", 0},
+    {"interval", 'i', "SECONDS", 0,
+     "Every SECONDS, hold the ledger's RSS against /proc (status, smaps_rollup)", 0},
     {"json", 'j', NULL, 0, "Write JSON Lines instead of text", 0},
     {"output", 'o', "FILE", 0, "Write the event stream and summary to FILE", 0},
     {"quiet", 'q', NULL, 0, "Print only the summary", 0},
@@ -151,6 +153,11 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 		if (pl_parse_seconds(arg, &cfg->duration_s))
 			return usage_error(
 			    state, "invalid duration '%s': expected whole seconds > 0", arg);
+		break;
+	case 'i':
+		if (pl_parse_seconds(arg, &cfg->interval_s))
+			return usage_error(state,
+					   "invalid interval '%s': expected whole seconds > 0", arg);
 		break;
 	case 'j':
 		cfg->json = true;

@@ -17,6 +17,7 @@ struct pl_config {
 	pid_t pid;	       /* -p, or 0 */
 	char **cmd;	       /* -- CMD [ARG...], NULL-terminated, or NULL */
 	long duration_s;       /* -d, 0 = until exit or signal */
+	long interval_s;       /* -i: cross-check with /proc every N seconds, 0 = off */
 	bool json;	       /* -j */
 	const char *out_path;  /* -o */
 	uint64_t ringbuf_size; /* -b, a power of two */

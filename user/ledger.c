@@ -118,6 +118,18 @@ void pl_ledger_add_caller(struct pl_ledger *l, const struct pl_syscall_event *e,
 		l->sites_dropped++;
 }
 
+void pl_ledger_add_balance(struct pl_ledger *l, struct pl_balance *b)
+{
+	b->diff[PL_RSS_ANON] = b->ledger[PL_RSS_ANON] - b->kernel.anon;
+	b->diff[PL_RSS_FILE] = b->ledger[PL_RSS_FILE] - b->kernel.file;
+	b->diff[PL_RSS_SHMEM] = b->ledger[PL_RSS_SHMEM] - b->kernel.shmem;
+	b->diff[PL_RSS_SWAP] = b->kernel.swap >= 0 ? b->ledger[PL_RSS_SWAP] - b->kernel.swap : 0;
+	if (b->diff[0] || b->diff[1] || b->diff[2] || b->diff[3])
+		l->balances_off++;
+	l->last_balance = *b;
+	l->have_balance = true;
+}
+
 void pl_ledger_lazy_free(const struct pl_ledger *l, uint64_t *advised, uint64_t *released)
 {
 	*advised = l->stats[PL_SYS_MADVISE][PL_MADV_FREE].bytes +

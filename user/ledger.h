@@ -10,6 +10,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "events.h"
+#include "procstat.h"
+
+/* The ledger's RSS beside the kernel's own, at one instant. */
+struct pl_balance {
+	const char *when; /* "attach", "interval", "end" */
+	uint64_t ts_ns;
+	__s64 ledger[PL_RSS_NR];
+	struct pl_kernel_view kernel;
+	__s64 diff[PL_RSS_NR]; /* ledger - kernel, per member */
+};
 
 /* Advice values 0..127 get their own row; the rest share the last one. */
 #define PL_ADVICE_SLOTS 128
@@ -70,6 +80,9 @@ struct pl_ledger {
 	struct pl_site_row *sites; /* grows on demand; pl_ledger_free */
 	int n_sites, cap_sites;
 	uint64_t sites_dropped; /* calls whose site did not fit */
+	struct pl_balance last_balance;
+	bool have_balance;
+	uint64_t balances_off; /* readings where ledger and kernel differed */
 };
 
 void pl_ledger_init(struct pl_ledger *l, uint32_t pid, uint64_t t_start_ns);
@@ -92,6 +105,8 @@ void pl_ledger_lazy_free(const struct pl_ledger *l, uint64_t *advised, uint64_t 
 /* Sites sorted by bytes requested, largest first. */
 void pl_ledger_sort_sites(struct pl_ledger *l);
 void pl_ledger_free(struct pl_ledger *l);
+/* Fills b->diff from b->ledger and b->kernel, and keeps b as the latest. */
+void pl_ledger_add_balance(struct pl_ledger *l, struct pl_balance *b);
 /* Sum over every row: the totals line. */
 void pl_ledger_total(const struct pl_ledger *l, struct pl_stat *out);
 int64_t pl_rss_total(const __s64 rss[PL_RSS_NR]);

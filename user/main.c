@@ -13,12 +13,16 @@
 #include "ledger.h"
 #include "loader.h"
 #include "output.h"
+#include "procstat.h"
 #include "sysenv.h"
 #include "target.h"
 
 #define POLL_MS 100
 
 static volatile sig_atomic_t stop_requested;
+
+struct run;
+static void take_balance(struct run *r, const char *when);
 
 struct run {
 	struct pl_config cfg;
@@ -158,6 +162,8 @@ static int start_tracing(struct run *r)
 	memcpy(info.rss_start, totals.rss_start, sizeof(info.rss_start));
 	pl_ledger_init(&r->ledger, info.pid, info.t0_ns);
 	r->out.ops->begin(&r->out, &info);
+	if (!r->target.spawned)
+		take_balance(r, "attach");
 	if (r->target.spawned) {
 		fprintf(stderr, "pageledger: tracing '%s' (pid %d)... Ctrl-C to end.\n",
 			r->target.comm, r->target.pid);
@@ -168,11 +174,31 @@ static int start_tracing(struct run *r)
 	return 0;
 }
 
+/*
+ * The ledger's RSS beside /proc's, now. Quiescent, they are equal to the
+ * byte: rss_stat tracks the same exact counters that /proc sums.
+ */
+static void take_balance(struct run *r, const char *when)
+{
+	struct pl_balance b = {.when = when};
+	struct pl_totals totals;
+
+	if (pl_kernel_view_read(r->target.pid, &b.kernel) < 0)
+		return; /* gone: nothing to hold the ledger against */
+	pl_tracer_totals(&r->tracer, &totals);
+	memcpy(b.ledger, totals.rss_cur, sizeof(b.ledger));
+	b.ts_ns = now_ns();
+	pl_ledger_add_balance(&r->ledger, &b);
+	r->out.ops->balance(&r->out, &b, (uint32_t)r->target.pid);
+}
+
 /* Polls until the target exits, the duration passes or a signal arrives. */
 static void trace_loop(struct run *r)
 {
 	uint64_t deadline =
 	    r->cfg.duration_s ? now_ns() + (uint64_t)r->cfg.duration_s * 1000000000ull : 0;
+	uint64_t step = (uint64_t)r->cfg.interval_s * 1000000000ull;
+	uint64_t next_balance = step ? now_ns() + step : 0;
 
 	while (!stop_requested) {
 		if (pl_tracer_poll(&r->tracer, POLL_MS) < 0)
@@ -182,8 +208,15 @@ static void trace_loop(struct run *r)
 			break;
 		if (deadline && now_ns() >= deadline)
 			break;
+		if (next_balance && now_ns() >= next_balance) {
+			pl_tracer_drain(&r->tracer);
+			take_balance(r, "interval");
+			next_balance += step;
+		}
 	}
 	pl_tracer_drain(&r->tracer);
+	if (!pl_target_exited(&r->target))
+		take_balance(r, "end");
 }
 
 static void finish(struct run *r)

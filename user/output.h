@@ -27,6 +27,7 @@ struct pl_output_ops {
 	void (*begin)(struct pl_output *o, const struct pl_run_info *info);
 	void (*record)(struct pl_output *o, const struct pl_record *r);
 	void (*summary)(struct pl_output *o, const struct pl_ledger *l);
+	void (*balance)(struct pl_output *o, const struct pl_balance *b, uint32_t pid);
 };
 
 struct pl_output {

@@ -6,6 +6,8 @@
 #include "attribution.h"
 #include "output.h"
 
+static void json_balance_fields(struct pl_json *j, const struct pl_balance *b);
+
 static void json_rss(struct pl_json *j, const char *key, const __s64 rss[PL_RSS_NR],
 		     bool with_total)
 {
@@ -298,6 +300,11 @@ static void json_summary(struct pl_output *o, const struct pl_ledger *l)
 		pl_json_s64(j, "wait_status", l->exit_status);
 		json_rss(j, "exit_teardown", l->rss_exit_delta, false);
 	}
+	if (l->have_balance) {
+		pl_json_object_begin(j, "balance");
+		json_balance_fields(j, &l->last_balance);
+		pl_json_object_end(j);
+	}
 	pl_json_u64(j, "events", l->events);
 	pl_json_u64(j, "lost_events", l->lost_events + l->inflight_drops);
 	pl_json_u64(j, "lost_ringbuf", l->lost_events);
@@ -308,10 +315,48 @@ static void json_summary(struct pl_output *o, const struct pl_ledger *l)
 	fflush(o->f);
 }
 
+static void json_kernel_view(struct pl_json *j, const struct pl_kernel_view *k)
+{
+	pl_json_object_begin(j, "kernel");
+	pl_json_s64(j, "anon", k->anon);
+	pl_json_s64(j, "file", k->file);
+	pl_json_s64(j, "shmem", k->shmem);
+	pl_json_s64(j, "swap", k->swap);
+	pl_json_s64(j, "resident", k->anon + k->file + k->shmem);
+	if (k->have_rollup) {
+		pl_json_s64(j, "lazy_free", k->lazy_free);
+		pl_json_s64(j, "anon_huge", k->anon_huge);
+	}
+	pl_json_object_end(j);
+}
+
+static void json_balance_fields(struct pl_json *j, const struct pl_balance *b)
+{
+	pl_json_str(j, "when", b->when);
+	json_rss(j, "ledger", b->ledger, true);
+	json_kernel_view(j, &b->kernel);
+	json_rss(j, "diff", b->diff, false);
+	pl_json_bool(j, "exact", !b->diff[0] && !b->diff[1] && !b->diff[2] && !b->diff[3]);
+}
+
+static void json_balance(struct pl_output *o, const struct pl_balance *b, uint32_t pid)
+{
+	struct pl_json *j = &o->json;
+	struct pl_event_hdr h = {.ts_ns = b->ts_ns, .pid = pid, .tid = 0};
+
+	if (o->quiet && strcmp(b->when, "end"))
+		return;
+	json_hdr(j, "balance", &h);
+	json_balance_fields(j, b);
+	pl_json_object_end(j);
+	pl_json_line_end(j);
+}
+
 static const struct pl_output_ops json_ops = {
     .begin = json_begin,
     .record = json_record,
     .summary = json_summary,
+    .balance = json_balance,
 };
 
 void pl_output_json_init(struct pl_output *o, FILE *f, bool quiet)

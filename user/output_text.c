@@ -5,6 +5,8 @@
 #include "attribution.h"
 #include "output.h"
 
+static void format_balance(const struct pl_balance *b, char *buf, size_t len);
+
 #define HDR_FMT "%-11s %-7s %-15s %-27s %8s %-34s %-7s %-23s %s\n"
 
 void pl_text_format_rss(const __s64 rss[PL_RSS_NR], char *buf, size_t len)
@@ -343,6 +345,17 @@ static void text_summary(struct pl_output *o, const struct pl_ledger *l)
 	fprintf(f, "\n  page faults: %llu\n\n", (unsigned long long)l->page_faults);
 	print_rss_table(f, l);
 	print_other_changes(f, l);
+	if (l->have_balance) {
+		char line[320], lazy[16];
+
+		format_balance(&l->last_balance, line, sizeof(line));
+		fprintf(f, "  %s\n", line);
+		if (l->last_balance.kernel.have_rollup) {
+			pl_format_size(l->last_balance.kernel.lazy_free, lazy, sizeof(lazy));
+			fprintf(f, "  kernel LazyFree (MADV_FREE'd, not yet reclaimed): %s\n",
+				lazy);
+		}
+	}
 	if (l->exited) {
 		if (WIFSIGNALED(l->exit_status))
 			fprintf(f, "  target exited on signal %d\n", WTERMSIG(l->exit_status));
@@ -354,10 +367,41 @@ static void text_summary(struct pl_output *o, const struct pl_ledger *l)
 	fflush(f);
 }
 
+/* "balance (end): ledger anon 24.1M file 1.4M shmem 0B | kernel ... | exact" */
+static void format_balance(const struct pl_balance *b, char *buf, size_t len)
+{
+	char la[16], lf[16], ls[16], ka[16], kf[16], ks[16], d[96];
+	bool exact = !b->diff[0] && !b->diff[1] && !b->diff[2] && !b->diff[3];
+
+	pl_format_size(b->ledger[PL_RSS_ANON], la, sizeof(la));
+	pl_format_size(b->ledger[PL_RSS_FILE], lf, sizeof(lf));
+	pl_format_size(b->ledger[PL_RSS_SHMEM], ls, sizeof(ls));
+	pl_format_size(b->kernel.anon, ka, sizeof(ka));
+	pl_format_size(b->kernel.file, kf, sizeof(kf));
+	pl_format_size(b->kernel.shmem, ks, sizeof(ks));
+	pl_text_format_rss(b->diff, d, sizeof(d));
+	snprintf(buf, len,
+		 "balance (%s): ledger anon %s file %s shmem %s | /proc anon %s file %s shmem %s | "
+		 "%s%s",
+		 b->when, la, lf, ls, ka, kf, ks, exact ? "exact" : "off by ", exact ? "" : d);
+}
+
+static void text_balance(struct pl_output *o, const struct pl_balance *b, uint32_t pid)
+{
+	char line[320];
+
+	(void)pid;
+	if (o->quiet)
+		return;
+	format_balance(b, line, sizeof(line));
+	fprintf(o->f, "%-11.6f %-7s %s\n", rel_s(b->ts_ns, o->t0_ns), "-", line);
+}
+
 static const struct pl_output_ops text_ops = {
     .begin = text_begin,
     .record = text_record,
     .summary = text_summary,
+    .balance = text_balance,
 };
 
 void pl_output_text_init(struct pl_output *o, FILE *f, bool quiet)

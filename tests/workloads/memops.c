@@ -10,6 +10,7 @@
  */
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <sys/syscall.h>
 #include "common.h"
 
@@ -165,8 +166,11 @@ static void scenario_file_target(size_t len)
 	step("done", p, len, NULL);
 }
 
-/* Touches a mapping, then holds still until SIGUSR2: a quiescent point. */
-static void scenario_hold(size_t len)
+/*
+ * Touches a mapping (and gives it back with MADV_FREE if lazy), then holds
+ * still until SIGUSR2: a quiescent point.
+ */
+static void scenario_hold(size_t len, bool lazy)
 {
 	sigset_t set;
 	void *p = map_anon(len, 0);
@@ -176,6 +180,8 @@ static void scenario_hold(size_t len)
 	sigaddset(&set, SIGUSR2);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	touch(p, len);
+	if (lazy && madvise(p, len, MADV_FREE))
+		die("madvise(MADV_FREE)");
 	step("holding", p, len, NULL);
 	sigwait(&set, &sig);
 }
@@ -223,7 +229,9 @@ int main(int argc, char **argv)
 	else if (!strcmp(argv[i], "brk"))
 		scenario_brk(len);
 	else if (!strcmp(argv[i], "hold"))
-		scenario_hold(len);
+		scenario_hold(len, false);
+	else if (!strcmp(argv[i], "free-hold"))
+		scenario_hold(len, true);
 	else if (!strcmp(argv[i], "file-target"))
 		scenario_file_target(len);
 	else {

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The kernel's own account of a process's memory, for the cross-check
+ * against the ledger: /proc/PID/status (RssAnon, RssFile, RssShmem, VmSwap,
+ * exact sums on current kernels) and /proc/PID/smaps_rollup (LazyFree,
+ * AnonHugePages, Swap). Reading them walks page tables but faults nothing in.
+ */
+#ifndef PL_PROCSTAT_H
+#define PL_PROCSTAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct pl_kernel_view {
+	int64_t anon, file, shmem, swap; /* bytes, from status */
+	int64_t lazy_free, anon_huge;	 /* bytes, from smaps_rollup */
+	bool have_status, have_rollup;
+};
+
+/* Parses "Key:   123 kB" lines of a status or smaps_rollup text. Pure. */
+void pl_parse_status(const char *text, size_t len, struct pl_kernel_view *v);
+void pl_parse_rollup(const char *text, size_t len, struct pl_kernel_view *v);
+/* Reads both files. Returns 0, or -1 if the process is gone. */
+int pl_kernel_view_read(pid_t pid, struct pl_kernel_view *v);
+
+#endif
