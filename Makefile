@@ -154,7 +154,8 @@ deps:
 	$(Q)scripts/deps.sh
 
 unit: $(UNIT_BINS)
-	$(Q)scripts/run-unit.sh $(UNIT_BINS)
+	$(Q)set -a && eval "$$(tests/unit/build-go-fixtures.sh build/go-fixtures)" && \
+		scripts/run-unit.sh $(UNIT_BINS)
 
 e2e: $(OUTPUT)/pageledger $(WORKLOAD_BINS)
 	$(Q)$(PYTHON) -m pytest -q tests/e2e

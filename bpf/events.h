@@ -45,6 +45,26 @@ enum pl_rss_member {
 	PL_RSS_NR = 4,
 };
 
+/* Why the target's RSS changed outside its own memory syscalls. */
+enum pl_cause {
+	PL_CAUSE_FAULT = 0,	       /* the target's own page faults */
+	PL_CAUSE_LAZYFREE_RECLAIM, /* another task (kswapd, reclaim) dropped anon pages */
+	PL_CAUSE_SWAP_OUT,	       /* another task wrote anon pages to swap */
+	PL_CAUSE_KHUGEPAGED,	       /* khugepaged collapsed ranges into huge pages */
+	PL_CAUSE_EXIT,		       /* exit teardown */
+	PL_CAUSE_UNKNOWN,
+	PL_CAUSE_NR,
+};
+
+/*
+ * Per-CPU sums of RSS changes by cause, in bytes. User space reads and
+ * diffs them on every poll: a fault storm becomes one record per poll.
+ */
+struct pl_cause_acc {
+	__s64 delta[PL_CAUSE_NR][PL_RSS_NR];
+	__u64 updates[PL_CAUSE_NR];
+};
+
 struct pl_event_hdr {
 	__u32 type; /* enum pl_event_type */
 	__u32 cpu;

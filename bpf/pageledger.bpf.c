@@ -49,6 +49,28 @@ struct {
 	__type(value, __u64);
 } fault_count SEC(".maps");
 
+/* RSS changes outside the target's syscalls, by cause (see pl_cause_acc). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pl_cause_acc);
+} cause_acc SEC(".maps");
+
+/*
+ * What the target's thread on this CPU last did: (kind << 32) | tid. Set by
+ * its syscall entries and exits and by its page faults, read by rss_stat to
+ * tell a fault's RSS change from a syscall's.
+ */
+#define CTX_SYSCALL 1ull
+#define CTX_FAULT 2ull
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} cpu_ctx SEC(".maps");
+
 /* A per-CPU slot whose kernel layout we use to learn per-CPU offsets. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -203,8 +225,8 @@ static __always_inline void cache_baseline(__u64 mm_addr)
 	}
 }
 
-/* Bytes of member m after the change that fired this event. */
-static __always_inline __s64 track_member(struct mm_struct *mm, __u32 m)
+/* Bytes of member m after the change that fired this event; *moved: the change. */
+static __always_inline __s64 track_member(struct mm_struct *mm, __u32 m, __s64 *moved)
 {
 	struct percpu_counter *fbc = member_counter(mm, m);
 	__u32 cpu = bpf_get_smp_processor_id() & (PL_MAX_CPUS - 1);
@@ -216,6 +238,7 @@ static __always_inline __s64 track_member(struct mm_struct *mm, __u32 m)
 	old_count = __sync_lock_test_and_set(&rss_cache.count[m], count);
 	delta = (count - old_count) + (slot - slot_cache[cpu].slot[m]);
 	slot_cache[cpu].slot[m] = slot;
+	*moved = delta * 4096;
 	return (__sync_fetch_and_add(&rss_cache.pages[m], delta) + delta) * 4096;
 }
 
@@ -392,10 +415,14 @@ static __always_inline void capture_caller(void *ctx, struct inflight *in)
 	bpf_probe_read_user(&in->ret_addr, sizeof(in->ret_addr), (void *)regs->sp);
 }
 
+static __always_inline void set_cpu_ctx(__u64 kind);
+
 static __always_inline void track_entry(struct inflight *in)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
+	if (in->target_pid == (__u32)(bpf_get_current_pid_tgid() >> 32))
+		set_cpu_ctx(CTX_SYSCALL);
 	in->ts = bpf_ktime_get_ns();
 	if (in->mm && totals.seeded)
 		read_rss_all(in->mm, in->rss);
@@ -524,6 +551,7 @@ static __always_inline int exit_own(struct trace_event_raw_sys_exit *ctx)
 {
 	if (!is_target())
 		return 0;
+	set_cpu_ctx(0);
 	return emit_exit(ctx->ret);
 }
 
@@ -664,10 +692,79 @@ static __always_inline bool adopt_current_mm(__u64 mm)
 	return true;
 }
 
+static __always_inline void set_cpu_ctx(__u64 kind)
+{
+	__u32 zero = 0;
+	__u64 *c = bpf_map_lookup_elem(&cpu_ctx, &zero);
+
+	if (c)
+		*c = kind ? (kind << 32) | (__u32)bpf_get_current_pid_tgid() : 0;
+}
+
+/*
+ * The target's own change: inside a traced syscall (no cause: the call has
+ * it), a fault, or the old address space's teardown at exec (the mm being
+ * changed is no longer the task's own).
+ */
+static __always_inline __u32 own_cause(__u64 mm)
+{
+	__u32 zero = 0;
+	__u64 *c = bpf_map_lookup_elem(&cpu_ctx, &zero);
+
+	if (c && (__u32)*c == (__u32)bpf_get_current_pid_tgid())
+		return (*c >> 32) == CTX_FAULT ? PL_CAUSE_FAULT : PL_CAUSE_NR;
+	return current_mm() != mm ? PL_CAUSE_EXIT : PL_CAUSE_UNKNOWN;
+}
+
+static __always_inline bool current_is_khugepaged(void)
+{
+	char comm[PL_COMM_LEN] = {};
+
+	bpf_get_current_comm(comm, sizeof(comm));
+	return comm[0] == 'k' && comm[1] == 'h' && comm[2] == 'u' && comm[3] == 'g' &&
+	       comm[4] == 'e' && comm[5] == 'p' && comm[6] == 'a' && comm[7] == 'g' &&
+	       comm[8] == 'e' && comm[9] == 'd';
+}
+
+/*
+ * Another task changed the target's counters. With no swap, reclaim can
+ * only drop lazily freed anon pages; with swap, user space pairs anon drops
+ * with swap-entry growth to tell swap-out from lazy-free discards.
+ */
+static __always_inline __u32 other_cause(__u32 member, __s64 moved)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	if (totals.exited)
+		return PL_CAUSE_EXIT;
+	if (bpf_map_lookup_elem(&inflight, &tid)) /* a process_madvise caller: its event has it */
+		return PL_CAUSE_NR;
+	if (current_is_khugepaged())
+		return PL_CAUSE_KHUGEPAGED;
+	if (member == PL_RSS_SWAP && moved > 0)
+		return PL_CAUSE_SWAP_OUT;
+	if (member == PL_RSS_ANON && moved < 0)
+		return PL_CAUSE_LAZYFREE_RECLAIM;
+	return PL_CAUSE_UNKNOWN;
+}
+
+static __always_inline void file_cause(__u32 cause, __u32 member, __s64 moved)
+{
+	__u32 zero = 0;
+	struct pl_cause_acc *acc = bpf_map_lookup_elem(&cause_acc, &zero);
+
+	if (!acc || cause >= PL_CAUSE_NR || member >= PL_RSS_NR)
+		return;
+	acc->delta[cause][member] += moved;
+	acc->updates[cause]++;
+}
+
 SEC("tp_btf/rss_stat")
 int BPF_PROG(on_rss_stat, struct mm_struct *mm, int member)
 {
-	__u32 m = (__u32)member;
+	__u32 m = (__u32)member, cause;
+	__s64 bytes, moved = 0;
+	bool target;
 
 	if ((__u64)mm != totals.target_mm) {
 		if (totals.target_mm || !adopt_current_mm((__u64)mm))
@@ -675,7 +772,15 @@ int BPF_PROG(on_rss_stat, struct mm_struct *mm, int member)
 	}
 	if (m >= PL_RSS_NR || !totals.seeded)
 		return 0;
-	note_reading(m, track_member(as_mm((__u64)mm), m), is_target());
+	bytes = track_member(as_mm((__u64)mm), m, &moved);
+	target = is_target();
+	note_reading(m, bytes, target);
+	if (totals.exited) /* the dying thread zaps its own mm: still teardown */
+		cause = PL_CAUSE_EXIT;
+	else
+		cause = target ? own_cause((__u64)mm) : other_cause(m, moved);
+	if (cause < PL_CAUSE_NR)
+		file_cause(cause, m, moved);
 	return 0;
 }
 
@@ -687,6 +792,7 @@ int BPF_PROG(on_page_fault, unsigned long address, struct pt_regs *regs, unsigne
 
 	if (!is_target())
 		return 0;
+	set_cpu_ctx(CTX_FAULT);
 	n = bpf_map_lookup_elem(&fault_count, &zero);
 	if (n)
 		*n += 1;

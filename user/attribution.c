@@ -19,8 +19,8 @@ struct pl_caller_cache_entry {
 
 static unsigned int cache_slot(pid_t pid, __u64 stack_key, __u64 ip, __u64 ret)
 {
-	__u64 h = (__u64)pid * 0x9e3779b97f4a7c15ull ^
-		  stack_key * 0xff51afd7ed558ccdull ^ ip * 0xc4ceb9fe1a85ec53ull ^ ret;
+	__u64 h = (__u64)pid * 0x9e3779b97f4a7c15ull ^ stack_key * 0xff51afd7ed558ccdull ^
+		  ip * 0xc4ceb9fe1a85ec53ull ^ ret;
 
 	return (unsigned int)((h ^ (h >> 29)) % CACHE_SLOTS);
 }

@@ -156,8 +156,8 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'i':
 		if (pl_parse_seconds(arg, &cfg->interval_s))
-			return usage_error(state,
-					   "invalid interval '%s': expected whole seconds > 0", arg);
+			return usage_error(
+			    state, "invalid interval '%s': expected whole seconds > 0", arg);
 		break;
 	case 'j':
 		cfg->json = true;

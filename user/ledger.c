@@ -118,6 +118,48 @@ void pl_ledger_add_caller(struct pl_ledger *l, const struct pl_syscall_event *e,
 		l->sites_dropped++;
 }
 
+const char *pl_cause_name(int cause)
+{
+	static const char *const names[PL_CAUSE_NR] = {
+	    [PL_CAUSE_FAULT] = "fault",	      [PL_CAUSE_LAZYFREE_RECLAIM] = "lazyfree-reclaim",
+	    [PL_CAUSE_SWAP_OUT] = "swap-out", [PL_CAUSE_KHUGEPAGED] = "khugepaged-collapse",
+	    [PL_CAUSE_EXIT] = "exit",	      [PL_CAUSE_UNKNOWN] = "unknown",
+	};
+
+	return cause >= 0 && cause < PL_CAUSE_NR ? names[cause] : "unknown";
+}
+
+/* Anon pages dropped while swap entries grew went to swap, not to a lazy-free discard. */
+static void split_swap_out(struct pl_cause_acc *a)
+{
+	__s64 dropped = -a->delta[PL_CAUSE_LAZYFREE_RECLAIM][PL_RSS_ANON];
+	__s64 swapped = a->delta[PL_CAUSE_SWAP_OUT][PL_RSS_SWAP];
+	__s64 moved = dropped < swapped ? dropped : swapped;
+
+	if (moved <= 0)
+		return;
+	a->delta[PL_CAUSE_LAZYFREE_RECLAIM][PL_RSS_ANON] += moved;
+	a->delta[PL_CAUSE_SWAP_OUT][PL_RSS_ANON] -= moved;
+}
+
+bool pl_ledger_update_causes(struct pl_ledger *l, const struct pl_cause_acc *now,
+			     struct pl_cause_acc *delta)
+{
+	struct pl_cause_acc cur = *now;
+	bool changed = false;
+
+	split_swap_out(&cur);
+	for (int c = 0; c < PL_CAUSE_NR; c++) {
+		for (int m = 0; m < PL_RSS_NR; m++) {
+			delta->delta[c][m] = cur.delta[c][m] - l->causes.delta[c][m];
+			changed |= delta->delta[c][m] != 0;
+		}
+		delta->updates[c] = cur.updates[c] - l->causes.updates[c];
+	}
+	l->causes = cur;
+	return changed;
+}
+
 void pl_ledger_add_balance(struct pl_ledger *l, struct pl_balance *b)
 {
 	b->diff[PL_RSS_ANON] = b->ledger[PL_RSS_ANON] - b->kernel.anon;

@@ -79,7 +79,8 @@ struct pl_ledger {
 	int n_class_rows;
 	struct pl_site_row *sites; /* grows on demand; pl_ledger_free */
 	int n_sites, cap_sites;
-	uint64_t sites_dropped; /* calls whose site did not fit */
+	uint64_t sites_dropped;	    /* calls whose site did not fit */
+	struct pl_cause_acc causes; /* RSS changes outside syscalls, by cause, so far */
 	struct pl_balance last_balance;
 	bool have_balance;
 	uint64_t balances_off; /* readings where ledger and kernel differed */
@@ -105,6 +106,14 @@ void pl_ledger_lazy_free(const struct pl_ledger *l, uint64_t *advised, uint64_t 
 /* Sites sorted by bytes requested, largest first. */
 void pl_ledger_sort_sites(struct pl_ledger *l);
 void pl_ledger_free(struct pl_ledger *l);
+const char *pl_cause_name(int cause);
+/*
+ * Takes the kernel's running sums by cause, splits anon drops paired with
+ * swap-entry growth into swap-out, and writes into delta what changed since
+ * the last call. Returns true if anything did.
+ */
+bool pl_ledger_update_causes(struct pl_ledger *l, const struct pl_cause_acc *now,
+			     struct pl_cause_acc *delta);
 /* Fills b->diff from b->ledger and b->kernel, and keeps b as the latest. */
 void pl_ledger_add_balance(struct pl_ledger *l, struct pl_balance *b);
 /* Sum over every row: the totals line. */

@@ -234,6 +234,28 @@ int pl_tracer_stack(const struct pl_tracer *t, __u64 key, __u64 *ips, int max)
 	return n;
 }
 
+int pl_tracer_causes(const struct pl_tracer *t, struct pl_cause_acc *out)
+{
+	struct pl_cause_acc *per_cpu = calloc((size_t)t->nr_cpus, sizeof(*per_cpu));
+	__u32 zero = 0;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if (!per_cpu)
+		return -1;
+	err = bpf_map__lookup_elem(t->skel->maps.cause_acc, &zero, sizeof(zero), per_cpu,
+				   sizeof(*per_cpu) * (size_t)t->nr_cpus, 0);
+	for (int cpu = 0; !err && cpu < t->nr_cpus; cpu++) {
+		for (int c = 0; c < PL_CAUSE_NR; c++) {
+			for (int m = 0; m < PL_RSS_NR; m++)
+				out->delta[c][m] += per_cpu[cpu].delta[c][m];
+			out->updates[c] += per_cpu[cpu].updates[c];
+		}
+	}
+	free(per_cpu);
+	return err ? -1 : 0;
+}
+
 void pl_tracer_stop(struct pl_tracer *t)
 {
 	ring_buffer__free(t->rb);

@@ -41,6 +41,8 @@ int pl_tracer_poll(struct pl_tracer *t, int timeout_ms);
 int pl_tracer_drain(struct pl_tracer *t);
 void pl_tracer_totals(const struct pl_tracer *t, struct pl_totals *out);
 uint64_t pl_tracer_page_faults(const struct pl_tracer *t);
+/* RSS changes by cause so far, summed over CPUs. 0, or -1. */
+int pl_tracer_causes(const struct pl_tracer *t, struct pl_cause_acc *out);
 /* The user stack stored under key, innermost first. Returns the frame count, 0 if none. */
 int pl_tracer_stack(const struct pl_tracer *t, __u64 key, __u64 *ips, int max);
 void pl_tracer_stop(struct pl_tracer *t);

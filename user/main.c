@@ -192,6 +192,17 @@ static void take_balance(struct run *r, const char *when)
 	r->out.ops->balance(&r->out, &b, (uint32_t)r->target.pid);
 }
 
+/* Batched rss_change records: what moved, by cause, since the last poll. */
+static void flush_causes(struct run *r)
+{
+	struct pl_cause_acc now, delta;
+
+	if (pl_tracer_causes(&r->tracer, &now) < 0)
+		return;
+	if (pl_ledger_update_causes(&r->ledger, &now, &delta))
+		r->out.ops->rss_change(&r->out, &delta, now_ns(), (uint32_t)r->target.pid);
+}
+
 /* Polls until the target exits, the duration passes or a signal arrives. */
 static void trace_loop(struct run *r)
 {
@@ -203,6 +214,7 @@ static void trace_loop(struct run *r)
 	while (!stop_requested) {
 		if (pl_tracer_poll(&r->tracer, POLL_MS) < 0)
 			break;
+		flush_causes(r);
 		fflush(r->out.f);
 		if (pl_target_exited(&r->target))
 			break;
@@ -224,6 +236,7 @@ static void finish(struct run *r)
 	struct pl_totals totals;
 
 	pl_tracer_drain(&r->tracer);
+	flush_causes(r);
 	pl_tracer_totals(&r->tracer, &totals);
 	pl_ledger_finish(&r->ledger, &totals, pl_tracer_page_faults(&r->tracer), now_ns());
 	pl_ledger_sort_sites(&r->ledger);

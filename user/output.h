@@ -28,6 +28,9 @@ struct pl_output_ops {
 	void (*record)(struct pl_output *o, const struct pl_record *r);
 	void (*summary)(struct pl_output *o, const struct pl_ledger *l);
 	void (*balance)(struct pl_output *o, const struct pl_balance *b, uint32_t pid);
+	/* One record per cause with a change since the last poll. */
+	void (*rss_change)(struct pl_output *o, const struct pl_cause_acc *delta, uint64_t ts_ns,
+			   uint32_t pid);
 };
 
 struct pl_output {

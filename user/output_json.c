@@ -7,6 +7,7 @@
 #include "output.h"
 
 static void json_balance_fields(struct pl_json *j, const struct pl_balance *b);
+static void json_causes(struct pl_json *j, const struct pl_ledger *l);
 
 static void json_rss(struct pl_json *j, const char *key, const __s64 rss[PL_RSS_NR],
 		     bool with_total)
@@ -284,6 +285,7 @@ static void json_summary(struct pl_output *o, const struct pl_ledger *l)
 	json_callers(j, l);
 	json_sites(j, l);
 	json_lazy_free(j, l);
+	json_causes(j, l);
 	pl_json_u64(j, "page_faults", l->page_faults);
 	pl_json_object_begin(j, "rss");
 	json_rss(j, "start", l->rss_start, true);
@@ -339,6 +341,46 @@ static void json_balance_fields(struct pl_json *j, const struct pl_balance *b)
 	pl_json_bool(j, "exact", !b->diff[0] && !b->diff[1] && !b->diff[2] && !b->diff[3]);
 }
 
+static bool cause_moved(const struct pl_cause_acc *a, int c)
+{
+	return a->delta[c][0] || a->delta[c][1] || a->delta[c][2] || a->delta[c][3];
+}
+
+static void json_rss_change(struct pl_output *o, const struct pl_cause_acc *delta, uint64_t ts_ns,
+			    uint32_t pid)
+{
+	struct pl_json *j = &o->json;
+	struct pl_event_hdr h = {.ts_ns = ts_ns, .pid = pid, .tid = 0};
+
+	if (o->quiet)
+		return;
+	for (int c = 0; c < PL_CAUSE_NR; c++) {
+		if (!cause_moved(delta, c))
+			continue;
+		json_hdr(j, "rss_change", &h);
+		pl_json_str(j, "cause", pl_cause_name(c));
+		json_rss(j, "rss_delta", delta->delta[c], false);
+		pl_json_u64(j, "updates", delta->updates[c]);
+		pl_json_object_end(j);
+		pl_json_line_end(j);
+	}
+}
+
+static void json_causes(struct pl_json *j, const struct pl_ledger *l)
+{
+	pl_json_array_begin(j, "rss_changes");
+	for (int c = 0; c < PL_CAUSE_NR; c++) {
+		if (!cause_moved(&l->causes, c))
+			continue;
+		pl_json_object_begin(j, NULL);
+		pl_json_str(j, "cause", pl_cause_name(c));
+		json_rss(j, "rss_delta", l->causes.delta[c], false);
+		pl_json_u64(j, "updates", l->causes.updates[c]);
+		pl_json_object_end(j);
+	}
+	pl_json_array_end(j);
+}
+
 static void json_balance(struct pl_output *o, const struct pl_balance *b, uint32_t pid)
 {
 	struct pl_json *j = &o->json;
@@ -357,6 +399,7 @@ static const struct pl_output_ops json_ops = {
     .record = json_record,
     .summary = json_summary,
     .balance = json_balance,
+    .rss_change = json_rss_change,
 };
 
 void pl_output_json_init(struct pl_output *o, FILE *f, bool quiet)

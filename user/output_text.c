@@ -6,6 +6,7 @@
 #include "output.h"
 
 static void format_balance(const struct pl_balance *b, char *buf, size_t len);
+static void print_causes(FILE *f, const struct pl_ledger *l);
 
 #define HDR_FMT "%-11s %-7s %-15s %-27s %8s %-34s %-7s %-23s %s\n"
 
@@ -345,6 +346,7 @@ static void text_summary(struct pl_output *o, const struct pl_ledger *l)
 	fprintf(f, "\n  page faults: %llu\n\n", (unsigned long long)l->page_faults);
 	print_rss_table(f, l);
 	print_other_changes(f, l);
+	print_causes(f, l);
 	if (l->have_balance) {
 		char line[320], lazy[16];
 
@@ -397,11 +399,49 @@ static void text_balance(struct pl_output *o, const struct pl_balance *b, uint32
 	fprintf(o->f, "%-11.6f %-7s %s\n", rel_s(b->ts_ns, o->t0_ns), "-", line);
 }
 
+static void text_rss_change(struct pl_output *o, const struct pl_cause_acc *delta, uint64_t ts_ns,
+			    uint32_t pid)
+{
+	char rss[96];
+
+	(void)pid;
+	if (o->quiet)
+		return;
+	for (int c = 0; c < PL_CAUSE_NR; c++) {
+		if (!delta->delta[c][0] && !delta->delta[c][1] && !delta->delta[c][2] &&
+		    !delta->delta[c][3])
+			continue;
+		pl_text_format_rss(delta->delta[c], rss, sizeof(rss));
+		fprintf(o->f, "%-11.6f %-7s %-15s %s: %s (%llu updates)\n", rel_s(ts_ns, o->t0_ns),
+			"-", "rss_change", pl_cause_name(c), rss,
+			(unsigned long long)delta->updates[c]);
+	}
+}
+
+static void print_causes(FILE *f, const struct pl_ledger *l)
+{
+	char rss[96];
+	bool any = false;
+
+	for (int c = 0; c < PL_CAUSE_NR; c++) {
+		const __s64 *d = l->causes.delta[c];
+
+		if (!d[0] && !d[1] && !d[2] && !d[3])
+			continue;
+		if (!any)
+			fprintf(f, "\n  RSS changes outside the syscalls, by cause:\n");
+		any = true;
+		pl_text_format_rss(d, rss, sizeof(rss));
+		fprintf(f, "  %-22s %s\n", pl_cause_name(c), rss);
+	}
+}
+
 static const struct pl_output_ops text_ops = {
     .begin = text_begin,
     .record = text_record,
     .summary = text_summary,
     .balance = text_balance,
+    .rss_change = text_rss_change,
 };
 
 void pl_output_text_init(struct pl_output *o, FILE *f, bool quiet)
