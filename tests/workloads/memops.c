@@ -186,6 +186,39 @@ static void scenario_hold(size_t len, bool lazy)
 	sigwait(&set, &sig);
 }
 
+#define HUGE (2 * MiB)
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
+
+/*
+ * Huge-page holes: a 2 MiB-aligned region, one 4 KiB page touched per huge
+ * page, then MADV_HUGEPAGE (after the touches, so the faults were 4 KiB).
+ * khugepaged may now fill each range back to 2 MiB; with collapse, the
+ * process asks for it itself with MADV_COLLAPSE. Then it holds still.
+ */
+static void scenario_holes(size_t len, bool collapse)
+{
+	char *raw = map_anon(len + HUGE, 0);
+	char *p = (char *)(((uintptr_t)raw + HUGE - 1) & ~(uintptr_t)(HUGE - 1));
+	char extra[48];
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	for (size_t off = 0; off < len; off += HUGE)
+		p[off] = 1;
+	if (madvise(p, len, MADV_HUGEPAGE))
+		die("madvise(MADV_HUGEPAGE)");
+	if (collapse && madvise(p, len, MADV_COLLAPSE))
+		die("madvise(MADV_COLLAPSE)");
+	snprintf(extra, sizeof(extra), "\"huge_pages\":%zu", len / HUGE);
+	step("holding", p, len, extra);
+	sigwait(&set, &sig);
+}
+
 static void wait_for_go(void)
 {
 	sigset_t set;
@@ -210,7 +243,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: memops [--wait] SCENARIO MIB\n");
 		return 2;
 	}
-	no_thp();
+	/* Exact figures need 4 KiB pages; only the huge-page scenarios want THP. */
+	if (strncmp(argv[i], "holes", 5))
+		no_thp();
 	len = (size_t)arg_long(argv[i + 1], "MiB") * MiB;
 	if (i == 2)
 		wait_for_go();
@@ -232,6 +267,10 @@ int main(int argc, char **argv)
 		scenario_hold(len, false);
 	else if (!strcmp(argv[i], "free-hold"))
 		scenario_hold(len, true);
+	else if (!strcmp(argv[i], "holes"))
+		scenario_holes(len, false);
+	else if (!strcmp(argv[i], "holes-collapse"))
+		scenario_holes(len, true);
 	else if (!strcmp(argv[i], "file-target"))
 		scenario_file_target(len);
 	else {

@@ -1,0 +1,66 @@
+"""Huge-page refills (issue 4, part): a process that left 4 KiB holes in
+2 MiB ranges gets them filled back, by MADV_COLLAPSE in its own call or by
+khugepaged from its kthread, with no fault by the process."""
+import signal
+import time
+from pathlib import Path
+
+from conftest import TIMEOUT, MiB, Attached, parse_jsonl, wait_for_line, workload
+
+KHUGEPAGED = Path("/sys/kernel/mm/transparent_hugepage/khugepaged")
+PAGE = 4096
+FILLED_PER_HUGE_PAGE = 511 * PAGE  # one page was touched, 511 holes are filled
+
+
+def anon_huge(pid):
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("AnonHugePages:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def run_holes(scenario, mib, wait_for=None):
+    a = Attached([workload("memops"), "--wait", scenario, str(mib)])
+    a.go()
+    wait_for_line(a.target.stdout, "holding")
+    if wait_for:
+        wait_for(a.target.pid)
+    time.sleep(0.3)  # one poll: the change is flushed while it is fresh
+    a.tracer.send_signal(signal.SIGINT)
+    out, err = a.tracer.communicate(timeout=TIMEOUT)
+    huge = anon_huge(a.target.pid)
+    a.target.send_signal(signal.SIGUSR2)
+    a.target.wait(timeout=TIMEOUT)
+    assert a.tracer.returncode == 0, err
+    return parse_jsonl(out), huge
+
+
+def test_madv_collapse_fills_the_holes_inside_the_call():
+    records, huge = run_holes("holes-collapse", 8)
+    assert huge == 8 * MiB
+    ev = [r for r in records if r["type"] == "madvise" and r.get("advice") == "MADV_COLLAPSE"]
+    assert len(ev) == 1
+    assert ev[0]["rss_delta"]["anon"] == 4 * FILLED_PER_HUGE_PAGE
+
+
+def test_khugepaged_collapse_is_attributed():
+    saved = {k: (KHUGEPAGED / k).read_text() for k in
+             ("scan_sleep_millisecs", "alloc_sleep_millisecs")}
+    try:
+        (KHUGEPAGED / "scan_sleep_millisecs").write_text("10\n")
+        (KHUGEPAGED / "alloc_sleep_millisecs").write_text("10\n")
+
+        def until_collapsed(pid):
+            deadline = time.monotonic() + 30
+            while anon_huge(pid) < 8 * MiB and time.monotonic() < deadline:
+                time.sleep(0.1)
+
+        records, huge = run_holes("holes", 8, wait_for=until_collapsed)
+    finally:
+        for k, v in saved.items():
+            (KHUGEPAGED / k).write_text(v)
+    assert huge >= 2 * MiB, "khugepaged collapsed nothing in 30 s"
+    grown = sum(r["rss_delta"]["anon"] for r in records
+                if r["type"] == "rss_change" and r["cause"] == "khugepaged-collapse")
+    # Every collapsed range: its 511 holes, filled from the khugepaged kthread.
+    assert grown == (huge // (2 * MiB)) * FILLED_PER_HUGE_PAGE, (grown, huge)
