@@ -50,7 +50,7 @@ WORKLOADS := memops pmadvise demo faultstorm madvstorm gtrim jepurge tcrelease
 WORKLOAD_BINS := $(addprefix $(OUTPUT)/workloads/,$(WORKLOADS))
 
 UNIT_TESTS := test_decode test_ledger test_json test_cli test_callers test_procmaps \
-	test_elfsym test_symbolizer test_gopclntab test_procstat
+	test_elfsym test_symbolizer test_gopclntab test_procstat test_diagnosis
 UNIT_BINS := $(addprefix $(OUTPUT)/tests/,$(UNIT_TESTS))
 
 .PHONY: all deps demo test unit e2e bench clean vmlinux workloads fmt install fuzz fuzz-ci

@@ -118,6 +118,49 @@ void pl_ledger_add_caller(struct pl_ledger *l, const struct pl_syscall_event *e,
 		l->sites_dropped++;
 }
 
+#define PL_MADV_COLLAPSE 25
+
+static int64_t clamp0(int64_t v)
+{
+	return v > 0 ? v : 0;
+}
+
+void pl_diagnose(const struct pl_ledger *l, struct pl_diagnosis *d)
+{
+	const struct pl_kernel_view *k = &l->last_balance.kernel;
+	uint64_t advised, released;
+	int64_t anon;
+
+	memset(d, 0, sizeof(*d));
+	d->from_kernel = l->have_balance && !strcmp(l->last_balance.when, "end");
+	d->thp_filled = l->causes.delta[PL_CAUSE_KHUGEPAGED][PL_RSS_ANON] +
+			(int64_t)l->stats[PL_SYS_MADVISE][PL_MADV_COLLAPSE].rss_gained +
+			(int64_t)l->stats[PL_SYS_PROCESS_MADVISE][PL_MADV_COLLAPSE].rss_gained;
+	if (d->from_kernel) {
+		anon = k->anon;
+		d->file = k->file;
+		d->shmem = k->shmem;
+		d->swap = clamp0(k->swap);
+		d->lazy_free = k->have_rollup ? k->lazy_free : 0;
+		d->anon_huge = k->have_rollup ? k->anon_huge : -1;
+	} else {
+		/* Advised lazily, minus what left at the call and what reclaim took since. */
+		pl_ledger_lazy_free(l, &advised, &released);
+		anon = l->rss_end[PL_RSS_ANON];
+		d->file = l->rss_end[PL_RSS_FILE];
+		d->shmem = l->rss_end[PL_RSS_SHMEM];
+		d->swap = clamp0(l->rss_end[PL_RSS_SWAP]);
+		d->lazy_free = clamp0((int64_t)(advised - released) +
+				      l->causes.delta[PL_CAUSE_LAZYFREE_RECLAIM][PL_RSS_ANON]);
+		d->anon_huge = -1;
+	}
+	d->lazy_free = d->lazy_free < anon ? d->lazy_free : clamp0(anon);
+	d->thp_filled = clamp0(d->thp_filled) < anon - d->lazy_free ? clamp0(d->thp_filled)
+								    : clamp0(anon - d->lazy_free);
+	d->resident = anon + d->file + d->shmem;
+	d->in_use = clamp0(anon - d->lazy_free - d->thp_filled);
+}
+
 const char *pl_cause_name(int cause)
 {
 	static const char *const names[PL_CAUSE_NR] = {

@@ -116,6 +116,21 @@ bool pl_ledger_update_causes(struct pl_ledger *l, const struct pl_cause_acc *now
 			     struct pl_cause_acc *delta);
 /* Fills b->diff from b->ledger and b->kernel, and keeps b as the latest. */
 void pl_ledger_add_balance(struct pl_ledger *l, struct pl_balance *b);
+/*
+ * Why RSS is above what the process still uses, in bytes per cause, at the
+ * end of the run: from the kernel's own figures when the target is alive
+ * (the last balance), else from the ledger.
+ */
+struct pl_diagnosis {
+	bool from_kernel;
+	int64_t resident;    /* anon + file + shmem */
+	int64_t in_use;	     /* anon not accounted for below: mapped and touched */
+	int64_t lazy_free;   /* MADV_FREE'd, not yet reclaimed */
+	int64_t thp_filled;  /* holes filled by khugepaged or MADV_COLLAPSE */
+	int64_t anon_huge;   /* AnonHugePages (kernel view only, else -1) */
+	int64_t file, shmem, swap;
+};
+void pl_diagnose(const struct pl_ledger *l, struct pl_diagnosis *d);
 /* Sum over every row: the totals line. */
 void pl_ledger_total(const struct pl_ledger *l, struct pl_stat *out);
 int64_t pl_rss_total(const __s64 rss[PL_RSS_NR]);

@@ -8,6 +8,7 @@
 
 static void json_balance_fields(struct pl_json *j, const struct pl_balance *b);
 static void json_causes(struct pl_json *j, const struct pl_ledger *l);
+static void json_diagnosis(struct pl_json *j, const struct pl_ledger *l);
 
 static void json_rss(struct pl_json *j, const char *key, const __s64 rss[PL_RSS_NR],
 		     bool with_total)
@@ -286,6 +287,7 @@ static void json_summary(struct pl_output *o, const struct pl_ledger *l)
 	json_sites(j, l);
 	json_lazy_free(j, l);
 	json_causes(j, l);
+	json_diagnosis(j, l);
 	pl_json_u64(j, "page_faults", l->page_faults);
 	pl_json_object_begin(j, "rss");
 	json_rss(j, "start", l->rss_start, true);
@@ -364,6 +366,38 @@ static void json_rss_change(struct pl_output *o, const struct pl_cause_acc *delt
 		pl_json_object_end(j);
 		pl_json_line_end(j);
 	}
+}
+
+static void json_diagnosis(struct pl_json *j, const struct pl_ledger *l)
+{
+	struct pl_diagnosis d;
+
+	pl_diagnose(l, &d);
+	pl_json_object_begin(j, "diagnosis");
+	pl_json_str(j, "source", d.from_kernel ? "kernel" : "ledger");
+	pl_json_s64(j, "resident", d.resident);
+	pl_json_s64(j, "in_use", d.in_use);
+	pl_json_s64(j, "lazy_free", d.lazy_free);
+	pl_json_s64(j, "thp_filled", d.thp_filled);
+	if (d.anon_huge >= 0)
+		pl_json_s64(j, "anon_huge", d.anon_huge);
+	pl_json_s64(j, "file", d.file);
+	pl_json_s64(j, "shmem", d.shmem);
+	pl_json_s64(j, "swap", d.swap);
+	pl_json_null(j, "churn");
+	pl_json_array_begin(j, "hints");
+	if (d.lazy_free)
+		pl_json_str(j, NULL,
+			    "MADV_FREE'd pages stay resident until memory pressure "
+			    "reclaims them; for Go, GODEBUG=madvdontneed=1 returns memory "
+			    "eagerly");
+	if (d.thp_filled)
+		pl_json_str(j, NULL,
+			    "THP collapse refilled released holes: lower "
+			    "/sys/kernel/mm/transparent_hugepage/khugepaged/max_ptes_none, "
+			    "or for Go 1.21.6+ GODEBUG=disablethp=1");
+	pl_json_array_end(j);
+	pl_json_object_end(j);
 }
 
 static void json_causes(struct pl_json *j, const struct pl_ledger *l)

@@ -7,6 +7,7 @@
 
 static void format_balance(const struct pl_balance *b, char *buf, size_t len);
 static void print_causes(FILE *f, const struct pl_ledger *l);
+static void print_diagnosis(FILE *f, const struct pl_ledger *l);
 
 #define HDR_FMT "%-11s %-7s %-15s %-27s %8s %-34s %-7s %-23s %s\n"
 
@@ -347,6 +348,7 @@ static void text_summary(struct pl_output *o, const struct pl_ledger *l)
 	print_rss_table(f, l);
 	print_other_changes(f, l);
 	print_causes(f, l);
+	print_diagnosis(f, l);
 	if (l->have_balance) {
 		char line[320], lazy[16];
 
@@ -416,6 +418,37 @@ static void text_rss_change(struct pl_output *o, const struct pl_cause_acc *delt
 			"-", "rss_change", pl_cause_name(c), rss,
 			(unsigned long long)delta->updates[c]);
 	}
+}
+
+static void print_diagnosis_row(FILE *f, const char *what, int64_t bytes, const char *hint)
+{
+	char v[16];
+
+	pl_format_size(bytes, v, sizeof(v));
+	fprintf(f, "    %-38s %10s%s%s\n", what, v, hint && bytes ? "  " : "",
+		hint && bytes ? hint : "");
+}
+
+static void print_diagnosis(FILE *f, const struct pl_ledger *l)
+{
+	struct pl_diagnosis d;
+	char total[16];
+
+	pl_diagnose(l, &d);
+	pl_format_size(d.resident, total, sizeof(total));
+	fprintf(f, "\n  Diagnosis: resident %s at the end (%s), by cause:\n", total,
+		d.from_kernel ? "/proc's figures" : "the ledger's figures");
+	print_diagnosis_row(f, "in use (mapped and touched)", d.in_use, NULL);
+	print_diagnosis_row(f, "MADV_FREE'd, not yet reclaimed", d.lazy_free,
+			    "goes under memory pressure; Go: GODEBUG=madvdontneed=1");
+	print_diagnosis_row(f, "huge-page holes filled (THP collapse)", d.thp_filled,
+			    "see khugepaged/max_ptes_none; Go: GODEBUG=disablethp=1 (1.21.6+)");
+	print_diagnosis_row(f, "file-backed", d.file, NULL);
+	print_diagnosis_row(f, "shmem", d.shmem, NULL);
+	print_diagnosis_row(f, "swapped out (not resident)", d.swap, NULL);
+	fprintf(
+	    f,
+	    "    churn (released, then faulted back): not measured (per-range ledger pending)\n");
 }
 
 static void print_causes(FILE *f, const struct pl_ledger *l)

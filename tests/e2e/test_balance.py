@@ -43,3 +43,9 @@ def test_lazily_freed_pages_show_in_the_kernel_view():
     # a batch may still be pending; the issue allows one huge page.
     assert 16 * MiB - 2 * MiB <= end["kernel"]["lazy_free"] <= 16 * MiB
     assert records[-1]["lazy_free"]["advised"] == 16 * MiB
+    # The diagnosis names them, from /proc's own figures, with the way out.
+    d = records[-1]["diagnosis"]
+    assert d["source"] == "kernel" and d["lazy_free"] == end["kernel"]["lazy_free"]
+    assert d["in_use"] + d["lazy_free"] + d["thp_filled"] == end["kernel"]["anon"]
+    assert d["in_use"] < 2 * MiB
+    assert any("madvdontneed=1" in h for h in d["hints"])

@@ -41,6 +41,9 @@ def test_madv_collapse_fills_the_holes_inside_the_call():
     ev = [r for r in records if r["type"] == "madvise" and r.get("advice") == "MADV_COLLAPSE"]
     assert len(ev) == 1
     assert ev[0]["rss_delta"]["anon"] == 4 * FILLED_PER_HUGE_PAGE
+    d = records[-1]["diagnosis"]
+    assert d["thp_filled"] == 4 * FILLED_PER_HUGE_PAGE and d["anon_huge"] == 8 * MiB
+    assert any("max_ptes_none" in h for h in d["hints"])
 
 
 def test_khugepaged_collapse_is_attributed():
