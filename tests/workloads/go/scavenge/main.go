@@ -72,6 +72,7 @@ func main() {
 	settle := flag.Duration("settle", 1500*time.Millisecond, "quiet time that ends the wait for the background scavenger")
 	limit := flag.Duration("limit", 20*time.Second, "longest wait for the background scavenger")
 	fomMB := flag.Int("fom-mb", 32, "MiB allocated and dropped again just before debug.FreeOSMemory, for it to return")
+	hold := flag.Duration("hold", 0, "stay alive this long at the end, like a service that idles")
 	flag.Parse()
 
 	say("start")
@@ -89,4 +90,5 @@ func main() {
 	say("refilled")
 	debug.FreeOSMemory()
 	say("freeosmemory")
+	time.Sleep(*hold)
 }
