@@ -128,7 +128,6 @@ static int64_t clamp0(int64_t v)
 void pl_diagnose(const struct pl_ledger *l, struct pl_diagnosis *d)
 {
 	const struct pl_kernel_view *k = &l->last_balance.kernel;
-	uint64_t advised, released;
 	int64_t anon;
 
 	memset(d, 0, sizeof(*d));
@@ -144,15 +143,22 @@ void pl_diagnose(const struct pl_ledger *l, struct pl_diagnosis *d)
 		d->lazy_free = k->have_rollup ? k->lazy_free : 0;
 		d->anon_huge = k->have_rollup ? k->anon_huge : -1;
 	} else {
-		/* Advised lazily, minus what left at the call and what reclaim took since. */
-		pl_ledger_lazy_free(l, &advised, &released);
+		/*
+		 * The process is gone: which lazily freed pages it unmapped
+		 * before exiting needs the per-range ledger. Unknown, not guessed.
+		 */
 		anon = l->rss_end[PL_RSS_ANON];
 		d->file = l->rss_end[PL_RSS_FILE];
 		d->shmem = l->rss_end[PL_RSS_SHMEM];
 		d->swap = clamp0(l->rss_end[PL_RSS_SWAP]);
-		d->lazy_free = clamp0((int64_t)(advised - released) +
-				      l->causes.delta[PL_CAUSE_LAZYFREE_RECLAIM][PL_RSS_ANON]);
+		d->lazy_free = -1;
 		d->anon_huge = -1;
+	}
+	if (d->lazy_free < 0) {
+		d->thp_filled = clamp0(d->thp_filled) < anon ? clamp0(d->thp_filled) : clamp0(anon);
+		d->resident = anon + d->file + d->shmem;
+		d->in_use = clamp0(anon - d->thp_filled);
+		return;
 	}
 	d->lazy_free = d->lazy_free < anon ? d->lazy_free : clamp0(anon);
 	d->thp_filled = clamp0(d->thp_filled) < anon - d->lazy_free ? clamp0(d->thp_filled)

@@ -125,7 +125,7 @@ struct pl_diagnosis {
 	bool from_kernel;
 	int64_t resident;    /* anon + file + shmem */
 	int64_t in_use;	     /* anon not accounted for below: mapped and touched */
-	int64_t lazy_free;   /* MADV_FREE'd, not yet reclaimed */
+	int64_t lazy_free;   /* MADV_FREE'd, not yet reclaimed; -1: unknown (process gone) */
 	int64_t thp_filled;  /* holes filled by khugepaged or MADV_COLLAPSE */
 	int64_t anon_huge;   /* AnonHugePages (kernel view only, else -1) */
 	int64_t file, shmem, swap;

@@ -377,7 +377,10 @@ static void json_diagnosis(struct pl_json *j, const struct pl_ledger *l)
 	pl_json_str(j, "source", d.from_kernel ? "kernel" : "ledger");
 	pl_json_s64(j, "resident", d.resident);
 	pl_json_s64(j, "in_use", d.in_use);
-	pl_json_s64(j, "lazy_free", d.lazy_free);
+	if (d.lazy_free >= 0)
+		pl_json_s64(j, "lazy_free", d.lazy_free);
+	else
+		pl_json_null(j, "lazy_free");
 	pl_json_s64(j, "thp_filled", d.thp_filled);
 	if (d.anon_huge >= 0)
 		pl_json_s64(j, "anon_huge", d.anon_huge);

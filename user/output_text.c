@@ -439,8 +439,12 @@ static void print_diagnosis(FILE *f, const struct pl_ledger *l)
 	fprintf(f, "\n  Diagnosis: resident %s at the end (%s), by cause:\n", total,
 		d.from_kernel ? "/proc's figures" : "the ledger's figures");
 	print_diagnosis_row(f, "in use (mapped and touched)", d.in_use, NULL);
-	print_diagnosis_row(f, "MADV_FREE'd, not yet reclaimed", d.lazy_free,
-			    "goes under memory pressure; Go: GODEBUG=madvdontneed=1");
+	if (d.lazy_free >= 0)
+		print_diagnosis_row(f, "MADV_FREE'd, not yet reclaimed", d.lazy_free,
+				    "goes under memory pressure; Go: GODEBUG=madvdontneed=1");
+	else
+		fprintf(f, "    %-38s %10s  (the process exited before /proc could be read)\n",
+			"MADV_FREE'd, not yet reclaimed", "unknown");
 	print_diagnosis_row(f, "huge-page holes filled (THP collapse)", d.thp_filled,
 			    "see khugepaged/max_ptes_none; Go: GODEBUG=disablethp=1 (1.21.6+)");
 	print_diagnosis_row(f, "file-backed", d.file, NULL);
