@@ -26,23 +26,30 @@ def run_holes(scenario, mib, wait_for=None):
     if wait_for:
         wait_for(a.target.pid)
     time.sleep(0.3)  # one poll: the change is flushed while it is fresh
+    huge_before = anon_huge(a.target.pid)
     a.tracer.send_signal(signal.SIGINT)
     out, err = a.tracer.communicate(timeout=TIMEOUT)
-    huge = anon_huge(a.target.pid)
+    huge_after = anon_huge(a.target.pid)
     a.target.send_signal(signal.SIGUSR2)
     a.target.wait(timeout=TIMEOUT)
     assert a.tracer.returncode == 0, err
-    return parse_jsonl(out), huge
+    # khugepaged may still collapse a range while the tracer stops: bracket it.
+    return parse_jsonl(out), (huge_before, huge_after)
 
 
 def test_madv_collapse_fills_the_holes_inside_the_call():
-    records, huge = run_holes("holes-collapse", 8)
+    records, (huge, _) = run_holes("holes-collapse", 8)
     assert huge == 8 * MiB
     ev = [r for r in records if r["type"] == "madvise" and r.get("advice") == "MADV_COLLAPSE"]
     assert len(ev) == 1
-    assert ev[0]["rss_delta"]["anon"] == 4 * FILLED_PER_HUGE_PAGE
+    # The call's delta counts every change to the mm during the call; khugepaged
+    # may be working on the same process then (seen once: +29 pages), so allow
+    # up to one more huge page beside the 4 x 511 holes the call filled.
+    slack = 2 * MiB
+    assert 4 * FILLED_PER_HUGE_PAGE <= ev[0]["rss_delta"]["anon"] <= 4 * FILLED_PER_HUGE_PAGE + slack
     d = records[-1]["diagnosis"]
-    assert d["thp_filled"] == 4 * FILLED_PER_HUGE_PAGE and d["anon_huge"] == 8 * MiB
+    assert 4 * FILLED_PER_HUGE_PAGE <= d["thp_filled"] <= 4 * FILLED_PER_HUGE_PAGE + slack
+    assert d["anon_huge"] == 8 * MiB
     assert any("max_ptes_none" in h for h in d["hints"])
 
 
@@ -58,7 +65,7 @@ def test_khugepaged_collapse_is_attributed():
             while anon_huge(pid) < 8 * MiB and time.monotonic() < deadline:
                 time.sleep(0.1)
 
-        records, huge = run_holes("holes", 8, wait_for=until_collapsed)
+        records, (huge, huge_after) = run_holes("holes", 8, wait_for=until_collapsed)
     finally:
         for k, v in saved.items():
             (KHUGEPAGED / k).write_text(v)
@@ -66,4 +73,6 @@ def test_khugepaged_collapse_is_attributed():
     grown = sum(r["rss_delta"]["anon"] for r in records
                 if r["type"] == "rss_change" and r["cause"] == "khugepaged-collapse")
     # Every collapsed range: its 511 holes, filled from the khugepaged kthread.
-    assert grown == (huge // (2 * MiB)) * FILLED_PER_HUGE_PAGE, (grown, huge)
+    ranges = grown // FILLED_PER_HUGE_PAGE
+    assert grown == ranges * FILLED_PER_HUGE_PAGE, grown
+    assert huge // (2 * MiB) <= ranges <= huge_after // (2 * MiB), (grown, huge, huge_after)
