@@ -47,11 +47,11 @@ enum pl_rss_member {
 
 /* Why the target's RSS changed outside its own memory syscalls. */
 enum pl_cause {
-	PL_CAUSE_FAULT = 0,	       /* the target's own page faults */
+	PL_CAUSE_FAULT = 0,	   /* the target's own page faults */
 	PL_CAUSE_LAZYFREE_RECLAIM, /* another task (kswapd, reclaim) dropped anon pages */
-	PL_CAUSE_SWAP_OUT,	       /* another task wrote anon pages to swap */
-	PL_CAUSE_KHUGEPAGED,	       /* khugepaged collapsed ranges into huge pages */
-	PL_CAUSE_EXIT,		       /* exit teardown */
+	PL_CAUSE_SWAP_OUT,	   /* another task wrote anon pages to swap */
+	PL_CAUSE_KHUGEPAGED,	   /* khugepaged collapsed ranges into huge pages */
+	PL_CAUSE_EXIT,		   /* exit teardown */
 	PL_CAUSE_UNKNOWN,
 	PL_CAUSE_NR,
 };
@@ -122,7 +122,6 @@ struct pl_totals {
 	__s64 rss_cur[PL_RSS_NR];	  /* bytes, last exact reading */
 	__s64 rss_peak[PL_RSS_NR];	  /* bytes, highest reading per member */
 	__s64 rss_peak_total;		  /* highest anon+file+shmem reading */
-	__u64 rss_updates_self;		  /* rss_stat hits in the target's own tasks */
 	__u64 rss_updates_other;	  /* rss_stat hits from other tasks */
 	__s64 rss_other_delta[PL_RSS_NR]; /* net change made by other tasks */
 	__s64 rss_exit_delta[PL_RSS_NR];  /* change made by exit teardown */

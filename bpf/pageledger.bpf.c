@@ -155,11 +155,6 @@ static __always_inline __s32 percpu_slot(__u64 counters, __u32 cpu)
 	return slot->sched_priority;
 }
 
-/*
- * percpu_counter_sum() without the lock: fbc->count plus every CPU's
- * delta. Exact whenever no other CPU is mid-update on the same counter.
- * nr_cpus is frozen read-only data, so the verifier knows the bound.
- */
 static __always_inline struct percpu_counter *member_counter(struct mm_struct *mm, __u32 member)
 {
 	switch (member) { /* constant indexes: CO-RE relocates each */
@@ -174,6 +169,11 @@ static __always_inline struct percpu_counter *member_counter(struct mm_struct *m
 	}
 }
 
+/*
+ * percpu_counter_sum() without the lock: fbc->count plus every CPU's
+ * delta. Exact whenever no other CPU is mid-update on the same counter.
+ * nr_cpus is frozen read-only data, so the verifier knows the bound.
+ */
 static __always_inline __s64 read_member(struct mm_struct *mm, __u32 member)
 {
 	struct percpu_counter *fbc = member_counter(mm, member);
@@ -252,9 +252,9 @@ static __always_inline void read_rss_all(__u64 mm_addr, __s64 *out)
 	out[3] = read_member(mm, 3);
 }
 
-static __always_inline void note_reading(__u32 member, __s64 bytes, bool by_target)
+/* bytes: member's value after this update; moved: what this update changed. */
+static __always_inline void note_reading(__u32 member, __s64 bytes, __s64 moved, bool by_target)
 {
-	__s64 delta = bytes - totals.rss_cur[member & 3];
 	__s64 total;
 
 	totals.rss_cur[member & 3] = bytes;
@@ -265,12 +265,10 @@ static __always_inline void note_reading(__u32 member, __s64 bytes, bool by_targ
 	if (total > totals.rss_peak_total)
 		totals.rss_peak_total = total;
 	if (totals.exited) {
-		__sync_fetch_and_add(&totals.rss_exit_delta[member & 3], delta);
-	} else if (by_target) {
-		totals.rss_updates_self++; /* a statistic: a lost race costs one count */
-	} else {
+		__sync_fetch_and_add(&totals.rss_exit_delta[member & 3], moved);
+	} else if (!by_target) {
 		__sync_fetch_and_add(&totals.rss_updates_other, 1);
-		__sync_fetch_and_add(&totals.rss_other_delta[member & 3], delta);
+		__sync_fetch_and_add(&totals.rss_other_delta[member & 3], moved);
 	}
 }
 
@@ -279,8 +277,8 @@ static __always_inline void set_baseline(__u64 mm, __s64 *rss)
 {
 	totals.target_mm = mm;
 	cache_baseline(mm);
-	read_rss_all(mm, rss);
 	for (int m = 0; m < PL_RSS_NR; m++) {
+		rss[m] = rss_cache.pages[m] * 4096;
 		totals.rss_start[m] = rss[m];
 		totals.rss_cur[m] = rss[m];
 		totals.rss_peak[m] = rss[m];
@@ -774,7 +772,7 @@ int BPF_PROG(on_rss_stat, struct mm_struct *mm, int member)
 		return 0;
 	bytes = track_member(as_mm((__u64)mm), m, &moved);
 	target = is_target();
-	note_reading(m, bytes, target);
+	note_reading(m, bytes, moved, target);
 	if (totals.exited) /* the dying thread zaps its own mm: still teardown */
 		cause = PL_CAUSE_EXIT;
 	else

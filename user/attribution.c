@@ -35,19 +35,7 @@ int pl_attributor_init(struct pl_attributor *a, const struct pl_tracer *tracer, 
 		return -1;
 	/* Now, while the target is alive: its maps are needed even after it exits. */
 	pl_symbolizer_add_process(a->sym, target);
-	a->seen[a->nseen++] = target;
 	return 0;
-}
-
-/* A process_madvise caller is another process: snapshot its maps once. */
-static void note_process(struct pl_attributor *a, pid_t pid)
-{
-	for (int i = 0; i < a->nseen; i++)
-		if (a->seen[i] == pid)
-			return;
-	pl_symbolizer_add_process(a->sym, pid);
-	if (a->nseen < (int)(sizeof(a->seen) / sizeof(a->seen[0])))
-		a->seen[a->nseen++] = pid;
 }
 
 /*
@@ -104,7 +92,6 @@ static void resolve(struct pl_attributor *a, const struct pl_syscall_event *e,
 	out->site = -1;
 	if (!e->stack_key && !e->user_ip)
 		return;
-	note_process(a, pid);
 	n = collect_ips(a, e, ips, PL_MAX_FRAMES);
 	out->nframes =
 	    symbolize_ips(a, pid, ips, n, e->ret_addr != 0 && n > 1 && ips[1] == e->ret_addr,

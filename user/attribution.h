@@ -27,8 +27,6 @@ struct pl_caller_cache_entry;
 struct pl_attributor {
 	const struct pl_tracer *tracer;
 	struct pl_symbolizer *sym;
-	pid_t seen[64]; /* processes whose maps were snapshotted */
-	int nseen;
 	/* A storm repeats one stack: resolve it once. Direct-mapped by key hash. */
 	struct pl_caller_cache_entry *cache;
 	uint64_t cache_hits, cache_misses;

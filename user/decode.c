@@ -237,9 +237,9 @@ bool pl_syscall_is_release(const struct pl_syscall_event *e)
 	case PL_SYS_MADVISE:
 	case PL_SYS_PROCESS_MADVISE:
 		advice = pl_syscall_advice(e);
-		/* DONTNEED, FREE, REMOVE, COLD, PAGEOUT, DONTNEED_LOCKED */
-		return advice == 4 || advice == 8 || advice == 9 || advice == 20 || advice == 21 ||
-		       advice == 24;
+		return advice == PL_MADV_DONTNEED || advice == PL_MADV_FREE ||
+		       advice == PL_MADV_REMOVE || advice == PL_MADV_COLD ||
+		       advice == PL_MADV_PAGEOUT || advice == PL_MADV_DONTNEED_LOCKED;
 	case PL_SYS_BRK:
 		return !pl_syscall_failed(e) && (uint64_t)e->ret < e->old_brk;
 	case PL_SYS_MREMAP:

@@ -118,8 +118,6 @@ void pl_ledger_add_caller(struct pl_ledger *l, const struct pl_syscall_event *e,
 		l->sites_dropped++;
 }
 
-#define PL_MADV_COLLAPSE 25
-
 static int64_t clamp0(int64_t v)
 {
 	return v > 0 ? v : 0;
