@@ -29,7 +29,9 @@ struct run {
 	struct pl_target target;
 	struct pl_tracer tracer;
 	struct pl_ledger ledger;
-	struct pl_output out;
+	struct pl_output out; /* the stream: text or JSON Lines */
+	struct pl_output *sinks[PL_MAX_SINKS]; /* out first, then file sinks */
+	int n_sinks;
 	struct pl_attributor attr;
 	bool attributing;
 	FILE *out_file;
@@ -96,7 +98,8 @@ static int handle_record(void *ctx, void *data, size_t size)
 		pl_ledger_add_exit(&r->ledger, rec.exit);
 		break;
 	}
-	r->out.ops->record(&r->out, &rec);
+	for (int i = 0; i < r->n_sinks; i++)
+		r->sinks[i]->ops->record(r->sinks[i], &rec);
 	return 0;
 }
 
@@ -124,6 +127,7 @@ static int open_output(struct run *r)
 	else
 		pl_output_text_init(&r->out, f, r->cfg.quiet);
 	r->out.stacks = r->cfg.stacks;
+	r->sinks[r->n_sinks++] = &r->out;
 	return 0;
 }
 
@@ -161,7 +165,8 @@ static int start_tracing(struct run *r)
 	pl_tracer_totals(&r->tracer, &totals);
 	memcpy(info.rss_start, totals.rss_start, sizeof(info.rss_start));
 	pl_ledger_init(&r->ledger, info.pid, info.t0_ns);
-	r->out.ops->begin(&r->out, &info);
+	for (int i = 0; i < r->n_sinks; i++)
+		r->sinks[i]->ops->begin(r->sinks[i], &info);
 	if (!r->target.spawned)
 		take_balance(r, "attach");
 	if (r->target.spawned) {
@@ -189,7 +194,8 @@ static void take_balance(struct run *r, const char *when)
 	memcpy(b.ledger, totals.rss_cur, sizeof(b.ledger));
 	b.ts_ns = now_ns();
 	pl_ledger_add_balance(&r->ledger, &b);
-	r->out.ops->balance(&r->out, &b, (uint32_t)r->target.pid);
+	for (int i = 0; i < r->n_sinks; i++)
+		r->sinks[i]->ops->balance(r->sinks[i], &b, (uint32_t)r->target.pid);
 }
 
 /* Batched rss_change records: what moved, by cause, since the last poll. */
@@ -199,8 +205,27 @@ static void flush_causes(struct run *r)
 
 	if (pl_tracer_causes(&r->tracer, &now) < 0)
 		return;
-	if (pl_ledger_update_causes(&r->ledger, &now, &delta))
-		r->out.ops->rss_change(&r->out, &delta, now_ns(), (uint32_t)r->target.pid);
+	if (!pl_ledger_update_causes(&r->ledger, &now, &delta))
+		return;
+	for (int i = 0; i < r->n_sinks; i++)
+		r->sinks[i]->ops->rss_change(r->sinks[i], &delta, now_ns(), (uint32_t)r->target.pid);
+}
+
+/* The running figures, for the sinks that draw them. */
+static void send_sample(struct run *r)
+{
+	struct pl_sample s = {.ts_ns = now_ns(), .lazy_pending = -1};
+	struct pl_totals totals;
+	struct pl_stat all;
+
+	pl_tracer_totals(&r->tracer, &totals);
+	memcpy(s.rss, totals.rss_cur, sizeof(s.rss));
+	s.page_faults = pl_tracer_page_faults(&r->tracer);
+	pl_ledger_total(&r->ledger, &all);
+	s.released = all.rss_released;
+	for (int i = 0; i < r->n_sinks; i++)
+		if (r->sinks[i]->ops->sample)
+			r->sinks[i]->ops->sample(r->sinks[i], &s);
 }
 
 /* Polls until the target exits, the duration passes or a signal arrives. */
@@ -215,6 +240,7 @@ static void trace_loop(struct run *r)
 		if (pl_tracer_poll(&r->tracer, POLL_MS) < 0)
 			break;
 		flush_causes(r);
+		send_sample(r);
 		fflush(r->out.f);
 		if (pl_target_exited(&r->target))
 			break;
@@ -244,7 +270,12 @@ static void finish(struct run *r)
 		r->ledger.exited = true;
 		r->ledger.exit_status = r->target.wait_status;
 	}
-	r->out.ops->summary(&r->out, &r->ledger);
+	send_sample(r);
+	for (int i = 0; i < r->n_sinks; i++)
+		r->sinks[i]->ops->summary(r->sinks[i], &r->ledger);
+	for (int i = 0; i < r->n_sinks; i++)
+		if (r->sinks[i]->ops->end)
+			r->sinks[i]->ops->end(r->sinks[i]);
 	if (r->ledger.lost_events || r->ledger.inflight_drops)
 		fprintf(stderr,
 			"pageledger: warning: %llu events lost (ring buffer full: %llu, "

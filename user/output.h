@@ -10,6 +10,7 @@
 #include "decode.h"
 #include "json.h"
 #include "ledger.h"
+#include "ranges.h"
 
 #define PL_SCHEMA_VERSION 1
 
@@ -19,6 +20,20 @@ struct pl_run_info {
 	uint64_t t0_ns;
 	__s64 rss_start[PL_RSS_NR];
 	bool spawned; /* started by us with -- CMD */
+};
+
+/*
+ * The running figures at one poll (about every 100 ms): what live views and
+ * timelines draw. Cumulative counters, so a sink that skips polls loses nothing.
+ */
+struct pl_sample {
+	uint64_t ts_ns;
+	__s64 rss[PL_RSS_NR];	/* bytes, the ledger's exact running figures */
+	uint64_t page_faults;	/* the target's faults so far */
+	uint64_t released;	/* resident bytes given back by its syscalls so far */
+	int64_t lazy_pending;	/* MADV_FREE'd bytes still resident; -1: unknown */
+	const struct pl_range_row *top_ranges; /* largest first; valid during the call */
+	int n_top_ranges;
 };
 
 struct pl_output;
@@ -31,6 +46,10 @@ struct pl_output_ops {
 	/* One record per cause with a change since the last poll. */
 	void (*rss_change)(struct pl_output *o, const struct pl_cause_acc *delta, uint64_t ts_ns,
 			   uint32_t pid);
+	/* Optional (NULL): every poll's running figures. */
+	void (*sample)(struct pl_output *o, const struct pl_sample *s);
+	/* Optional (NULL): after the summary; write out and release what the sink holds. */
+	void (*end)(struct pl_output *o);
 };
 
 struct pl_output {
@@ -41,7 +60,11 @@ struct pl_output {
 	bool stacks; /* full stacks under each event (text) */
 	bool header_done;
 	struct pl_json json;
+	void *priv; /* a sink's own state */
 };
+
+/* The stream on stdout or -o, plus optional file sinks (--perfetto, --report). */
+#define PL_MAX_SINKS 4
 
 void pl_output_text_init(struct pl_output *o, FILE *f, bool quiet);
 /* The frame in one line: "runtime.madvise+0x1e (/usr/bin/app)". Pure. */
