@@ -39,8 +39,8 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror 
 
 USER_LIB_SRCS := user/decode.c user/ledger.c user/json.c user/output_text.c \
 	user/output_json.c user/cli.c user/callers.c user/procmaps.c user/elfsym.c \
-	user/gopclntab.c user/symbolizer.c user/procstat.c
-USER_APP_SRCS := user/main.c user/loader.c user/target.c user/sysenv.c user/attribution.c
+	user/gopclntab.c user/symbolizer.c user/procstat.c user/ranges.c
+USER_APP_SRCS := user/main.c user/loader.c user/target.c user/sysenv.c user/attribution.c user/pagemap.c user/range_tracker.c
 USER_LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_LIB_SRCS))
 USER_APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_APP_SRCS))
 BPF_OBJ  := $(OUTPUT)/pageledger.bpf.o

@@ -65,6 +65,27 @@ struct pl_cause_acc {
 	__u64 updates[PL_CAUSE_NR];
 };
 
+/*
+ * Page faults are aggregated per 2 MiB-aligned chunk of the target's
+ * address space, in the kernel: a fault storm updates a map, never the ring
+ * buffer. User space folds chunks into mappings (user/ranges.c).
+ */
+#define PL_CHUNK_SHIFT 21
+#define PL_CHUNK_PAGES 512
+#define PL_CHUNK_WORDS (PL_CHUNK_PAGES / 64)
+
+struct pl_chunk {
+	__u64 faulted;	    /* bytes the target's faults brought in */
+	__u64 refaulted;    /* of those, bytes on pages released since */
+	__u64 refaults;	    /* faults that were refaults */
+	__u64 delay_sum_ns; /* release to refault, summed over refaults */
+	__u64 delay_min_ns; /* 0: none yet */
+	__u64 delay_max_ns;
+	__u64 released_ns;		/* the last release that named this chunk */
+	__u64 last_addr;		/* the last faulting address: names the mapping */
+	__u64 released[PL_CHUNK_WORDS]; /* pages released, not faulted back since */
+};
+
 struct pl_event_hdr {
 	__u32 type; /* enum pl_event_type */
 	__u32 cpu;
@@ -128,6 +149,8 @@ struct pl_totals {
 	__u64 lost_events;		  /* ring buffer reserve failures */
 	__u64 inflight_drops;		  /* syscall entries we could not track */
 	__u64 stacks_dropped;		  /* user stacks the stacks map had no room for */
+	__u64 chunks_dropped;		  /* faults or releases the chunks map had no room for */
+	__u64 marks_truncated;		  /* releases too large to mark page by page */
 	__u64 seeded;			  /* 1 once the attach-time reading is taken */
 	__u64 exited;			  /* 1 once the target's last thread exited */
 };

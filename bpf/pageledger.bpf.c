@@ -64,12 +64,31 @@ struct {
  */
 #define CTX_SYSCALL 1ull
 #define CTX_FAULT 2ull
+struct cpu_ctx {
+	__u64 kind_tid;
+	__u64 fault_addr; /* CTX_FAULT: the address that faulted */
+};
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct cpu_ctx);
 } cpu_ctx SEC(".maps");
+
+/*
+ * Faults and releases per 2 MiB chunk (struct pl_chunk), keyed by
+ * address >> PL_CHUNK_SHIFT. Entries are made on demand, so memory follows
+ * the address space the target touches; resized from --chunks.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct pl_chunk);
+} chunks SEC(".maps");
+
+static const struct pl_chunk zero_chunk;
 
 /* A per-CPU slot whose kernel layout we use to learn per-CPU offsets. */
 struct {
@@ -388,7 +407,8 @@ static __always_inline __u64 store_user_stack(void *ctx)
 	n = (__u32)bytes / sizeof(__u64);
 	key = hash_stack(st, n);
 	if (!bpf_map_lookup_elem(&stacks, &key) &&
-	    bpf_map_update_elem(&stacks, &key, st, BPF_NOEXIST) && !bpf_map_lookup_elem(&stacks, &key)) {
+	    bpf_map_update_elem(&stacks, &key, st, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&stacks, &key)) {
 		__sync_fetch_and_add(&totals.stacks_dropped, 1);
 		return 0;
 	}
@@ -504,6 +524,167 @@ static __always_inline bool maps_code(const struct inflight *in, long ret)
 	       !(in->args[3] & PL_MAP_ANONYMOUS) && (ret < 0 ? ret < -4095 : true);
 }
 
+/* ---- per-chunk faults, releases and refaults ---------------------------- */
+
+static __always_inline struct pl_chunk *chunk_get(__u64 key, bool create)
+{
+	struct pl_chunk *c = bpf_map_lookup_elem(&chunks, &key);
+
+	if (c || !create)
+		return c;
+	/* Two CPUs may race to make it: either insert will do. */
+	bpf_map_update_elem(&chunks, &key, &zero_chunk, BPF_NOEXIST);
+	c = bpf_map_lookup_elem(&chunks, &key);
+	if (!c)
+		__sync_fetch_and_add(&totals.chunks_dropped, 1);
+	return c;
+}
+
+/*
+ * A fault brought `moved` bytes in at addr. If a release named that page
+ * and nothing faulted it back since, this is churn: count it and how long
+ * after the release it came. The delay is from the chunk's last release,
+ * so for pages released at different times it is the shortest one.
+ */
+static __always_inline void note_fault_in_chunk(__u64 addr, __s64 moved)
+{
+	struct pl_chunk *c = chunk_get(addr >> PL_CHUNK_SHIFT, true);
+	__u32 page = (addr >> 12) & (PL_CHUNK_PAGES - 1);
+	__u64 bit = 1ull << (page & 63), delay;
+
+	if (!c)
+		return;
+	__sync_fetch_and_add(&c->faulted, moved);
+	c->last_addr = addr;
+	if (!(c->released[(page >> 6) & (PL_CHUNK_WORDS - 1)] & bit))
+		return;
+	if (moved >= (PL_CHUNK_PAGES << 12)) { /* a whole huge page came back */
+		for (int w = 0; w < PL_CHUNK_WORDS; w++)
+			c->released[w] = 0;
+	} else {
+		__sync_fetch_and_and(&c->released[(page >> 6) & (PL_CHUNK_WORDS - 1)], ~bit);
+	}
+	delay = bpf_ktime_get_ns() - c->released_ns;
+	__sync_fetch_and_add(&c->refaulted, moved);
+	__sync_fetch_and_add(&c->refaults, 1);
+	__sync_fetch_and_add(&c->delay_sum_ns, delay);
+	if (!c->delay_min_ns || delay < c->delay_min_ns)
+		c->delay_min_ns = delay;
+	if (delay > c->delay_max_ns)
+		c->delay_max_ns = delay;
+}
+
+struct mark_ctx {
+	__u64 start, end; /* page-aligned byte range */
+	__u64 first;	  /* its first chunk */
+	__u64 now;
+	bool release; /* true: mark released; false: forget (unmapped) */
+};
+
+/* Bits lo..hi-1 of one 64-page word. */
+static __always_inline __u64 word_mask(__u32 w, __u32 lo, __u32 hi)
+{
+	__u32 a = lo > w * 64 ? lo - w * 64 : 0;
+	__u32 b = hi < (w + 1) * 64 ? hi - w * 64 : 64;
+
+	if (hi <= w * 64 || lo >= (w + 1) * 64 || a >= b)
+		return 0;
+	return (b - a == 64 ? ~0ull : ((1ull << (b - a)) - 1)) << a;
+}
+
+static long mark_chunk(__u32 i, struct mark_ctx *m)
+{
+	__u64 key = m->first + i, base = key << PL_CHUNK_SHIFT;
+	__u64 lo_addr = m->start > base ? m->start : base;
+	__u64 hi_addr =
+	    m->end < base + (1ull << PL_CHUNK_SHIFT) ? m->end : base + (1ull << PL_CHUNK_SHIFT);
+	__u32 lo = (lo_addr - base) >> 12, hi = (hi_addr - base) >> 12;
+	struct pl_chunk *c = chunk_get(key, m->release);
+
+	if (!c)
+		return 0;
+	for (__u32 w = 0; w < PL_CHUNK_WORDS; w++) {
+		__u64 mask = word_mask(w, lo, hi);
+
+		if (!mask)
+			continue;
+		if (m->release)
+			__sync_fetch_and_or(&c->released[w], mask);
+		else
+			__sync_fetch_and_and(&c->released[w], ~mask);
+	}
+	if (m->release)
+		c->released_ns = m->now;
+	return 0;
+}
+
+/* Up to 128 GiB per call is marked page by page; the rest is counted, not marked. */
+#define PL_MAX_MARK_CHUNKS 65536
+
+static __always_inline void mark_range(__u64 addr, __u64 len, bool release)
+{
+	struct mark_ctx m = {.release = release, .now = bpf_ktime_get_ns()};
+	__u64 n;
+
+	if (!len || addr + len < addr)
+		return;
+	m.start = addr & ~4095ull;
+	m.end = (addr + len + 4095) & ~4095ull;
+	m.first = m.start >> PL_CHUNK_SHIFT;
+	n = ((m.end - 1) >> PL_CHUNK_SHIFT) - m.first + 1;
+	if (n > PL_MAX_MARK_CHUNKS) {
+		__sync_fetch_and_add(&totals.marks_truncated, 1);
+		n = PL_MAX_MARK_CHUNKS;
+	}
+	bpf_loop((__u32)n, mark_chunk, &m, 0);
+}
+
+#define PL_MADV_DONTNEED 4
+#define PL_MADV_FREE 8
+#define PL_MADV_REMOVE 9
+#define PL_MADV_PAGEOUT 21
+#define PL_MADV_DONTNEED_LOCKED 24
+
+static __always_inline bool advice_releases(__u64 advice)
+{
+	return advice == PL_MADV_DONTNEED || advice == PL_MADV_FREE || advice == PL_MADV_REMOVE ||
+	       advice == PL_MADV_PAGEOUT || advice == PL_MADV_DONTNEED_LOCKED;
+}
+
+/*
+ * After a successful call: pages a release named are marked, so a fault
+ * on them counts as a refault; an unmapped range is forgotten, so a new
+ * mapping there starts clean.
+ */
+static __always_inline void mark_after_call(const struct inflight *in, long ret)
+{
+	if (ret < 0 && ret >= -4095)
+		return;
+	switch (in->sys) {
+	case PL_SYS_MADVISE:
+		if (advice_releases(in->args[2]))
+			mark_range(in->args[0], in->args[1], true);
+		break;
+	case PL_SYS_PROCESS_MADVISE:
+		if (advice_releases(in->args[3]) && in->iov_read == 1)
+			mark_range(in->iov_addr, in->iov_bytes, true);
+		break;
+	case PL_SYS_BRK:
+		if ((__u64)ret < in->old_brk)
+			mark_range((__u64)ret, in->old_brk - (__u64)ret, true);
+		break;
+	case PL_SYS_MUNMAP:
+		mark_range(in->args[0], in->args[1], false);
+		break;
+	case PL_SYS_MREMAP: /* a move or a shrink leaves the old pages unmapped */
+		if ((__u64)ret != in->args[0])
+			mark_range(in->args[0], in->args[1], false);
+		else if (in->args[2] < in->args[1])
+			mark_range(in->args[0] + in->args[2], in->args[1] - in->args[2], false);
+		break;
+	}
+}
+
 static __always_inline int emit_exit(long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
@@ -516,6 +697,7 @@ static __always_inline int emit_exit(long ret)
 		return 0;
 	if (!(in->flags & PL_SCF_RSS_UNKNOWN))
 		read_rss_all(in->mm, now);
+	mark_after_call(in, ret);
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		__sync_fetch_and_add(&totals.lost_events, 1);
@@ -693,10 +875,10 @@ static __always_inline bool adopt_current_mm(__u64 mm)
 static __always_inline void set_cpu_ctx(__u64 kind)
 {
 	__u32 zero = 0;
-	__u64 *c = bpf_map_lookup_elem(&cpu_ctx, &zero);
+	struct cpu_ctx *c = bpf_map_lookup_elem(&cpu_ctx, &zero);
 
 	if (c)
-		*c = kind ? (kind << 32) | (__u32)bpf_get_current_pid_tgid() : 0;
+		c->kind_tid = kind ? (kind << 32) | (__u32)bpf_get_current_pid_tgid() : 0;
 }
 
 /*
@@ -704,13 +886,17 @@ static __always_inline void set_cpu_ctx(__u64 kind)
  * it), a fault, or the old address space's teardown at exec (the mm being
  * changed is no longer the task's own).
  */
-static __always_inline __u32 own_cause(__u64 mm)
+static __always_inline __u32 own_cause(__u64 mm, __u64 *fault_addr)
 {
 	__u32 zero = 0;
-	__u64 *c = bpf_map_lookup_elem(&cpu_ctx, &zero);
+	struct cpu_ctx *c = bpf_map_lookup_elem(&cpu_ctx, &zero);
 
-	if (c && (__u32)*c == (__u32)bpf_get_current_pid_tgid())
-		return (*c >> 32) == CTX_FAULT ? PL_CAUSE_FAULT : PL_CAUSE_NR;
+	if (c && (__u32)c->kind_tid == (__u32)bpf_get_current_pid_tgid()) {
+		if ((c->kind_tid >> 32) != CTX_FAULT)
+			return PL_CAUSE_NR;
+		*fault_addr = c->fault_addr;
+		return PL_CAUSE_FAULT;
+	}
 	return current_mm() != mm ? PL_CAUSE_EXIT : PL_CAUSE_UNKNOWN;
 }
 
@@ -762,6 +948,7 @@ int BPF_PROG(on_rss_stat, struct mm_struct *mm, int member)
 {
 	__u32 m = (__u32)member, cause;
 	__s64 bytes, moved = 0;
+	__u64 fault_addr = 0;
 	bool target;
 
 	if ((__u64)mm != totals.target_mm) {
@@ -776,9 +963,11 @@ int BPF_PROG(on_rss_stat, struct mm_struct *mm, int member)
 	if (totals.exited) /* the dying thread zaps its own mm: still teardown */
 		cause = PL_CAUSE_EXIT;
 	else
-		cause = target ? own_cause((__u64)mm) : other_cause(m, moved);
+		cause = target ? own_cause((__u64)mm, &fault_addr) : other_cause(m, moved);
 	if (cause < PL_CAUSE_NR)
 		file_cause(cause, m, moved);
+	if (cause == PL_CAUSE_FAULT && moved > 0)
+		note_fault_in_chunk(fault_addr, moved);
 	return 0;
 }
 
@@ -786,11 +975,16 @@ SEC("tp_btf/page_fault_user")
 int BPF_PROG(on_page_fault, unsigned long address, struct pt_regs *regs, unsigned long error_code)
 {
 	__u32 zero = 0;
+	struct cpu_ctx *c;
 	__u64 *n;
 
 	if (!is_target())
 		return 0;
-	set_cpu_ctx(CTX_FAULT);
+	c = bpf_map_lookup_elem(&cpu_ctx, &zero);
+	if (c) {
+		c->kind_tid = (CTX_FAULT << 32) | (__u32)bpf_get_current_pid_tgid();
+		c->fault_addr = address;
+	}
 	n = bpf_map_lookup_elem(&fault_count, &zero);
 	if (n)
 		*n += 1;

@@ -129,6 +129,10 @@ void pl_diagnose(const struct pl_ledger *l, struct pl_diagnosis *d)
 	int64_t anon;
 
 	memset(d, 0, sizeof(*d));
+	d->churn = l->have_ranges ? (int64_t)l->refaulted : -1;
+	d->churn_refaults = l->refaults;
+	d->churn_delay_min_ns = l->refault_delay_min_ns;
+	d->churn_delay_mean_ns = l->refault_delay_mean_ns;
 	d->from_kernel = l->have_balance && !strcmp(l->last_balance.when, "end");
 	d->thp_filled = l->causes.delta[PL_CAUSE_KHUGEPAGED][PL_RSS_ANON] +
 			(int64_t)l->stats[PL_SYS_MADVISE][PL_MADV_COLLAPSE].rss_gained +
@@ -279,6 +283,8 @@ void pl_ledger_finish(struct pl_ledger *l, const struct pl_totals *t, uint64_t p
 	l->lost_events = t->lost_events;
 	l->inflight_drops = t->inflight_drops;
 	l->stacks_dropped = t->stacks_dropped;
+	l->chunks_dropped = t->chunks_dropped;
+	l->marks_truncated = t->marks_truncated;
 	/* After exit the counters fall to zero in teardown; the story ends before it. */
 	if (l->have_exit_rss)
 		memcpy(l->rss_end, l->exit_rss, sizeof(l->rss_end));

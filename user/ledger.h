@@ -84,6 +84,10 @@ struct pl_ledger {
 	struct pl_balance last_balance;
 	bool have_balance;
 	uint64_t balances_off; /* readings where ledger and kernel differed */
+	/* The per-range ledger's totals at the end (refaults: churn). */
+	bool have_ranges;
+	uint64_t refaulted, refaults, refault_delay_min_ns, refault_delay_mean_ns;
+	uint64_t chunks_dropped, marks_truncated;
 };
 
 void pl_ledger_init(struct pl_ledger *l, uint32_t pid, uint64_t t_start_ns);
@@ -123,12 +127,15 @@ void pl_ledger_add_balance(struct pl_ledger *l, struct pl_balance *b);
  */
 struct pl_diagnosis {
 	bool from_kernel;
-	int64_t resident;    /* anon + file + shmem */
-	int64_t in_use;	     /* anon not accounted for below: mapped and touched */
-	int64_t lazy_free;   /* MADV_FREE'd, not yet reclaimed; -1: unknown (process gone) */
-	int64_t thp_filled;  /* holes filled by khugepaged or MADV_COLLAPSE */
-	int64_t anon_huge;   /* AnonHugePages (kernel view only, else -1) */
+	int64_t resident;   /* anon + file + shmem */
+	int64_t in_use;	    /* anon not accounted for below: mapped and touched */
+	int64_t lazy_free;  /* MADV_FREE'd, not yet reclaimed; -1: unknown (process gone) */
+	int64_t thp_filled; /* holes filled by khugepaged or MADV_COLLAPSE */
+	int64_t anon_huge;  /* AnonHugePages (kernel view only, else -1) */
 	int64_t file, shmem, swap;
+	int64_t churn;		 /* refaulted after release; -1: not measured */
+	uint64_t churn_refaults; /* faults that were refaults */
+	uint64_t churn_delay_min_ns, churn_delay_mean_ns;
 };
 void pl_diagnose(const struct pl_ledger *l, struct pl_diagnosis *d);
 /* Sum over every row: the totals line. */

@@ -255,6 +255,34 @@ int pl_tracer_causes(const struct pl_tracer *t, struct pl_cause_acc *out)
 	return err ? -1 : 0;
 }
 
+int pl_tracer_chunks(const struct pl_tracer *t, pl_chunk_fn fn, void *ctx)
+{
+	int fd = bpf_map__fd(t->skel->maps.chunks), n = 0;
+	__u64 key, next;
+	struct pl_chunk c;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &c))
+			continue;
+		fn(ctx, key, &c);
+		n++;
+	}
+	return n;
+}
+
+int pl_tracer_chunk(const struct pl_tracer *t, __u64 idx, struct pl_chunk *out)
+{
+	return bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.chunks), &idx, out) ? -1 : 0;
+}
+
+void pl_tracer_forget_chunk(const struct pl_tracer *t, __u64 idx)
+{
+	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.chunks), &idx);
+}
+
 void pl_tracer_stop(struct pl_tracer *t)
 {
 	ring_buffer__free(t->rb);

@@ -14,6 +14,7 @@
 #include "loader.h"
 #include "output.h"
 #include "procstat.h"
+#include "range_tracker.h"
 #include "sysenv.h"
 #include "target.h"
 
@@ -29,11 +30,14 @@ struct run {
 	struct pl_target target;
 	struct pl_tracer tracer;
 	struct pl_ledger ledger;
-	struct pl_output out; /* the stream: text or JSON Lines */
+	struct pl_output out;		       /* the stream: text or JSON Lines */
 	struct pl_output *sinks[PL_MAX_SINKS]; /* out first, then file sinks */
 	int n_sinks;
 	struct pl_attributor attr;
 	bool attributing;
+	struct pl_range_tracker ranges;
+	bool ranging;
+	uint64_t next_range_look_ns;
 	FILE *out_file;
 };
 
@@ -75,6 +79,15 @@ static void attribute(struct run *r, struct pl_record *rec, struct pl_caller *ca
 	rec->caller = caller;
 }
 
+/* A fresh address space (exec): a fresh per-range ledger, its layout from smaps. */
+static void restart_ranges(struct run *r)
+{
+	if (r->ranging)
+		pl_range_tracker_free(&r->ranges);
+	r->ranging = !pl_range_tracker_init(&r->ranges, r->target.pid, &r->tracer,
+					    !r->target.spawned || r->ledger.execs > 1);
+}
+
 static int handle_record(void *ctx, void *data, size_t size)
 {
 	static struct pl_caller caller; /* 3.5 KiB: one at a time, off the stack */
@@ -88,11 +101,19 @@ static int handle_record(void *ctx, void *data, size_t size)
 	switch (rec.type) {
 	case PL_EV_SYSCALL:
 		pl_ledger_add_syscall(&r->ledger, rec.sys);
+		if (r->ranging) {
+			pl_range_tracker_before_call(&r->ranges, rec.sys);
+			pl_ranges_add_syscall(&r->ranges.ranges, rec.sys);
+			if (pl_syscall_has_advice(rec.sys->sys) &&
+			    pl_syscall_advice(rec.sys) == PL_MADV_FREE)
+				r->next_range_look_ns = 0; /* see which pages it left resident */
+		}
 		if (r->attributing)
 			attribute(r, &rec, &caller);
 		break;
 	case PL_EV_EXEC:
 		pl_ledger_add_exec(&r->ledger, rec.exec);
+		restart_ranges(r);
 		break;
 	case PL_EV_EXIT:
 		pl_ledger_add_exit(&r->ledger, rec.exit);
@@ -164,6 +185,8 @@ static int start_tracing(struct run *r)
 	info.spawned = r->target.spawned;
 	pl_tracer_totals(&r->tracer, &totals);
 	memcpy(info.rss_start, totals.rss_start, sizeof(info.rss_start));
+	if (!r->target.spawned)
+		restart_ranges(r);
 	pl_ledger_init(&r->ledger, info.pid, info.t0_ns);
 	for (int i = 0; i < r->n_sinks; i++)
 		r->sinks[i]->ops->begin(r->sinks[i], &info);
@@ -177,6 +200,22 @@ static int start_tracing(struct run *r)
 	fprintf(stderr, "pageledger: tracing pid %d (%s)... Ctrl-C to end.\n", r->target.pid,
 		r->target.comm);
 	return 0;
+}
+
+#define RANGES_SHOWN 4096
+
+/* The per-range ledger to the sinks that show it. */
+static void send_ranges(struct run *r, const char *when)
+{
+	static struct pl_range_row rows[RANGES_SHOWN];
+	struct pl_ranges_view v = {.when = when, .ts_ns = now_ns(), .pid = (uint32_t)r->target.pid};
+
+	v.n_rows = pl_ranges_rows(&r->ranges.ranges, rows, RANGES_SHOWN);
+	v.rows = rows;
+	pl_ranges_totals(&r->ranges.ranges, &v.live, &v.gone);
+	for (int i = 0; i < r->n_sinks; i++)
+		if (r->sinks[i]->ops->ranges)
+			r->sinks[i]->ops->ranges(r->sinks[i], &v);
 }
 
 /*
@@ -196,19 +235,45 @@ static void take_balance(struct run *r, const char *when)
 	pl_ledger_add_balance(&r->ledger, &b);
 	for (int i = 0; i < r->n_sinks; i++)
 		r->sinks[i]->ops->balance(r->sinks[i], &b, (uint32_t)r->target.pid);
+	if (r->ranging) {
+		pl_range_tracker_poll(&r->ranges, 0);
+		pl_range_tracker_read_kernel(&r->ranges);
+		send_ranges(r, when);
+	}
 }
 
-/* Batched rss_change records: what moved, by cause, since the last poll. */
-static void flush_causes(struct run *r)
+/*
+ * Batched rss_change records: what moved, by cause, since the last poll.
+ * Returns the anon bytes khugepaged added meanwhile.
+ */
+static int64_t flush_causes(struct run *r)
 {
 	struct pl_cause_acc now, delta;
 
 	if (pl_tracer_causes(&r->tracer, &now) < 0)
-		return;
+		return 0;
 	if (!pl_ledger_update_causes(&r->ledger, &now, &delta))
-		return;
+		return 0;
 	for (int i = 0; i < r->n_sinks; i++)
-		r->sinks[i]->ops->rss_change(r->sinks[i], &delta, now_ns(), (uint32_t)r->target.pid);
+		r->sinks[i]->ops->rss_change(r->sinks[i], &delta, now_ns(),
+					     (uint32_t)r->target.pid);
+	return delta.delta[PL_CAUSE_KHUGEPAGED][PL_RSS_ANON];
+}
+
+#define RANGE_LOOK_NS 1000000000ull
+
+/*
+ * The kernel's chunks every poll (cheap: a map walk); page presence and
+ * huge pages once a second, or at once when khugepaged moved.
+ */
+static void track_ranges(struct run *r, int64_t khugepaged_grown)
+{
+	uint64_t t = now_ns();
+
+	if (!r->ranging || (t < r->next_range_look_ns && !khugepaged_grown))
+		return;
+	pl_range_tracker_poll(&r->ranges, khugepaged_grown);
+	r->next_range_look_ns = t + RANGE_LOOK_NS;
 }
 
 /* The running figures, for the sinks that draw them. */
@@ -223,6 +288,15 @@ static void send_sample(struct run *r)
 	s.page_faults = pl_tracer_page_faults(&r->tracer);
 	pl_ledger_total(&r->ledger, &all);
 	s.released = all.rss_released;
+	if (r->ranging) {
+		static struct pl_range_row top[PL_SAMPLE_TOP_RANGES];
+		struct pl_range_row live, gone;
+
+		s.n_top_ranges = (int)pl_ranges_rows(&r->ranges.ranges, top, PL_SAMPLE_TOP_RANGES);
+		s.top_ranges = top;
+		pl_ranges_totals(&r->ranges.ranges, &live, &gone);
+		s.lazy_pending = (int64_t)live.lazy_pending;
+	}
 	for (int i = 0; i < r->n_sinks; i++)
 		if (r->sinks[i]->ops->sample)
 			r->sinks[i]->ops->sample(r->sinks[i], &s);
@@ -239,7 +313,7 @@ static void trace_loop(struct run *r)
 	while (!stop_requested) {
 		if (pl_tracer_poll(&r->tracer, POLL_MS) < 0)
 			break;
-		flush_causes(r);
+		track_ranges(r, flush_causes(r));
 		send_sample(r);
 		fflush(r->out.f);
 		if (pl_target_exited(&r->target))
@@ -257,15 +331,41 @@ static void trace_loop(struct run *r)
 		take_balance(r, "end");
 }
 
+/* Refaults, live and unmapped: the diagnosis's churn. */
+static void note_churn(struct run *r)
+{
+	struct pl_range_row live, gone;
+	struct pl_ledger *l = &r->ledger;
+
+	pl_ranges_totals(&r->ranges.ranges, &live, &gone);
+	l->have_ranges = true;
+	l->refaulted = live.refaulted + gone.refaulted;
+	l->refaults = live.refaults + gone.refaults;
+	l->refault_delay_mean_ns = l->refaults ? (live.refault_delay_mean_ns * live.refaults +
+						  gone.refault_delay_mean_ns * gone.refaults) /
+						     l->refaults
+					       : 0;
+	l->refault_delay_min_ns = live.refault_delay_min_ns;
+	if (gone.refault_delay_min_ns &&
+	    (!l->refault_delay_min_ns || gone.refault_delay_min_ns < l->refault_delay_min_ns))
+		l->refault_delay_min_ns = gone.refault_delay_min_ns;
+}
+
 static void finish(struct run *r)
 {
 	struct pl_totals totals;
 
 	pl_tracer_drain(&r->tracer);
-	flush_causes(r);
+	track_ranges(r, flush_causes(r));
+	if (r->ranging && pl_target_exited(&r->target)) {
+		pl_range_tracker_poll(&r->ranges, 0);
+		send_ranges(r, "end");
+	}
 	pl_tracer_totals(&r->tracer, &totals);
 	pl_ledger_finish(&r->ledger, &totals, pl_tracer_page_faults(&r->tracer), now_ns());
 	pl_ledger_sort_sites(&r->ledger);
+	if (r->ranging)
+		note_churn(r);
 	if (r->target.reaped) {
 		r->ledger.exited = true;
 		r->ledger.exit_status = r->target.wait_status;
@@ -328,6 +428,8 @@ cleanup:
 	pl_tracer_stop(&r.tracer);
 	if (r.attributing)
 		pl_attributor_free(&r.attr);
+	if (r.ranging)
+		pl_range_tracker_free(&r.ranges);
 	pl_ledger_free(&r.ledger);
 	pl_target_close(&r.target);
 	if (r.out_file)

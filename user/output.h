@@ -28,12 +28,25 @@ struct pl_run_info {
  */
 struct pl_sample {
 	uint64_t ts_ns;
-	__s64 rss[PL_RSS_NR];	/* bytes, the ledger's exact running figures */
-	uint64_t page_faults;	/* the target's faults so far */
-	uint64_t released;	/* resident bytes given back by its syscalls so far */
-	int64_t lazy_pending;	/* MADV_FREE'd bytes still resident; -1: unknown */
+	__s64 rss[PL_RSS_NR]; /* bytes, the ledger's exact running figures */
+	uint64_t page_faults; /* the target's faults so far */
+	uint64_t released;    /* resident bytes given back by its syscalls so far */
+	int64_t lazy_pending; /* MADV_FREE'd bytes still resident; -1: unknown */
 	const struct pl_range_row *top_ranges; /* largest first; valid during the call */
 	int n_top_ranges;
+};
+
+/* Ranges a sample carries: what a live view has room for. */
+#define PL_SAMPLE_TOP_RANGES 16
+
+/* The per-range ledger at one instant. */
+struct pl_ranges_view {
+	const char *when; /* "attach", "interval", "end" */
+	uint64_t ts_ns;
+	uint32_t pid;
+	const struct pl_range_row *rows;
+	size_t n_rows;
+	struct pl_range_row live, gone;
 };
 
 struct pl_output;
@@ -48,6 +61,11 @@ struct pl_output_ops {
 			   uint32_t pid);
 	/* Optional (NULL): every poll's running figures. */
 	void (*sample)(struct pl_output *o, const struct pl_sample *s);
+	/*
+	 * Optional (NULL): the per-range ledger (rows largest first, then the
+	 * totals of what is mapped and of what was unmapped), at each balance.
+	 */
+	void (*ranges)(struct pl_output *o, const struct pl_ranges_view *v);
 	/* Optional (NULL): after the summary; write out and release what the sink holds. */
 	void (*end)(struct pl_output *o);
 };

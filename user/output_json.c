@@ -314,6 +314,8 @@ static void json_summary(struct pl_output *o, const struct pl_ledger *l)
 	pl_json_u64(j, "lost_ringbuf", l->lost_events);
 	pl_json_u64(j, "lost_untracked", l->inflight_drops);
 	pl_json_u64(j, "stacks_dropped", l->stacks_dropped);
+	pl_json_u64(j, "chunks_dropped", l->chunks_dropped);
+	pl_json_u64(j, "marks_truncated", l->marks_truncated);
 	pl_json_object_end(j);
 	pl_json_line_end(j);
 	fflush(o->f);
@@ -387,13 +389,27 @@ static void json_diagnosis(struct pl_json *j, const struct pl_ledger *l)
 	pl_json_s64(j, "file", d.file);
 	pl_json_s64(j, "shmem", d.shmem);
 	pl_json_s64(j, "swap", d.swap);
-	pl_json_null(j, "churn");
+	if (d.churn >= 0) {
+		pl_json_object_begin(j, "churn");
+		pl_json_s64(j, "refaulted", d.churn);
+		pl_json_u64(j, "refaults", d.churn_refaults);
+		pl_json_u64(j, "delay_min_ns", d.churn_delay_min_ns);
+		pl_json_u64(j, "delay_mean_ns", d.churn_delay_mean_ns);
+		pl_json_object_end(j);
+	} else {
+		pl_json_null(j, "churn");
+	}
 	pl_json_array_begin(j, "hints");
-	if (d.lazy_free)
+	if (d.lazy_free > 0)
 		pl_json_str(j, NULL,
 			    "MADV_FREE'd pages stay resident until memory pressure "
 			    "reclaims them; for Go, GODEBUG=madvdontneed=1 returns memory "
 			    "eagerly");
+	if (d.churn > 0)
+		pl_json_str(j, NULL,
+			    "released pages were faulted straight back: the allocator gives "
+			    "memory back too eagerly (Go: raise GOGC/GOMEMLIMIT headroom; glibc: "
+			    "M_TRIM_THRESHOLD; jemalloc: dirty_decay_ms)");
 	if (d.thp_filled)
 		pl_json_str(j, NULL,
 			    "THP collapse refilled released holes: lower "
@@ -431,7 +447,72 @@ static void json_balance(struct pl_output *o, const struct pl_balance *b, uint32
 	pl_json_line_end(j);
 }
 
+static void json_known(struct pl_json *j, const char *key, int64_t v)
+{
+	if (v >= 0)
+		pl_json_s64(j, key, v);
+	else
+		pl_json_null(j, key);
+}
+
+static void json_range_row(struct pl_json *j, const char *key, const struct pl_range_row *w,
+			   bool extent)
+{
+	pl_json_object_begin(j, key);
+	if (extent) {
+		pl_json_u64(j, "start", w->start);
+		pl_json_u64(j, "end", w->end);
+		pl_json_str(j, "name", w->name);
+	}
+	pl_json_u64(j, "mapped", w->mapped);
+	pl_json_u64(j, "seeded", w->seeded);
+	pl_json_u64(j, "faulted", w->faulted);
+	pl_json_object_begin(j, "advised");
+	for (int a = 0; a < PL_RADV_NR; a++)
+		if (w->advised_by[a])
+			pl_json_u64(j, pl_range_advice_name(a), w->advised_by[a]);
+	pl_json_object_end(j);
+	pl_json_u64(j, "released", w->released);
+	pl_json_u64(j, "lazy_pending", w->lazy_pending);
+	pl_json_u64(j, "reclaimed", w->reclaimed);
+	pl_json_u64(j, "refaulted", w->refaulted);
+	pl_json_u64(j, "refaults", w->refaults);
+	pl_json_u64(j, "refault_delay_min_ns", w->refault_delay_min_ns);
+	pl_json_u64(j, "refault_delay_mean_ns", w->refault_delay_mean_ns);
+	pl_json_u64(j, "refault_delay_max_ns", w->refault_delay_max_ns);
+	pl_json_object_begin(j, "collapsed");
+	pl_json_u64(j, "madvise", w->collapsed_madvise);
+	pl_json_u64(j, "khugepaged", w->collapsed_khugepaged);
+	pl_json_object_end(j);
+	pl_json_object_begin(j, "kernel");
+	json_known(j, "rss", w->k_rss);
+	json_known(j, "lazy_free", w->k_lazy_free);
+	json_known(j, "anon_huge", w->k_anon_huge);
+	pl_json_object_end(j);
+	pl_json_object_end(j);
+}
+
+static void json_ranges(struct pl_output *o, const struct pl_ranges_view *v)
+{
+	struct pl_json *j = &o->json;
+	struct pl_event_hdr h = {.ts_ns = v->ts_ns, .pid = v->pid};
+
+	if (o->quiet && strcmp(v->when, "end"))
+		return;
+	json_hdr(j, "ranges", &h);
+	pl_json_str(j, "when", v->when);
+	pl_json_array_begin(j, "ranges");
+	for (size_t i = 0; i < v->n_rows; i++)
+		json_range_row(j, NULL, &v->rows[i], true);
+	pl_json_array_end(j);
+	json_range_row(j, "mapped", &v->live, false);
+	json_range_row(j, "unmapped", &v->gone, false);
+	pl_json_object_end(j);
+	pl_json_line_end(j);
+}
+
 static const struct pl_output_ops json_ops = {
+    .ranges = json_ranges,
     .begin = json_begin,
     .record = json_record,
     .summary = json_summary,

@@ -334,6 +334,64 @@ static void print_top_sites(FILE *f, const struct pl_ledger *l)
 	}
 }
 
+/* The per-range ledger at the end, kept for the summary. */
+#define TEXT_RANGES 10
+static struct {
+	bool have;
+	struct pl_range_row rows[TEXT_RANGES];
+	size_t n;
+	struct pl_range_row live, gone;
+} end_ranges;
+
+static void text_ranges(struct pl_output *o, const struct pl_ranges_view *v)
+{
+	(void)o;
+	if (strcmp(v->when, "end"))
+		return;
+	end_ranges.n = v->n_rows < TEXT_RANGES ? v->n_rows : TEXT_RANGES;
+	memcpy(end_ranges.rows, v->rows, end_ranges.n * sizeof(*v->rows));
+	end_ranges.live = v->live;
+	end_ranges.gone = v->gone;
+	end_ranges.have = true;
+}
+
+static void print_range_row(FILE *f, const char *where, const struct pl_range_row *w)
+{
+	char mapped[16], faulted[16], released[16], lazy[16], reclaimed[16], refaulted[16], thp[16];
+
+	pl_format_size((int64_t)w->mapped, mapped, sizeof(mapped));
+	pl_format_size((int64_t)w->faulted, faulted, sizeof(faulted));
+	pl_format_size((int64_t)w->released, released, sizeof(released));
+	pl_format_size((int64_t)w->lazy_pending, lazy, sizeof(lazy));
+	pl_format_size((int64_t)w->reclaimed, reclaimed, sizeof(reclaimed));
+	pl_format_size((int64_t)w->refaulted, refaulted, sizeof(refaulted));
+	pl_format_size((int64_t)(w->collapsed_madvise + w->collapsed_khugepaged), thp, sizeof(thp));
+	fprintf(f, "    %-27s %-14.14s %8s %8s %8s %8s %8s %8s", where, w->name, mapped, faulted,
+		released, lazy, reclaimed, refaulted);
+	if (w->refaults)
+		fprintf(f, " (%.1f ms)", (double)w->refault_delay_mean_ns / 1e6);
+	fprintf(f, " %6s\n", thp);
+}
+
+static void print_ranges(FILE *f)
+{
+	char where[40];
+
+	if (!end_ranges.have)
+		return;
+	fprintf(f, "\n  Ranges, largest first (refault delay: mean time from release):\n");
+	fprintf(f, "    %-27s %-14s %8s %8s %8s %8s %8s %8s %6s\n", "range", "name", "mapped",
+		"faulted", "released", "lazyfree", "reclaimd", "refaultd", "THP+");
+	for (size_t i = 0; i < end_ranges.n; i++) {
+		snprintf(where, sizeof(where), "%llx-%llx",
+			 (unsigned long long)end_ranges.rows[i].start,
+			 (unsigned long long)end_ranges.rows[i].end);
+		print_range_row(f, where, &end_ranges.rows[i]);
+	}
+	print_range_row(f, "all mapped", &end_ranges.live);
+	print_range_row(f, "unmapped since attach", &end_ranges.gone);
+}
+
 static void text_summary(struct pl_output *o, const struct pl_ledger *l)
 {
 	FILE *f = o->f;
@@ -348,6 +406,7 @@ static void text_summary(struct pl_output *o, const struct pl_ledger *l)
 	print_rss_table(f, l);
 	print_other_changes(f, l);
 	print_causes(f, l);
+	print_ranges(f);
 	print_diagnosis(f, l);
 	if (l->have_balance) {
 		char line[320], lazy[16];
@@ -450,9 +509,16 @@ static void print_diagnosis(FILE *f, const struct pl_ledger *l)
 	print_diagnosis_row(f, "file-backed", d.file, NULL);
 	print_diagnosis_row(f, "shmem", d.shmem, NULL);
 	print_diagnosis_row(f, "swapped out (not resident)", d.swap, NULL);
-	fprintf(
-	    f,
-	    "    churn (released, then faulted back): not measured (per-range ledger pending)\n");
+	if (d.churn < 0) {
+		fprintf(f, "    churn (released, then faulted back): not measured\n");
+		return;
+	}
+	print_diagnosis_row(f, "churn (released, then faulted back)", d.churn,
+			    "the allocator gives memory back too eagerly");
+	if (d.churn_refaults)
+		fprintf(f, "    %-38s %10llu  first after %.1f ms, mean %.1f ms\n", "  refaults",
+			(unsigned long long)d.churn_refaults, (double)d.churn_delay_min_ns / 1e6,
+			(double)d.churn_delay_mean_ns / 1e6);
 }
 
 static void print_causes(FILE *f, const struct pl_ledger *l)
@@ -479,6 +545,7 @@ static const struct pl_output_ops text_ops = {
     .summary = text_summary,
     .balance = text_balance,
     .rss_change = text_rss_change,
+    .ranges = text_ranges,
 };
 
 void pl_output_text_init(struct pl_output *o, FILE *f, bool quiet)

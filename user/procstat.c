@@ -5,33 +5,48 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "procmaps.h"
 #include "procstat.h"
+
+/* "   123 kB" as bytes; -1 if malformed. */
+static int64_t kb_value(const char *p, size_t n)
+{
+	int64_t v = 0;
+	size_t i = 0;
+	bool digits = false;
+
+	while (i < n && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	for (; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
+		if (v > (INT64_MAX / 1024 - 9) / 10)
+			return -1;
+		v = v * 10 + (p[i] - '0');
+		digits = true;
+	}
+	return digits ? v * 1024 : -1;
+}
+
+/* If line is "key: N kB", its value in bytes; -2 if it is another key. */
+static int64_t line_kb(const char *line, size_t llen, const char *key)
+{
+	size_t klen = strlen(key);
+
+	if (llen <= klen || memcmp(line, key, klen) || line[klen] != ':')
+		return -2;
+	return kb_value(line + klen + 1, llen - klen - 1);
+}
 
 /* The value of "key:" in kB, as bytes; -1 if absent or malformed. */
 static int64_t field_kb(const char *text, size_t len, const char *key)
 {
-	size_t klen = strlen(key);
-
 	for (size_t at = 0; at < len;) {
 		const char *line = text + at;
 		const char *nl = memchr(line, '\n', len - at);
 		size_t llen = nl ? (size_t)(nl - line) : len - at;
+		int64_t v = line_kb(line, llen, key);
 
-		if (llen > klen && !memcmp(line, key, klen) && line[klen] == ':') {
-			int64_t v = 0;
-			size_t i = klen + 1;
-			bool digits = false;
-
-			while (i < llen && (line[i] == ' ' || line[i] == '\t'))
-				i++;
-			for (; i < llen && line[i] >= '0' && line[i] <= '9'; i++) {
-				if (v > (INT64_MAX / 1024 - 9) / 10)
-					return -1;
-				v = v * 10 + (line[i] - '0');
-				digits = true;
-			}
-			return digits ? v * 1024 : -1;
-		}
+		if (v != -2)
+			return v;
 		at += llen + 1;
 	}
 	return -1;
@@ -87,4 +102,81 @@ int pl_kernel_view_read(pid_t pid, struct pl_kernel_view *v)
 	if (n > 0)
 		pl_parse_rollup(buf, (size_t)n, v);
 	return v->have_status ? 0 : -1;
+}
+
+/* One field line of the VMA being read. */
+static void smaps_field(struct pl_smaps_vma *v, const char *line, size_t llen)
+{
+	int64_t x;
+
+	if ((x = line_kb(line, llen, "Rss")) != -2)
+		v->rss = x;
+	else if ((x = line_kb(line, llen, "LazyFree")) != -2)
+		v->lazy_free = x;
+	else if ((x = line_kb(line, llen, "AnonHugePages")) != -2)
+		v->anon_huge = x;
+	else if ((x = line_kb(line, llen, "Swap")) != -2)
+		v->swap = x;
+}
+
+int pl_smaps_parse(const char *text, size_t len, pl_smaps_fn fn, void *ctx)
+{
+	struct pl_smaps_vma v;
+	bool open_vma = false;
+	int n = 0;
+
+	for (size_t at = 0; at < len;) {
+		const char *line = text + at;
+		const char *nl = memchr(line, '\n', len - at);
+		size_t llen = nl ? (size_t)(nl - line) : len - at;
+		struct pl_map m;
+
+		if (!pl_maps_parse_line(line, llen, &m)) {
+			if (open_vma)
+				fn(ctx, &v), n++;
+			memset(&v, 0, sizeof(v));
+			v.start = m.start;
+			v.end = m.end;
+			v.rss = v.lazy_free = v.anon_huge = v.swap = -1;
+			v.path = m.path;
+			v.path_len = m.path_len;
+			open_vma = true;
+		} else if (open_vma) {
+			smaps_field(&v, line, llen);
+		}
+		at += llen + 1;
+	}
+	if (open_vma)
+		fn(ctx, &v), n++;
+	return n;
+}
+
+int pl_smaps_read(pid_t pid, pl_smaps_fn fn, void *ctx)
+{
+	size_t cap = 1 << 20, len = 0;
+	char path[64], *buf = malloc(cap);
+	ssize_t got;
+	int fd, n = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || !buf)
+		goto cleanup;
+	while ((got = read(fd, buf + len, cap - len)) > 0 || (got < 0 && errno == EINTR)) {
+		len += got > 0 ? (size_t)got : 0;
+		if (len == cap) {
+			char *grown = cap < PL_MAPS_MAX_TEXT ? realloc(buf, cap * 2) : NULL;
+
+			if (!grown)
+				goto cleanup;
+			buf = grown;
+			cap *= 2;
+		}
+	}
+	n = pl_smaps_parse(buf, len, fn, ctx);
+cleanup:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return n;
 }

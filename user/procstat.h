@@ -25,4 +25,21 @@ void pl_parse_rollup(const char *text, size_t len, struct pl_kernel_view *v);
 /* Reads both files. Returns 0, or -1 if the process is gone. */
 int pl_kernel_view_read(pid_t pid, struct pl_kernel_view *v);
 
+/* One VMA of /proc/PID/smaps. Figures in bytes, -1 when absent. */
+struct pl_smaps_vma {
+	uint64_t start, end;
+	int64_t rss, lazy_free, anon_huge, swap;
+	const char *path; /* into the text, not NUL-terminated; NULL: anonymous */
+	size_t path_len;
+};
+typedef void (*pl_smaps_fn)(void *ctx, const struct pl_smaps_vma *v);
+/*
+ * Parses a smaps text (untrusted: paths are the process's): fn per VMA.
+ * Lines that are neither a VMA header nor a known field are skipped.
+ * Returns the VMA count.
+ */
+int pl_smaps_parse(const char *text, size_t len, pl_smaps_fn fn, void *ctx);
+/* Reads and parses /proc/PID/smaps. Returns the VMA count, or -1. */
+int pl_smaps_read(pid_t pid, pl_smaps_fn fn, void *ctx);
+
 #endif

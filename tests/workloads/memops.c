@@ -187,6 +187,83 @@ static void scenario_hold(size_t len, bool lazy)
 }
 
 #define HUGE (2 * MiB)
+
+/* Blocks SIGUSR2 now, so a signal sent early waits for hold(). */
+static void block_hold_signal(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
+/* A quiescent point: still until SIGUSR2. */
+static void hold(void)
+{
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	sigwait(&set, &sig);
+}
+
+/* len bytes at a 2 MiB boundary, inside a mapping 2 MiB longer. */
+static char *map_aligned(size_t len)
+{
+	char *raw = map_anon(len + HUGE, 0);
+
+	return (char *)(((uintptr_t)raw + HUGE - 1) & ~(uintptr_t)(HUGE - 1));
+}
+
+#define CHURN_DELAY_MS 300
+
+/*
+ * Churn: touch, give it all back with MADV_DONTNEED, wait, touch it all
+ * again. Every page is a refault, CHURN_DELAY_MS or more after its release.
+ */
+static void scenario_churn(size_t len)
+{
+	struct timespec delay = {0, CHURN_DELAY_MS * 1000000L};
+	char *p = map_aligned(len), extra[64];
+
+	block_hold_signal();
+	touch(p, len);
+	if (madvise(p, len, MADV_DONTNEED))
+		die("madvise(MADV_DONTNEED)");
+	step("released", p, len, NULL);
+	nanosleep(&delay, NULL);
+	touch(p, len);
+	snprintf(extra, sizeof(extra), "\"delay_ms\":%d", CHURN_DELAY_MS);
+	step("refaulted", p, len, extra);
+	hold();
+}
+
+/*
+ * Splits a touched, 2 MiB-aligned mapping in four quarters: unmaps the
+ * middle two, moves the last to a reserved 2 MiB-aligned place, then holds.
+ */
+static void scenario_split(size_t len)
+{
+	char *p = map_aligned(len), *dest = map_aligned(len / 4), *moved;
+	size_t q = len / 4;
+	char extra[96];
+
+	block_hold_signal();
+	touch(p, len);
+	if (munmap(p + q, 2 * q))
+		die("munmap middle");
+	step("munmap-middle", p + q, 2 * q, NULL);
+	moved = mremap(p + 3 * q, q, q, MREMAP_MAYMOVE | MREMAP_FIXED, dest);
+	if (moved == MAP_FAILED)
+		die("mremap move");
+	snprintf(extra, sizeof(extra), "\"old_addr\":%lu", (unsigned long)(p + 3 * q));
+	step("mremap-move", moved, q, extra);
+	step("holding", p, q, NULL);
+	hold();
+}
+
 #ifndef MADV_COLLAPSE
 #define MADV_COLLAPSE 25
 #endif
@@ -271,6 +348,10 @@ int main(int argc, char **argv)
 		scenario_holes(len, false);
 	else if (!strcmp(argv[i], "holes-collapse"))
 		scenario_holes(len, true);
+	else if (!strcmp(argv[i], "churn"))
+		scenario_churn(len);
+	else if (!strcmp(argv[i], "split"))
+		scenario_split(len);
 	else if (!strcmp(argv[i], "file-target"))
 		scenario_file_target(len);
 	else {
