@@ -187,9 +187,15 @@ bench: deps
 fmt:
 	$(Q)clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h tests/unit/*.c tests/workloads/*.c tests/workloads/*.h
 
+# make install PREFIX=/usr/local DESTDIR=: the binary and the scripts (as
+# pageledger-SCRIPT, which find the binary beside them) in sbin, the man page.
 PREFIX ?= /usr/local
+INSTALL_SCRIPTS := why-rss-high compare-madvise-modes
 install: all
 	$(Q)install -D -m 0755 $(OUTPUT)/pageledger $(DESTDIR)$(PREFIX)/sbin/pageledger
+	$(Q)for s in $(INSTALL_SCRIPTS); do \
+		install -D -m 0755 scripts/$$s $(DESTDIR)$(PREFIX)/sbin/pageledger-$$s || exit 1; done
+	$(Q)install -D -m 0644 man/pageledger.8 $(DESTDIR)$(PREFIX)/share/man/man8/pageledger.8
 
 clean:
 	$(call msg,CLEAN,$(OUTPUT))

@@ -9,6 +9,7 @@ PACKAGES=(
 	libcmocka-dev
 	python3 python3-pytest
 	util-linux
+	jq man-db groff-base # scripts tests (jq), man page lint and install test
 	golang-go libjemalloc2 libjemalloc-dev libgoogle-perftools-dev
 )
 
