@@ -52,7 +52,7 @@ WORKLOAD_BINS := $(addprefix $(OUTPUT)/workloads/,$(WORKLOADS))
 
 UNIT_TESTS := test_decode test_ledger test_json test_cli test_callers test_procmaps \
 	test_elfsym test_symbolizer test_gopclntab test_procstat test_diagnosis
-UNIT_TESTS += test_perfetto test_report
+UNIT_TESTS += test_perfetto test_report test_until
 UNIT_BINS := $(addprefix $(OUTPUT)/tests/,$(UNIT_TESTS))
 
 .PHONY: all deps demo test unit e2e bench clean vmlinux workloads fmt install fuzz fuzz-ci
