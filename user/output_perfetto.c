@@ -192,6 +192,9 @@ static void perfetto_record(struct pl_output *o, const struct pl_record *r)
 	case PL_EV_EXEC:
 		h = &r->exec->hdr;
 		pl_perfetto_instant(&s->fmt, "exec", h->pid, h->tid, h->ts_ns);
+		/* The later name wins: a spawned command's own, not the path we ran. */
+		pl_perfetto_name(&s->fmt, h->pid, 0, r->exec->comm);
+		pl_perfetto_name(&s->fmt, h->pid, h->pid, r->exec->comm);
 		break;
 	case PL_EV_EXIT:
 		h = &r->exit->hdr;

@@ -502,6 +502,8 @@ static void report_record(struct pl_output *o, const struct pl_record *r)
 	const struct pl_syscall_event *e = r->sys;
 	struct pl_report_mark *m;
 
+	if (r->type == PL_EV_EXEC) /* a spawned command's name comes with its exec */
+		snprintf(s->comm, sizeof(s->comm), "%s", r->exec->comm);
 	if (r->type != PL_EV_SYSCALL || !pl_syscall_is_release(e) || pl_syscall_failed(e))
 		return;
 	if (!grow((void **)&s->marks, &s->cap_marks, s->d.n_marks, sizeof(*m)))
