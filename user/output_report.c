@@ -21,7 +21,7 @@
 #define LEGEND_X 780
 #define DIAG_Y 420
 #define LINE_H 18
-#define H (DIAG_Y + 10 * LINE_H + 20)
+#define H (DIAG_Y + 8 * LINE_H + 12)
 
 static const char *const member_color[] = {"#4e79a7", "#f28e2b", "#59a14f"}; /* anon file shmem */
 #define LAZY_COLOR "#e15759"
