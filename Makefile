@@ -40,7 +40,9 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror 
 USER_LIB_SRCS := user/decode.c user/ledger.c user/json.c user/output_text.c \
 	user/output_json.c user/cli.c user/callers.c user/procmaps.c user/elfsym.c \
 	user/gopclntab.c user/symbolizer.c user/procstat.c user/ranges.c
-USER_APP_SRCS := user/main.c user/loader.c user/target.c user/sysenv.c user/attribution.c user/pagemap.c user/range_tracker.c
+USER_LIB_SRCS += user/output_perfetto.c user/output_report.c
+USER_APP_SRCS := user/main.c user/loader.c user/target.c user/sysenv.c user/attribution.c \
+	user/pagemap.c user/range_tracker.c
 USER_LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_LIB_SRCS))
 USER_APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_APP_SRCS))
 BPF_OBJ  := $(OUTPUT)/pageledger.bpf.o
@@ -51,6 +53,7 @@ WORKLOAD_BINS := $(addprefix $(OUTPUT)/workloads/,$(WORKLOADS))
 
 UNIT_TESTS := test_decode test_ledger test_json test_cli test_callers test_procmaps \
 	test_elfsym test_symbolizer test_gopclntab test_procstat test_diagnosis
+UNIT_TESTS += test_perfetto test_report test_until
 UNIT_BINS := $(addprefix $(OUTPUT)/tests/,$(UNIT_TESTS))
 
 .PHONY: all deps demo test unit e2e bench clean vmlinux workloads fmt install fuzz fuzz-ci

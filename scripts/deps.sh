@@ -8,6 +8,7 @@ PACKAGES=(
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 	libcmocka-dev
 	python3 python3-pytest
+	chromium-headless-shell python3-pil
 	util-linux
 	jq man-db groff-base # scripts tests (jq), man page lint and install test
 	golang-go libjemalloc2 libjemalloc-dev libgoogle-perftools-dev

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "output_report.h"
 
 const char *argp_program_version = "pageledger 0.1";
 const char *argp_program_bug_address = "<https://github.com/pageledger/pageledger/issues>";
@@ -25,16 +26,23 @@ static const char doc[] =
     "    pageledger -j -o trace.jsonl -- ./server --port 8080\n"
     "    pageledger -b 64M -p 1234       # bigger ring buffer for call storms\n"
     "    pageledger --stacks -p 1234     # who asked: each call's symbolized stack\n"
+    "    pageledger --perfetto trace.json -- ./app   # open in ui.perfetto.dev\n"
+    "    pageledger --report rss.html -d 60 -p 1234  # RSS over time, releases, diagnosis\n"
+    "    pageledger --until-rss-above 2G -p 1234     # stop (exit 0) once RSS passes 2 GiB\n"
     "\n"
     "EXIT STATUS:\n"
     "    0  traced and summarized\n"
     "    1  could not trace: no such process, not root, no BTF, no tracefs,\n"
     "       BPF load or attach failure, output file not writable\n"
-    "    2  usage error\n";
+    "    2  usage error\n"
+    "    3  --until-rss-below/--until-rss-above given, and the run ended\n"
+    "       (target exit, duration, signal) before RSS got there\n";
 
 static const char args_doc[] = "[-- CMD [ARG...]]";
 
 enum { OPT_HELP = 'h', OPT_USAGE = 0x100, OPT_STACKS, OPT_NO_STACKS };
+/* Issue 5: files drawn from the run, and a stop on RSS. */
+enum { OPT_PERFETTO = 0x200, OPT_REPORT, OPT_UNTIL_BELOW, OPT_UNTIL_ABOVE };
 
 static const struct argp_option options[] = {
     {"pid", 'p', "PID", 0, "Trace this running process (all its threads)", 0},
@@ -50,6 +58,14 @@ static const struct argp_option options[] = {
     {"stacks", OPT_STACKS, NULL, 0, "Print each call's full user stack under it (text)", 0},
     {"no-stacks", OPT_NO_STACKS, NULL, 0,
      "Capture no user stacks: no caller classes, less overhead", 0},
+    {"perfetto", OPT_PERFETTO, "FILE", 0,
+     "Also write a Chrome JSON trace (Perfetto UI, chrome://tracing) to FILE", 0},
+    {"report", OPT_REPORT, "FILE", 0,
+     "Also draw RSS over time, releases and the diagnosis to FILE (.svg or .html)", 0},
+    {"until-rss-below", OPT_UNTIL_BELOW, "SIZE", 0,
+     "Stop once resident RSS is below SIZE (e.g. 512M); exit 3 if it never is", 0},
+    {"until-rss-above", OPT_UNTIL_ABOVE, "SIZE", 0,
+     "Stop once resident RSS is above SIZE (e.g. 1G); exit 3 if it never is", 0},
     {"help", OPT_HELP, NULL, 0, "Show this help", -1},
     {"usage", OPT_USAGE, NULL, 0, "Show a short usage message", -1},
     {0},
@@ -138,6 +154,44 @@ static int usage_error(struct argp_state *state, const char *fmt, const char *ar
 	return EINVAL;
 }
 
+bool pl_until_reached(const struct pl_config *cfg, int64_t resident)
+{
+	if (cfg->until_below && resident >= 0 && (uint64_t)resident < cfg->until_rss_below)
+		return true;
+	return cfg->until_above && resident > 0 && (uint64_t)resident > cfg->until_rss_above;
+}
+
+/* Issue 5's options: output files and the RSS stop conditions. */
+static int parse_viz_opt(int key, char *arg, struct argp_state *state)
+{
+	struct pl_config *cfg = state->input;
+
+	switch (key) {
+	case OPT_PERFETTO:
+		cfg->perfetto_path = arg;
+		break;
+	case OPT_REPORT:
+		if (pl_report_kind(arg) == PL_REPORT_BAD)
+			return usage_error(state,
+					   "invalid report file '%s': the name must end in "
+					   ".svg or .html",
+					   arg);
+		cfg->report_path = arg;
+		break;
+	case OPT_UNTIL_BELOW:
+	case OPT_UNTIL_ABOVE:
+		if (pl_parse_size(arg, key == OPT_UNTIL_BELOW ? &cfg->until_rss_below
+							      : &cfg->until_rss_above))
+			return usage_error(
+			    state, "invalid RSS size '%s': expected bytes or 512M, 1G", arg);
+		*(key == OPT_UNTIL_BELOW ? &cfg->until_below : &cfg->until_above) = true;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
 static int parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct pl_config *cfg = state->input;
@@ -209,7 +263,7 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 					   "nothing to trace: give -p PID or -- CMD [ARG...]");
 		break;
 	default:
-		return ARGP_ERR_UNKNOWN;
+		return parse_viz_opt(key, arg, state);
 	}
 	return 0;
 }

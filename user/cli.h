@@ -10,6 +10,8 @@
 #define PL_EXIT_OK 0
 #define PL_EXIT_ERROR 1 /* bad PID, not root, no BTF, no tracefs, load failure */
 #define PL_EXIT_USAGE 2 /* bad command line */
+/* --until-rss-below/above given, and the run ended before RSS got there. */
+#define PL_EXIT_UNTIL_UNMET 3
 
 #define PL_DEFAULT_RINGBUF (4u << 20)
 
@@ -26,6 +28,12 @@ struct pl_config {
 	bool stacks;	       /* --stacks: full stacks in the text output */
 	bool no_stacks;	       /* --no-stacks: no stack capture, no caller classes */
 	bool help_shown;
+	/* Files drawn from the run, and a stop on RSS (issue 5). */
+	const char *perfetto_path; /* --perfetto: Chrome JSON trace */
+	const char *report_path;   /* --report: .svg or .html */
+	bool until_below, until_above;
+	uint64_t until_rss_below; /* --until-rss-below: stop once resident < this */
+	uint64_t until_rss_above; /* --until-rss-above: stop once resident > this */
 };
 
 /*
@@ -40,6 +48,8 @@ int pl_parse_pid(const char *s, pid_t *out);
 int pl_parse_seconds(const char *s, long *out);
 /* "4096", "64K", "4M", "1G" (binary units). */
 int pl_parse_size(const char *s, uint64_t *out);
+/* Whether resident (anon+file+shmem) meets a --until-rss-* condition. */
+bool pl_until_reached(const struct pl_config *cfg, int64_t resident);
 /* Smallest power of two >= v (v >= 1). */
 uint64_t pl_round_pow2(uint64_t v);
 

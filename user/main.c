@@ -13,6 +13,8 @@
 #include "ledger.h"
 #include "loader.h"
 #include "output.h"
+#include "output_perfetto.h"
+#include "output_report.h"
 #include "procstat.h"
 #include "range_tracker.h"
 #include "sysenv.h"
@@ -39,6 +41,9 @@ struct run {
 	bool ranging;
 	uint64_t next_range_look_ns;
 	FILE *out_file;
+	/* Issue 5: file sinks and the RSS stop. */
+	struct pl_output perfetto, report;
+	bool until_met;
 };
 
 static void on_stop_signal(int sig)
@@ -124,6 +129,50 @@ static int handle_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* --perfetto and --report: sinks beside the stream, each with its own file. */
+static int open_file_sinks(struct run *r)
+{
+	if (r->cfg.perfetto_path) {
+		if (pl_output_perfetto_init(&r->perfetto, r->cfg.perfetto_path))
+			return -1;
+		r->sinks[r->n_sinks++] = &r->perfetto;
+	}
+	if (r->cfg.report_path) {
+		if (pl_output_report_init(&r->report, r->cfg.report_path))
+			return -1;
+		r->sinks[r->n_sinks++] = &r->report;
+	}
+	return 0;
+}
+
+/*
+ * --until-rss-below/above, against the running figures of this poll. Not
+ * once the target is exiting: its teardown empties RSS, which would meet
+ * any "below" without the process ever getting there.
+ */
+static bool until_reached(struct run *r)
+{
+	struct pl_totals totals;
+	char now[16];
+	int64_t resident;
+
+	if (!r->cfg.until_below && !r->cfg.until_above)
+		return false;
+	pl_tracer_totals(&r->tracer, &totals);
+	if (totals.exited)
+		return false;
+	resident = pl_rss_total(totals.rss_cur);
+	if (!pl_until_reached(&r->cfg, resident))
+		return false;
+	pl_format_size(resident, now, sizeof(now));
+	fprintf(
+	    stderr, "pageledger: resident RSS %s (%lld bytes) reached --until-rss-%s; stopping\n",
+	    now, (long long)resident,
+	    r->cfg.until_below && (uint64_t)resident < r->cfg.until_rss_below ? "below" : "above");
+	r->until_met = true;
+	return true;
+}
+
 static int open_output(struct run *r)
 {
 	FILE *f = stdout;
@@ -149,7 +198,7 @@ static int open_output(struct run *r)
 		pl_output_text_init(&r->out, f, r->cfg.quiet);
 	r->out.stacks = r->cfg.stacks;
 	r->sinks[r->n_sinks++] = &r->out;
-	return 0;
+	return open_file_sinks(r);
 }
 
 static int check_environment(void)
@@ -316,6 +365,8 @@ static void trace_loop(struct run *r)
 		track_ranges(r, flush_causes(r));
 		send_sample(r);
 		fflush(r->out.f);
+		if (until_reached(r))
+			break;
 		if (pl_target_exited(&r->target))
 			break;
 		if (deadline && now_ns() >= deadline)
@@ -422,6 +473,8 @@ int main(int argc, char **argv)
 		pl_target_stop(&r.target);
 	finish(&r);
 	err = PL_EXIT_OK;
+	if ((r.cfg.until_below || r.cfg.until_above) && !r.until_met)
+		err = PL_EXIT_UNTIL_UNMET;
 cleanup:
 	if (r.target.spawned && !r.target.reaped)
 		pl_target_stop(&r.target);
