@@ -40,6 +40,8 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror 
 USER_LIB_SRCS := user/decode.c user/ledger.c user/json.c user/output_text.c \
 	user/output_json.c user/cli.c user/callers.c user/procmaps.c user/elfsym.c \
 	user/gopclntab.c user/symbolizer.c user/procstat.c
+# the live view (--top)
+USER_LIB_SRCS += user/top_view.c user/output_top.c
 USER_APP_SRCS := user/main.c user/loader.c user/target.c user/sysenv.c user/attribution.c
 USER_LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_LIB_SRCS))
 USER_APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_APP_SRCS))
@@ -51,6 +53,7 @@ WORKLOAD_BINS := $(addprefix $(OUTPUT)/workloads/,$(WORKLOADS))
 
 UNIT_TESTS := test_decode test_ledger test_json test_cli test_callers test_procmaps \
 	test_elfsym test_symbolizer test_gopclntab test_procstat test_diagnosis
+UNIT_TESTS += test_top_view
 UNIT_BINS := $(addprefix $(OUTPUT)/tests/,$(UNIT_TESTS))
 
 .PHONY: all deps demo test unit e2e bench clean vmlinux workloads fmt install fuzz fuzz-ci

@@ -25,6 +25,7 @@ static const char doc[] =
     "    pageledger -j -o trace.jsonl -- ./server --port 8080\n"
     "    pageledger -b 64M -p 1234       # bigger ring buffer for call storms\n"
     "    pageledger --stacks -p 1234     # who asked: each call's symbolized stack\n"
+    "    pageledger --top -p 1234        # live view; q quits with the summary\n"
     "\n"
     "EXIT STATUS:\n"
     "    0  traced and summarized\n"
@@ -35,6 +36,7 @@ static const char doc[] =
 static const char args_doc[] = "[-- CMD [ARG...]]";
 
 enum { OPT_HELP = 'h', OPT_USAGE = 0x100, OPT_STACKS, OPT_NO_STACKS };
+enum { OPT_TOP = 0x200, OPT_NO_TOP };
 
 static const struct argp_option options[] = {
     {"pid", 'p', "PID", 0, "Trace this running process (all its threads)", 0},
@@ -50,6 +52,9 @@ static const struct argp_option options[] = {
     {"stacks", OPT_STACKS, NULL, 0, "Print each call's full user stack under it (text)", 0},
     {"no-stacks", OPT_NO_STACKS, NULL, 0,
      "Capture no user stacks: no caller classes, less overhead", 0},
+    {"top", OPT_TOP, NULL, 0,
+     "Live view, redrawn every second; q quits with the summary (default on a terminal)", 0},
+    {"no-top", OPT_NO_TOP, NULL, 0, "The event stream, even when stdout is a terminal", 0},
     {"help", OPT_HELP, NULL, 0, "Show this help", -1},
     {"usage", OPT_USAGE, NULL, 0, "Show a short usage message", -1},
     {0},
@@ -177,6 +182,12 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_NO_STACKS:
 		cfg->no_stacks = true;
 		break;
+	case OPT_TOP:
+		cfg->top = true;
+		break;
+	case OPT_NO_TOP:
+		cfg->no_top = true;
+		break;
 	case 'b':
 		if (pl_parse_size(arg, &size) || size < 4096 || size > (1ull << 30))
 			return usage_error(state,
@@ -202,6 +213,11 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 		if (cfg->stacks && cfg->no_stacks)
 			return usage_error(state, "%s",
 					   "--stacks and --no-stacks contradict each other");
+		if (cfg->top && cfg->no_top)
+			return usage_error(state, "%s", "--top and --no-top contradict each other");
+		if (cfg->top && (cfg->json || cfg->out_path || cfg->quiet || cfg->stacks))
+			return usage_error(
+			    state, "%s", "--top draws on the terminal: no -j, -o, -q or --stacks");
 		if (cfg->pid && cfg->cmd)
 			return usage_error(state, "%s", "give either -p PID or -- CMD, not both");
 		if (!cfg->pid && !cfg->cmd)
@@ -212,6 +228,14 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 		return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
+}
+
+bool pl_cli_want_top(const struct pl_config *cfg, bool stdout_is_tty)
+{
+	if (cfg->top)
+		return true;
+	return stdout_is_tty && !cfg->no_top && !cfg->json && !cfg->out_path && !cfg->quiet &&
+	       !cfg->stacks;
 }
 
 int pl_cli_parse(int argc, char **argv, struct pl_config *cfg)

@@ -29,7 +29,7 @@ struct run {
 	struct pl_target target;
 	struct pl_tracer tracer;
 	struct pl_ledger ledger;
-	struct pl_output out; /* the stream: text or JSON Lines */
+	struct pl_output out;		       /* the stream: text or JSON Lines */
 	struct pl_output *sinks[PL_MAX_SINKS]; /* out first, then file sinks */
 	int n_sinks;
 	struct pl_attributor attr;
@@ -40,8 +40,10 @@ struct run {
 static void on_stop_signal(int sig)
 {
 	/* A second Ctrl-C means "now": fall back to the default action. */
-	if (stop_requested)
+	if (stop_requested) {
+		pl_output_top_restore_terminal(); /* the live view may hold the terminal */
 		signal(sig, SIG_DFL), raise(sig);
+	}
 	stop_requested = 1;
 }
 
@@ -122,7 +124,10 @@ static int open_output(struct run *r)
 	 */
 	if (!r->cfg.out_path && r->cfg.cmd)
 		setvbuf(stdout, NULL, _IOLBF, 0);
-	if (r->cfg.json)
+	if (pl_cli_want_top(&r->cfg, isatty(STDOUT_FILENO))) {
+		if (pl_output_top_init(&r->out, f))
+			return -1;
+	} else if (r->cfg.json)
 		pl_output_json_init(&r->out, f, r->cfg.quiet);
 	else
 		pl_output_text_init(&r->out, f, r->cfg.quiet);
@@ -208,7 +213,8 @@ static void flush_causes(struct run *r)
 	if (!pl_ledger_update_causes(&r->ledger, &now, &delta))
 		return;
 	for (int i = 0; i < r->n_sinks; i++)
-		r->sinks[i]->ops->rss_change(r->sinks[i], &delta, now_ns(), (uint32_t)r->target.pid);
+		r->sinks[i]->ops->rss_change(r->sinks[i], &delta, now_ns(),
+					     (uint32_t)r->target.pid);
 }
 
 /* The running figures, for the sinks that draw them. */
@@ -242,6 +248,8 @@ static void trace_loop(struct run *r)
 		flush_causes(r);
 		send_sample(r);
 		fflush(r->out.f);
+		if (r->out.quit) /* q in the live view */
+			break;
 		if (pl_target_exited(&r->target))
 			break;
 		if (deadline && now_ns() >= deadline)

@@ -28,10 +28,10 @@ struct pl_run_info {
  */
 struct pl_sample {
 	uint64_t ts_ns;
-	__s64 rss[PL_RSS_NR];	/* bytes, the ledger's exact running figures */
-	uint64_t page_faults;	/* the target's faults so far */
-	uint64_t released;	/* resident bytes given back by its syscalls so far */
-	int64_t lazy_pending;	/* MADV_FREE'd bytes still resident; -1: unknown */
+	__s64 rss[PL_RSS_NR]; /* bytes, the ledger's exact running figures */
+	uint64_t page_faults; /* the target's faults so far */
+	uint64_t released;    /* resident bytes given back by its syscalls so far */
+	int64_t lazy_pending; /* MADV_FREE'd bytes still resident; -1: unknown */
 	const struct pl_range_row *top_ranges; /* largest first; valid during the call */
 	int n_top_ranges;
 };
@@ -61,6 +61,7 @@ struct pl_output {
 	bool header_done;
 	struct pl_json json;
 	void *priv; /* a sink's own state */
+	bool quit;  /* the sink asks the trace loop to end (the live view's q key) */
 };
 
 /* The stream on stdout or -o, plus optional file sinks (--perfetto, --report). */
@@ -71,6 +72,11 @@ void pl_output_text_init(struct pl_output *o, FILE *f, bool quiet);
 struct pl_frame;
 void pl_format_frame(const struct pl_frame *f, char *buf, size_t len);
 void pl_output_json_init(struct pl_output *o, FILE *f, bool quiet);
+
+/* --top: the live view on the terminal f, then the text summary. 0 or -1. */
+int pl_output_top_init(struct pl_output *o, FILE *f);
+/* Gives the terminal back if the live view holds it. Async-signal-safe. */
+void pl_output_top_restore_terminal(void);
 
 /* One text line for a syscall record, without the newline. Pure. */
 /* caller: a class name, or NULL for "-". */
