@@ -18,7 +18,7 @@
 
 /* Alternate screen, cursor hidden; and the way back. */
 #define ENTER_SCREEN "\033[?1049h\033[?25l\033[H\033[2J"
-#define LEAVE_SCREEN "\033[?25h\033[?1049l"
+#define LEAVE_SCREEN "\033[?1049l\033[?25h"
 
 struct top {
 	struct pl_top_state st;
