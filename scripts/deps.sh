@@ -9,6 +9,7 @@ PACKAGES=(
 	libcmocka-dev
 	python3 python3-pytest
 	util-linux
+	tmux
 	golang-go libjemalloc2 libjemalloc-dev libgoogle-perftools-dev
 )
 
