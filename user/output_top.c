@@ -105,6 +105,10 @@ static void top_record(struct pl_output *o, const struct pl_record *r)
 	struct top *t = o->priv;
 	int64_t delta;
 
+	/* A command we started is named by its path until the kernel names it. */
+	if (r->type == PL_EV_EXEC)
+		snprintf(t->st.comm, sizeof(t->st.comm), "%.*s", (int)sizeof(r->exec->comm),
+			 r->exec->comm);
 	if (r->type != PL_EV_SYSCALL || !pl_syscall_is_release(r->sys) ||
 	    (r->sys->flags & PL_SCF_RSS_UNKNOWN))
 		return;

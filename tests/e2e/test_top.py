@@ -106,7 +106,7 @@ def assert_fits(lines):
 
 def check_view(lines, blocks):
     assert_fits(lines)
-    assert lines[0].startswith("pageledger  pid ")
+    assert re.match(r"pageledger  pid \d+ \(steady\)  \d+s ", lines[0]), lines[0]
     assert lines[0].endswith("q: quit and summarize")
 
     # The held 64 MiB, plus at most one round's 6 MiB in flight and the binary's own.
