@@ -170,7 +170,7 @@ test: deps
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/workloads/demo
-	$(Q)$(OUTPUT)/pageledger -- $(OUTPUT)/workloads/demo
+	$(Q)$(OUTPUT)/pageledger --no-top -- $(OUTPUT)/workloads/demo
 
 # A big Go binary for the symbolization benchmark: Go's own compiler, built
 # here from Debian's GOROOT (offline), with its symbols and pclntab.
