@@ -24,7 +24,7 @@ struct top {
 	struct pl_top_state st;
 	struct pl_top_screen screen;
 	struct pl_output text; /* quiet text sink: the summary at the end */
-	bool drawn;
+	bool entered;	       /* the screen was taken once: never again after giving it back */
 	char frame[PL_TOP_MAX_ROWS * (PL_TOP_LINE_BYTES + 8) + 16];
 };
 
@@ -69,7 +69,9 @@ static void take_keyboard(void)
 {
 	struct termios raw;
 
-	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_termios))
+	/* In the background, tcsetattr would stop us with SIGTTOU: no keys then. */
+	if (!isatty(STDIN_FILENO) || tcgetpgrp(STDIN_FILENO) != getpgrp() ||
+	    tcgetattr(STDIN_FILENO, &saved_termios))
 		return;
 	raw = saved_termios;
 	raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO); /* ISIG stays: Ctrl-C still stops */
@@ -97,7 +99,6 @@ static void top_begin(struct pl_output *o, const struct pl_run_info *info)
 
 	pl_top_init(&t->st, info->pid, info->comm, info->t0_ns, locale_is_utf8());
 	t->text.ops->begin(&t->text, info);
-	enter_screen(o->f);
 }
 
 static void top_record(struct pl_output *o, const struct pl_record *r)
@@ -169,11 +170,18 @@ static void top_sample(struct pl_output *o, const struct pl_sample *s)
 	bool due = pl_top_sample(&t->st, s->ts_ns, s->rss, s->page_faults, s->released,
 				 s->lazy_pending, s->top_ranges, s->n_top_ranges);
 
+	/*
+	 * The screen is taken at the first sample, once tracing runs: a failure
+	 * to start is then still on the terminal after we exit.
+	 */
+	if (!t->entered) {
+		enter_screen(o->f);
+		t->entered = true;
+		due = true;
+	}
 	read_keys(o);
-	if (!screen_on || (!due && t->drawn))
-		return;
-	draw(t, o->f);
-	t->drawn = true;
+	if (screen_on && due)
+		draw(t, o->f);
 }
 
 static void top_summary(struct pl_output *o, const struct pl_ledger *l)
