@@ -29,7 +29,7 @@ struct run {
 	struct pl_target target;
 	struct pl_tracer tracer;
 	struct pl_ledger ledger;
-	struct pl_output out;		       /* the stream: text or JSON Lines */
+	struct pl_output out; /* the stream: text or JSON Lines */
 	struct pl_output *sinks[PL_MAX_SINKS]; /* out first, then file sinks */
 	int n_sinks;
 	struct pl_attributor attr;
@@ -213,8 +213,7 @@ static void flush_causes(struct run *r)
 	if (!pl_ledger_update_causes(&r->ledger, &now, &delta))
 		return;
 	for (int i = 0; i < r->n_sinks; i++)
-		r->sinks[i]->ops->rss_change(r->sinks[i], &delta, now_ns(),
-					     (uint32_t)r->target.pid);
+		r->sinks[i]->ops->rss_change(r->sinks[i], &delta, now_ns(), (uint32_t)r->target.pid);
 }
 
 /* The running figures, for the sinks that draw them. */

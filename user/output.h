@@ -28,10 +28,10 @@ struct pl_run_info {
  */
 struct pl_sample {
 	uint64_t ts_ns;
-	__s64 rss[PL_RSS_NR]; /* bytes, the ledger's exact running figures */
-	uint64_t page_faults; /* the target's faults so far */
-	uint64_t released;    /* resident bytes given back by its syscalls so far */
-	int64_t lazy_pending; /* MADV_FREE'd bytes still resident; -1: unknown */
+	__s64 rss[PL_RSS_NR];	/* bytes, the ledger's exact running figures */
+	uint64_t page_faults;	/* the target's faults so far */
+	uint64_t released;	/* resident bytes given back by its syscalls so far */
+	int64_t lazy_pending;	/* MADV_FREE'd bytes still resident; -1: unknown */
 	const struct pl_range_row *top_ranges; /* largest first; valid during the call */
 	int n_top_ranges;
 };
