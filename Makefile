@@ -43,17 +43,21 @@ USER_LIB_SRCS := user/decode.c user/ledger.c user/json.c user/output_text.c \
 USER_LIB_SRCS += user/output_perfetto.c user/output_report.c
 USER_APP_SRCS := user/main.c user/loader.c user/target.c user/sysenv.c user/attribution.c \
 	user/pagemap.c user/range_tracker.c
+# the live view (--top)
+USER_LIB_SRCS += user/top_view.c user/output_top.c
 USER_LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_LIB_SRCS))
 USER_APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_APP_SRCS))
 BPF_OBJ  := $(OUTPUT)/pageledger.bpf.o
 SKEL     := $(OUTPUT)/pageledger.skel.h
 
 WORKLOADS := memops pmadvise demo faultstorm madvstorm gtrim jepurge tcrelease
+WORKLOADS += steady
 WORKLOAD_BINS := $(addprefix $(OUTPUT)/workloads/,$(WORKLOADS))
 
 UNIT_TESTS := test_decode test_ledger test_json test_cli test_callers test_procmaps \
 	test_elfsym test_symbolizer test_gopclntab test_procstat test_diagnosis
 UNIT_TESTS += test_perfetto test_report test_until
+UNIT_TESTS += test_top_view
 UNIT_BINS := $(addprefix $(OUTPUT)/tests/,$(UNIT_TESTS))
 
 .PHONY: all deps demo test unit e2e bench clean vmlinux workloads fmt install fuzz fuzz-ci
@@ -169,7 +173,7 @@ test: deps
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/workloads/demo
-	$(Q)$(OUTPUT)/pageledger -- $(OUTPUT)/workloads/demo
+	$(Q)$(OUTPUT)/pageledger --no-top -- $(OUTPUT)/workloads/demo
 
 # A big Go binary for the symbolization benchmark: Go's own compiler, built
 # here from Debian's GOROOT (offline), with its symbols and pclntab.

@@ -11,6 +11,7 @@ PACKAGES=(
 	chromium-headless-shell python3-pil
 	util-linux
 	jq man-db groff-base # scripts tests (jq), man page lint and install test
+	tmux
 	golang-go libjemalloc2 libjemalloc-dev libgoogle-perftools-dev
 )
 

@@ -29,6 +29,7 @@ static const char doc[] =
     "    pageledger --perfetto trace.json -- ./app   # open in ui.perfetto.dev\n"
     "    pageledger --report rss.html -d 60 -p 1234  # RSS over time, releases, diagnosis\n"
     "    pageledger --until-rss-above 2G -p 1234     # stop (exit 0) once RSS passes 2 GiB\n"
+    "    pageledger --top -p 1234        # live view; q quits with the summary\n"
     "\n"
     "EXIT STATUS:\n"
     "    0  traced and summarized\n"
@@ -43,6 +44,7 @@ static const char args_doc[] = "[-- CMD [ARG...]]";
 enum { OPT_HELP = 'h', OPT_USAGE = 0x100, OPT_STACKS, OPT_NO_STACKS };
 /* Issue 5: files drawn from the run, and a stop on RSS. */
 enum { OPT_PERFETTO = 0x200, OPT_REPORT, OPT_UNTIL_BELOW, OPT_UNTIL_ABOVE };
+enum { OPT_TOP = 0x300, OPT_NO_TOP };
 
 static const struct argp_option options[] = {
     {"pid", 'p', "PID", 0, "Trace this running process (all its threads)", 0},
@@ -66,6 +68,9 @@ static const struct argp_option options[] = {
      "Stop once resident RSS is below SIZE (e.g. 512M); exit 3 if it never is", 0},
     {"until-rss-above", OPT_UNTIL_ABOVE, "SIZE", 0,
      "Stop once resident RSS is above SIZE (e.g. 1G); exit 3 if it never is", 0},
+    {"top", OPT_TOP, NULL, 0,
+     "Live view, redrawn every second; q quits with the summary (default on a terminal)", 0},
+    {"no-top", OPT_NO_TOP, NULL, 0, "The event stream, even when stdout is a terminal", 0},
     {"help", OPT_HELP, NULL, 0, "Show this help", -1},
     {"usage", OPT_USAGE, NULL, 0, "Show a short usage message", -1},
     {0},
@@ -231,6 +236,12 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_NO_STACKS:
 		cfg->no_stacks = true;
 		break;
+	case OPT_TOP:
+		cfg->top = true;
+		break;
+	case OPT_NO_TOP:
+		cfg->no_top = true;
+		break;
 	case 'b':
 		if (pl_parse_size(arg, &size) || size < 4096 || size > (1ull << 30))
 			return usage_error(state,
@@ -256,6 +267,11 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 		if (cfg->stacks && cfg->no_stacks)
 			return usage_error(state, "%s",
 					   "--stacks and --no-stacks contradict each other");
+		if (cfg->top && cfg->no_top)
+			return usage_error(state, "%s", "--top and --no-top contradict each other");
+		if (cfg->top && (cfg->json || cfg->out_path || cfg->quiet || cfg->stacks))
+			return usage_error(
+			    state, "%s", "--top draws on the terminal: no -j, -o, -q or --stacks");
 		if (cfg->pid && cfg->cmd)
 			return usage_error(state, "%s", "give either -p PID or -- CMD, not both");
 		if (!cfg->pid && !cfg->cmd)
@@ -266,6 +282,14 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 		return parse_viz_opt(key, arg, state);
 	}
 	return 0;
+}
+
+bool pl_cli_want_top(const struct pl_config *cfg, bool stdout_is_tty)
+{
+	if (cfg->top)
+		return true;
+	return stdout_is_tty && !cfg->no_top && !cfg->json && !cfg->out_path && !cfg->quiet &&
+	       !cfg->stacks;
 }
 
 int pl_cli_parse(int argc, char **argv, struct pl_config *cfg)

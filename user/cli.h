@@ -34,6 +34,8 @@ struct pl_config {
 	bool until_below, until_above;
 	uint64_t until_rss_below; /* --until-rss-below: stop once resident < this */
 	uint64_t until_rss_above; /* --until-rss-above: stop once resident > this */
+	bool top;    /* --top: the live view */
+	bool no_top; /* --no-top: the event stream even on a terminal */
 };
 
 /*
@@ -42,6 +44,12 @@ struct pl_config {
  * caller should exit 0.
  */
 int pl_cli_parse(int argc, char **argv, struct pl_config *cfg);
+
+/*
+ * The live view: asked for with --top, or the default when stdout is a
+ * terminal and no other output (-j, -o, -q, --stacks) was asked for.
+ */
+bool pl_cli_want_top(const struct pl_config *cfg, bool stdout_is_tty);
 
 /* Number parsers, each strict: the whole string, no overflow. 0 or -1. */
 int pl_parse_pid(const char *s, pid_t *out);

@@ -49,8 +49,10 @@ struct run {
 static void on_stop_signal(int sig)
 {
 	/* A second Ctrl-C means "now": fall back to the default action. */
-	if (stop_requested)
+	if (stop_requested) {
+		pl_output_top_restore_terminal(); /* the live view may hold the terminal */
 		signal(sig, SIG_DFL), raise(sig);
+	}
 	stop_requested = 1;
 }
 
@@ -192,7 +194,10 @@ static int open_output(struct run *r)
 	 */
 	if (!r->cfg.out_path && r->cfg.cmd)
 		setvbuf(stdout, NULL, _IOLBF, 0);
-	if (r->cfg.json)
+	if (pl_cli_want_top(&r->cfg, isatty(STDOUT_FILENO))) {
+		if (pl_output_top_init(&r->out, f))
+			return -1;
+	} else if (r->cfg.json)
 		pl_output_json_init(&r->out, f, r->cfg.quiet);
 	else
 		pl_output_text_init(&r->out, f, r->cfg.quiet);
@@ -366,6 +371,8 @@ static void trace_loop(struct run *r)
 		send_sample(r);
 		fflush(r->out.f);
 		if (until_reached(r))
+			break;
+		if (r->out.quit) /* q in the live view */
 			break;
 		if (pl_target_exited(&r->target))
 			break;

@@ -79,6 +79,7 @@ struct pl_output {
 	bool header_done;
 	struct pl_json json;
 	void *priv; /* a sink's own state */
+	bool quit;  /* the sink asks the trace loop to end (the live view's q key) */
 };
 
 /* The stream on stdout or -o, plus optional file sinks (--perfetto, --report). */
@@ -89,6 +90,11 @@ void pl_output_text_init(struct pl_output *o, FILE *f, bool quiet);
 struct pl_frame;
 void pl_format_frame(const struct pl_frame *f, char *buf, size_t len);
 void pl_output_json_init(struct pl_output *o, FILE *f, bool quiet);
+
+/* --top: the live view on the terminal f, then the text summary. 0 or -1. */
+int pl_output_top_init(struct pl_output *o, FILE *f);
+/* Gives the terminal back if the live view holds it. Async-signal-safe. */
+void pl_output_top_restore_terminal(void);
 
 /* One text line for a syscall record, without the newline. Pure. */
 /* caller: a class name, or NULL for "-". */
