@@ -324,7 +324,8 @@ static void track_ranges(struct run *r, int64_t khugepaged_grown)
 {
 	uint64_t t = now_ns();
 
-	if (!r->ranging || (t < r->next_range_look_ns && !khugepaged_grown))
+	if (!r->ranging ||
+	    (t < r->next_range_look_ns && !khugepaged_grown && !r->ranges.ranges.collapse_pending))
 		return;
 	pl_range_tracker_poll(&r->ranges, khugepaged_grown);
 	r->next_range_look_ns = t + RANGE_LOOK_NS;

@@ -497,7 +497,7 @@ static void json_ranges(struct pl_output *o, const struct pl_ranges_view *v)
 	struct pl_json *j = &o->json;
 	struct pl_event_hdr h = {.ts_ns = v->ts_ns, .pid = v->pid};
 
-	if (o->quiet && strcmp(v->when, "end"))
+	if (o->quiet) /* the summary only */
 		return;
 	json_hdr(j, "ranges", &h);
 	pl_json_str(j, "when", v->when);

@@ -366,11 +366,11 @@ static void print_range_row(FILE *f, const char *where, const struct pl_range_ro
 	pl_format_size((int64_t)w->reclaimed, reclaimed, sizeof(reclaimed));
 	pl_format_size((int64_t)w->refaulted, refaulted, sizeof(refaulted));
 	pl_format_size((int64_t)(w->collapsed_madvise + w->collapsed_khugepaged), thp, sizeof(thp));
-	fprintf(f, "    %-27s %-14.14s %8s %8s %8s %8s %8s %8s", where, w->name, mapped, faulted,
-		released, lazy, reclaimed, refaulted);
+	fprintf(f, "    %-27s %-14.14s %8s %8s %8s %8s %8s %6s %8s", where, w->name, mapped,
+		faulted, released, lazy, reclaimed, thp, refaulted);
 	if (w->refaults)
-		fprintf(f, " (%.1f ms)", (double)w->refault_delay_mean_ns / 1e6);
-	fprintf(f, " %6s\n", thp);
+		fprintf(f, " after %.1f ms", (double)w->refault_delay_mean_ns / 1e6);
+	fprintf(f, "\n");
 }
 
 static void print_ranges(FILE *f)
@@ -379,9 +379,9 @@ static void print_ranges(FILE *f)
 
 	if (!end_ranges.have)
 		return;
-	fprintf(f, "\n  Ranges, largest first (refault delay: mean time from release):\n");
-	fprintf(f, "    %-27s %-14s %8s %8s %8s %8s %8s %8s %6s\n", "range", "name", "mapped",
-		"faulted", "released", "lazyfree", "reclaimd", "refaultd", "THP+");
+	fprintf(f, "\n  Ranges, largest first (refaulted: after a release; mean delay):\n");
+	fprintf(f, "    %-27s %-14s %8s %8s %8s %8s %8s %6s %8s\n", "range", "name", "mapped",
+		"faulted", "released", "lazyfree", "reclaimd", "THP+", "refaultd");
 	for (size_t i = 0; i < end_ranges.n; i++) {
 		snprintf(where, sizeof(where), "%llx-%llx",
 			 (unsigned long long)end_ranges.rows[i].start,
@@ -513,8 +513,8 @@ static void print_diagnosis(FILE *f, const struct pl_ledger *l)
 		fprintf(f, "    churn (released, then faulted back): not measured\n");
 		return;
 	}
-	print_diagnosis_row(f, "churn (released, then faulted back)", d.churn,
-			    "the allocator gives memory back too eagerly");
+	print_diagnosis_row(f, "churn: released, then faulted back", d.churn,
+			    "(part of the above) the allocator gives memory back too eagerly");
 	if (d.churn_refaults)
 		fprintf(f, "    %-38s %10llu  first after %.1f ms, mean %.1f ms\n", "  refaults",
 			(unsigned long long)d.churn_refaults, (double)d.churn_delay_min_ns / 1e6,

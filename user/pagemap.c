@@ -58,13 +58,15 @@ int pl_pagemap_presence(const struct pl_pagemap *p, uint64_t idx, uint64_t prese
  */
 int pl_pagemap_is_huge(const struct pl_pagemap *p, uint64_t idx)
 {
-	uint64_t e[PL_CHUNK_PAGES], flags, first, last;
+	uint64_t head, tail, flags, first, last;
+	off_t at = (off_t)((idx << PL_CHUNK_SHIFT) / 4096 * 8);
 
-	if (p->kpageflags_fd < 0 || read_entries(p, idx, e, PL_CHUNK_PAGES))
+	if (p->kpageflags_fd < 0 || p->pagemap_fd < 0 || pread(p->pagemap_fd, &head, 8, at) != 8 ||
+	    pread(p->pagemap_fd, &tail, 8, at + (PL_CHUNK_PAGES - 1) * 8) != 8)
 		return -1;
-	first = e[0] & PM_PFN_MASK;
-	last = e[PL_CHUNK_PAGES - 1] & PM_PFN_MASK;
-	if (!(e[0] & PM_PRESENT) || !(e[PL_CHUNK_PAGES - 1] & PM_PRESENT) || !first ||
+	first = head & PM_PFN_MASK;
+	last = tail & PM_PFN_MASK;
+	if (!(head & PM_PRESENT) || !(tail & PM_PRESENT) || !first ||
 	    last != first + PL_CHUNK_PAGES - 1)
 		return 0;
 	if (pread(p->kpageflags_fd, &flags, 8, (off_t)(first * 8)) != 8)

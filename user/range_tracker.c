@@ -155,7 +155,7 @@ void pl_range_tracker_poll(struct pl_range_tracker *t, int64_t khugepaged_grown)
 				     &zero); /* the kernel starts again at 0 */
 	}
 	look_at_lazy_pages(t);
-	if (khugepaged_grown)
+	if (khugepaged_grown || t->ranges.collapse_pending)
 		look_for_collapses(t, khugepaged_grown);
 }
 

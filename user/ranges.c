@@ -685,9 +685,14 @@ void pl_ranges_set_presence(struct pl_ranges *r, uint64_t idx,
 	c->lazy_pending = (uint64_t)popcount_words(c->lazy_resident) * PAGE_SIZE;
 }
 
+/*
+ * Growth is counted when khugepaged changes the counters; the huge page may
+ * show in pagemap a poll later. Growth that finds no new huge page waits.
+ */
 void pl_ranges_note_collapse(struct pl_ranges *r, const uint64_t *huge, size_t n, int64_t grown)
 {
 	size_t fresh = 0, seen = 0;
+	int64_t total = r->collapse_pending + grown;
 	uint64_t given = 0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -696,6 +701,7 @@ void pl_ranges_note_collapse(struct pl_ranges *r, const uint64_t *huge, size_t n
 		if (!c || !c->huge)
 			fresh++;
 	}
+	r->collapse_pending = fresh ? 0 : total;
 	for (size_t i = 0; i < n; i++) {
 		struct pl_chunk_acc *c = chunk_find(r, huge[i]);
 		uint64_t share;
@@ -707,9 +713,9 @@ void pl_ranges_note_collapse(struct pl_ranges *r, const uint64_t *huge, size_t n
 			return;
 		c->huge = true;
 		seen++;
-		if (grown <= 0)
+		if (total <= 0)
 			continue;
-		share = seen == fresh ? (uint64_t)grown - given : (uint64_t)grown / fresh;
+		share = seen == fresh ? (uint64_t)total - given : (uint64_t)total / fresh;
 		c->collapsed_khugepaged += share;
 		given += share;
 	}
@@ -742,9 +748,11 @@ static struct pl_mapping *merge_over(struct pl_ranges *r, uint64_t start, uint64
 		return NULL;
 	while (last + 1 < r->maps + r->n_maps && (last + 1)->start < end)
 		last++;
+	/* The kernel's extent wins where ours has a gap: it is what is mapped. */
+	first->start = first->start < start ? first->start : start;
+	first->end = last->end > end ? last->end : end;
 	if (last == first)
 		return first;
-	first->end = last->end;
 	if (first->name[0] == '[' && last->name[0] != '[')
 		snprintf(first->name, sizeof(first->name), "%s", last->name);
 	at = (size_t)(first - r->maps) + 1;
@@ -759,6 +767,10 @@ void pl_ranges_set_kernel(struct pl_ranges *r, uint64_t start, uint64_t end, int
 {
 	struct pl_mapping *m = merge_over(r, start, end);
 
+	if (!m) { /* a mapping no record told us of (made before a lost event) */
+		add_mapping(r, start, end, "[unknown]", true);
+		m = mapping_at(r, start);
+	}
 	/* A VMA lies inside one of our mappings; ours may span several VMAs. */
 	if (!m || end > m->end || start < m->start)
 		return;

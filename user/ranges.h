@@ -87,6 +87,7 @@ struct pl_ranges {
 	size_t n_chunks, cap_chunks;
 	struct pl_range_row unmapped; /* what was here and is gone */
 	uint64_t heap_start;	      /* the brk heap's start, 0 if unknown */
+	int64_t collapse_pending;     /* khugepaged growth no new huge page was seen for yet */
 	uint64_t alloc_failures;
 };
 

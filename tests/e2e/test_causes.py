@@ -1,6 +1,7 @@
 """RSS changes outside the target's own syscalls, batched as rss_change
 records with a cause (issue 4, part): the target's page faults, reclaim of
 lazily freed pages by another task, exit teardown."""
+import json
 import os
 import signal
 import subprocess
@@ -78,7 +79,8 @@ def test_lazyfree_reclaim_under_cgroup_pressure():
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         wait_for_line(tracer.stderr, "tracing pid")
         target.send_signal(signal.SIGUSR1)
-        wait_for_line(target.stdout, "holding")
+        holding = json.loads(wait_for_line(target.stdout, "holding"))
+        time.sleep(0.5)  # the tracer looks at which freed pages are resident
         before = rss_anon(target.pid)
         if v2:
             (cg / "memory.reclaim").write_text(f"{128 * MiB}\n")
@@ -107,3 +109,10 @@ def test_lazyfree_reclaim_under_cgroup_pressure():
     # The per-call view said MADV_FREE released nothing; reclaim did it later.
     frees = [r for r in records if r["type"] == "madvise" and r.get("advice") == "MADV_FREE"]
     assert frees and frees[0]["rss_delta"]["anon"] == 0
+    # Per range: the freed pages that reclaim dropped, to the byte, and what is
+    # still pending beside the kernel's own LazyFree for that range.
+    end = [r for r in records if r["type"] == "ranges" and r["when"] == "end"][0]
+    row = [r for r in end["ranges"] if r["start"] <= holding["addr"] < r["end"]][0]
+    assert row["reclaimed"] == before - after, (row, before, after)
+    assert row["lazy_pending"] == 64 * MiB - row["reclaimed"]
+    assert 0 <= row["lazy_pending"] - row["kernel"]["lazy_free"] <= 2 * MiB, row

@@ -19,6 +19,14 @@ def anon_huge(pid):
     return 0
 
 
+def holding_row(records):
+    """The range holding the workload's huge-page holes, at the end."""
+    end = [r for r in records if r["type"] == "ranges" and r["when"] == "end"][0]
+    rows = [r for r in end["ranges"] if r["collapsed"]["madvise"] or r["collapsed"]["khugepaged"]]
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
 def run_holes(scenario, mib, wait_for=None):
     a = Attached([workload("memops"), "--wait", scenario, str(mib)])
     a.go()
@@ -47,6 +55,9 @@ def test_madv_collapse_fills_the_holes_inside_the_call():
     # up to one more huge page beside the 4 x 511 holes the call filled.
     slack = 2 * MiB
     assert 4 * FILLED_PER_HUGE_PAGE <= ev[0]["rss_delta"]["anon"] <= 4 * FILLED_PER_HUGE_PAGE + slack
+    # Per range: the call's own growth, on the range it named.
+    row = holding_row(records)
+    assert row["collapsed"]["madvise"] == ev[0]["rss_delta"]["anon"]
     d = records[-1]["diagnosis"]
     assert 4 * FILLED_PER_HUGE_PAGE <= d["thp_filled"] <= 4 * FILLED_PER_HUGE_PAGE + slack
     assert d["anon_huge"] == 8 * MiB
@@ -73,6 +84,8 @@ def test_khugepaged_collapse_is_attributed():
     grown = sum(r["rss_delta"]["anon"] for r in records
                 if r["type"] == "rss_change" and r["cause"] == "khugepaged-collapse")
     # Every collapsed range: its 511 holes, filled from the khugepaged kthread.
+    # Per range: khugepaged's growth lands on the range whose chunks turned huge.
+    assert holding_row(records)["collapsed"]["khugepaged"] == grown
     ranges = grown // FILLED_PER_HUGE_PAGE
     assert grown == ranges * FILLED_PER_HUGE_PAGE, grown
     assert huge // (2 * MiB) <= ranges <= huge_after // (2 * MiB), (grown, huge, huge_after)
