@@ -58,6 +58,7 @@ UNIT_TESTS := test_decode test_ledger test_json test_cli test_callers test_procm
 	test_elfsym test_symbolizer test_gopclntab test_procstat test_diagnosis
 UNIT_TESTS += test_perfetto test_report test_until
 UNIT_TESTS += test_top_view
+UNIT_TESTS += test_ranges
 UNIT_BINS := $(addprefix $(OUTPUT)/tests/,$(UNIT_TESTS))
 
 .PHONY: all deps demo test unit e2e bench clean vmlinux workloads fmt install fuzz fuzz-ci
@@ -138,13 +139,14 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(USER_LIB_OBJS) | $(OUTPUT)/tests
 	$(Q)$(CC) $(CFLAGS) $< $(USER_LIB_OBJS) -lcmocka -lelf -lz -ldl -o $@
 
 # ---- fuzzing: a libFuzzer target per parser of untrusted bytes ----------------
-FUZZERS := fuzz_procmaps fuzz_elfsym fuzz_gopclntab
+FUZZERS := fuzz_procmaps fuzz_elfsym fuzz_gopclntab fuzz_smaps
 FUZZ_BINS := $(addprefix $(OUTPUT)/fuzz/,$(FUZZERS))
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-std=gnu11 -D_GNU_SOURCE -Iuser -Ibpf
 FUZZ_SRCS_fuzz_procmaps := user/procmaps.c
 FUZZ_SRCS_fuzz_elfsym := user/elfsym.c
 FUZZ_SRCS_fuzz_gopclntab := user/gopclntab.c
+FUZZ_SRCS_fuzz_smaps := user/procstat.c user/procmaps.c
 FUZZ_SECONDS ?= 60
 
 $(OUTPUT)/fuzz/%: tests/fuzz/%.c $(wildcard user/*.c user/*.h) | $(OUTPUT)

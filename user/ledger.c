@@ -146,14 +146,15 @@ void pl_diagnose(const struct pl_ledger *l, struct pl_diagnosis *d)
 		d->anon_huge = k->have_rollup ? k->anon_huge : -1;
 	} else {
 		/*
-		 * The process is gone: which lazily freed pages it unmapped
-		 * before exiting needs the per-range ledger. Unknown, not guessed.
+		 * The process is gone: the per-range ledger knows which lazily
+		 * freed pages were still mapped at its last look; without it,
+		 * unknown, not guessed.
 		 */
 		anon = l->rss_end[PL_RSS_ANON];
 		d->file = l->rss_end[PL_RSS_FILE];
 		d->shmem = l->rss_end[PL_RSS_SHMEM];
 		d->swap = clamp0(l->rss_end[PL_RSS_SWAP]);
-		d->lazy_free = -1;
+		d->lazy_free = l->have_ranges ? l->lazy_pending : -1;
 		d->anon_huge = -1;
 	}
 	if (d->lazy_free < 0) {

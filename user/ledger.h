@@ -87,6 +87,7 @@ struct pl_ledger {
 	/* The per-range ledger's totals at the end (refaults: churn). */
 	bool have_ranges;
 	uint64_t refaulted, refaults, refault_delay_min_ns, refault_delay_mean_ns;
+	int64_t lazy_pending; /* MADV_FREE'd, resident and mapped at the last look */
 	uint64_t chunks_dropped, marks_truncated;
 };
 

@@ -398,6 +398,7 @@ static void note_churn(struct run *r)
 
 	pl_ranges_totals(&r->ranges.ranges, &live, &gone);
 	l->have_ranges = true;
+	l->lazy_pending = (int64_t)live.lazy_pending;
 	l->refaulted = live.refaulted + gone.refaulted;
 	l->refaults = live.refaults + gone.refaults;
 	l->refault_delay_mean_ns = l->refaults ? (live.refault_delay_mean_ns * live.refaults +

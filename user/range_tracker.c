@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "procmaps.h"
 #include "procstat.h"
 #include "range_tracker.h"
 
@@ -143,6 +144,30 @@ static void look_for_collapses(struct pl_range_tracker *t, int64_t grown)
 	pl_ranges_note_collapse(&t->ranges, huge, n, grown);
 }
 
+/* File mmaps are nameless in the records: name them from maps while the process lives. */
+static void name_file_mappings(struct pl_range_tracker *t)
+{
+	struct pl_maps maps;
+	bool nameless = false;
+
+	for (size_t i = 0; i < t->ranges.n_maps && !nameless; i++)
+		nameless = !strcmp(t->ranges.maps[i].name, "[file]");
+	if (!nameless || pl_maps_read(t->pid, &maps))
+		return;
+	for (size_t i = 0; i < maps.n; i++) {
+		const struct pl_map *m = &maps.v[i];
+		struct pl_smaps_vma v = {
+		    .start = m->start, .end = m->end, .path = m->path, .path_len = m->path_len};
+		char name[PL_RANGE_NAME];
+
+		if (!m->path)
+			continue;
+		vma_name(&v, name, sizeof(name));
+		pl_ranges_rename(&t->ranges, m->start, m->end, name, false);
+	}
+	pl_maps_free(&maps);
+}
+
 void pl_range_tracker_poll(struct pl_range_tracker *t, int64_t khugepaged_grown)
 {
 	t->n_forget = 0;
@@ -155,6 +180,7 @@ void pl_range_tracker_poll(struct pl_range_tracker *t, int64_t khugepaged_grown)
 				     &zero); /* the kernel starts again at 0 */
 	}
 	look_at_lazy_pages(t);
+	name_file_mappings(t);
 	if (khugepaged_grown || t->ranges.collapse_pending)
 		look_for_collapses(t, khugepaged_grown);
 }
