@@ -118,8 +118,8 @@ def stream_summary(path):
     """(summary dict, number of event lines) of a pageledger -j output file.
 
     The file can hold hundreds of thousands of events: the summary is read
-    from its tail and the lines are counted in chunks. Batched rss_change and
-    balance records are not events (the summary does not count them).
+    from its tail and the lines are counted in chunks. Batched rss_change,
+    balance and ranges records are not events (the summary does not count them).
     """
     try:
         size = os.path.getsize(path)
@@ -130,7 +130,8 @@ def stream_summary(path):
                 if not chunk:
                     break
                 lines += chunk.count(b"\n")
-                lines -= chunk.count(b'{"type":"rss_change"') + chunk.count(b'{"type":"balance"')
+                lines -= (chunk.count(b'{"type":"rss_change"') + chunk.count(b'{"type":"balance"') +
+                          chunk.count(b'{"type":"ranges"'))
             f.seek(max(0, size - (1 << 20)))
             data = f.read()
     except OSError as e:

@@ -1,6 +1,6 @@
 """RSS changes outside the target's own syscalls, batched as rss_change
 records with a cause (issue 4, part): the target's page faults, reclaim of
-lazily freed pages by another task, exit teardown."""
+lazily freed pages or swap-out by another task, exit teardown."""
 import json
 import os
 import signal
@@ -57,19 +57,23 @@ def memory_cgroup():
     return d, False
 
 
-def rss_anon(pid):
+def status_field(pid, key):
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("RssAnon:"):
+        if line.startswith(key + ":"):
             return int(line.split()[1]) * 1024
-    raise AssertionError("no RssAnon")
+    raise AssertionError(f"no {key}")
 
 
-def test_lazyfree_reclaim_under_cgroup_pressure():
-    """MADV_FREE'd pages stay resident until reclaim; reclaim forced on the
-    target's own cgroup runs in this test's context (another task), and its
-    RSS drop is attributed to the target as lazyfree-reclaim, to the byte."""
+def rss_anon(pid):
+    return status_field(pid, "RssAnon")
+
+
+def under_pressure(scenario, mib):
+    """Traces memops SCENARIO in a fresh memory cgroup, then makes the cgroup
+    reclaim from this test's own task: another task than the target.
+    Returns (records, holding step, status before, status after)."""
     cg, v2 = memory_cgroup()
-    target = subprocess.Popen([workload("memops"), "--wait", "free-hold", "64"],
+    target = subprocess.Popen([workload("memops"), "--wait", scenario, str(mib)],
                               stdout=subprocess.PIPE, text=True)
     tracer = None
     try:
@@ -81,13 +85,12 @@ def test_lazyfree_reclaim_under_cgroup_pressure():
         target.send_signal(signal.SIGUSR1)
         holding = json.loads(wait_for_line(target.stdout, "holding"))
         time.sleep(0.5)  # the tracer looks at which freed pages are resident
-        before = rss_anon(target.pid)
+        before = {k: status_field(target.pid, k) for k in ("RssAnon", "VmSwap")}
         if v2:
             (cg / "memory.reclaim").write_text(f"{128 * MiB}\n")
         else:
             (cg / "memory.limit_in_bytes").write_text(f"{4 * MiB}\n")
-        after = rss_anon(target.pid)
-        assert before - after >= 56 * MiB, (before, after)  # the lazily freed pages went
+        after = {k: status_field(target.pid, k) for k in ("RssAnon", "VmSwap")}
         time.sleep(0.3)  # at least one poll, so the change is flushed as it happens
         tracer.send_signal(signal.SIGINT)
         out, err = tracer.communicate(timeout=TIMEOUT)
@@ -103,7 +106,16 @@ def test_lazyfree_reclaim_under_cgroup_pressure():
                 break
             except OSError:
                 time.sleep(0.1)
-    records = parse_jsonl(out)
+    return parse_jsonl(out), holding, before, after
+
+
+def test_lazyfree_reclaim_under_cgroup_pressure():
+    """MADV_FREE'd pages stay resident until reclaim; reclaim forced on the
+    target's own cgroup runs in this test's context (another task), and its
+    RSS drop is attributed to the target as lazyfree-reclaim, to the byte."""
+    records, holding, b, a = under_pressure("free-hold", 64)
+    before, after = b["RssAnon"], a["RssAnon"]
+    assert before - after >= 56 * MiB, (before, after)  # the lazily freed pages went
     c = causes(records)
     assert c["lazyfree-reclaim"]["anon"] == -(before - after), (c, before, after)
     # The per-call view said MADV_FREE released nothing; reclaim did it later.
@@ -116,3 +128,35 @@ def test_lazyfree_reclaim_under_cgroup_pressure():
     assert row["reclaimed"] == before - after, (row, before, after)
     assert row["lazy_pending"] == 64 * MiB - row["reclaimed"]
     assert 0 <= row["lazy_pending"] - row["kernel"]["lazy_free"] <= 2 * MiB, row
+
+
+@pytest.fixture
+def swap_file():
+    """A swap file for the test's length, on the root file system."""
+    path = Path(f"/var/tmp/pageledger-swap-{os.getpid()}")
+    subprocess.run(["fallocate", "-l", str(256 * MiB), str(path)], check=True)
+    path.chmod(0o600)
+    subprocess.run(["mkswap", str(path)], check=True, capture_output=True)
+    subprocess.run(["swapon", str(path)], check=True)
+    try:
+        yield path
+    finally:
+        subprocess.run(["swapoff", str(path)], check=False)
+        path.unlink(missing_ok=True)
+
+
+def test_swap_out_under_cgroup_pressure(swap_file):
+    """Dirty anon pages under pressure, with swap: reclaim writes them out
+    from another task, and the drop is swap-out, not lazy-free reclaim,
+    matched to the byte by the swap entries that appeared."""
+    records, _, b, a = under_pressure("hold", 32)
+    dropped, swapped = b["RssAnon"] - a["RssAnon"], a["VmSwap"] - b["VmSwap"]
+    assert dropped >= 24 * MiB and swapped == dropped, (b, a)
+    c = causes(records)
+    assert c["swap-out"]["anon"] == -dropped, c
+    assert c["swap-out"]["swap"] == swapped, c
+    assert c.get("lazyfree-reclaim", {}).get("anon", 0) == 0, c
+    # The balance and the diagnosis count swap entries apart from RSS.
+    end = [r for r in records if r["type"] == "balance"][-1]
+    assert end["exact"] is True and end["ledger"]["swap"] == end["kernel"]["swap"] > 0, end
+    assert records[-1]["diagnosis"]["swap"] == end["kernel"]["swap"]
