@@ -83,7 +83,21 @@ struct pl_chunk {
 	__u64 delay_max_ns;
 	__u64 released_ns;		/* the last release that named this chunk */
 	__u64 last_addr;		/* the last faulting address: names the mapping */
+	__u64 born_ns;			/* when this entry was made: a new one starts again at 0 */
 	__u64 released[PL_CHUNK_WORDS]; /* pages released, not faulted back since */
+};
+
+/*
+ * The fault path's per-CPU cache: faults in the chunk it last touched are
+ * summed here and added to the chunk when the CPU moves on, so a fault storm
+ * costs one array lookup per fault, not a hash lookup. Readers add `faulted`
+ * to chunk key - 1 (0: empty).
+ */
+struct pl_fault_cache {
+	__u64 key;	 /* chunk index + 1 */
+	__u64 gen;	 /* release_gen when the chunk was found with no released page */
+	__u64 faulted;	 /* bytes not yet added to the chunk */
+	__u64 last_addr;
 };
 
 struct pl_event_hdr {

@@ -90,6 +90,16 @@ struct {
 
 static const struct pl_chunk zero_chunk;
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pl_fault_cache);
+} fault_cache SEC(".maps");
+
+/* Bumped by every release mark: a cached chunk may have released pages now. */
+__u64 release_gen = 0;
+
 /* A per-CPU slot whose kernel layout we use to learn per-CPU offsets. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -537,7 +547,40 @@ static __always_inline struct pl_chunk *chunk_get(__u64 key, bool create)
 	c = bpf_map_lookup_elem(&chunks, &key);
 	if (!c)
 		__sync_fetch_and_add(&totals.chunks_dropped, 1);
+	else
+		__sync_val_compare_and_swap(&c->born_ns, 0, bpf_ktime_get_ns());
 	return c;
+}
+
+/*
+ * Hands the cached bytes to their chunk. The cache is emptied first: a
+ * reader between the two steps sees too little for a moment, never twice.
+ */
+static __always_inline void flush_fault_cache(struct pl_fault_cache *fc)
+{
+	__u64 bytes = fc->faulted, key = fc->key - 1;
+	struct pl_chunk *c;
+
+	if (!fc->key)
+		return;
+	fc->faulted = 0;
+	fc->key = 0;
+	if (!bytes)
+		return;
+	c = chunk_get(key, true);
+	if (!c)
+		return;
+	__sync_fetch_and_add(&c->faulted, bytes);
+	c->last_addr = fc->last_addr;
+}
+
+static __always_inline bool chunk_clean(const struct pl_chunk *c)
+{
+	__u64 any = 0;
+
+	for (int w = 0; w < PL_CHUNK_WORDS; w++)
+		any |= c->released[w];
+	return !any;
 }
 
 /*
@@ -548,12 +591,30 @@ static __always_inline struct pl_chunk *chunk_get(__u64 key, bool create)
  */
 static __always_inline void note_fault_in_chunk(__u64 addr, __s64 moved)
 {
-	struct pl_chunk *c = chunk_get(addr >> PL_CHUNK_SHIFT, true);
-	__u32 page = (addr >> 12) & (PL_CHUNK_PAGES - 1);
-	__u64 bit = 1ull << (page & 63), delay;
+	__u32 zero = 0, page = (addr >> 12) & (PL_CHUNK_PAGES - 1);
+	struct pl_fault_cache *fc = bpf_map_lookup_elem(&fault_cache, &zero);
+	__u64 key = addr >> PL_CHUNK_SHIFT, bit = 1ull << (page & 63), delay;
+	struct pl_chunk *c;
 
+	if (!fc)
+		return;
+	/* The common case: the same chunk, and no release since it was clean. */
+	if (fc->key == key + 1 && fc->gen == release_gen) {
+		fc->faulted += moved;
+		fc->last_addr = addr;
+		return;
+	}
+	flush_fault_cache(fc);
+	c = chunk_get(key, true);
 	if (!c)
 		return;
+	if (chunk_clean(c)) {
+		fc->key = key + 1;
+		fc->gen = release_gen;
+		fc->faulted = moved;
+		fc->last_addr = addr;
+		return;
+	}
 	__sync_fetch_and_add(&c->faulted, moved);
 	c->last_addr = addr;
 	if (!(c->released[(page >> 6) & (PL_CHUNK_WORDS - 1)] & bit))
@@ -637,6 +698,9 @@ static __always_inline void mark_range(__u64 addr, __u64 len, bool release)
 		n = PL_MAX_MARK_CHUNKS;
 	}
 	bpf_loop((__u32)n, mark_chunk, &m, 0);
+	/* After the bits: a fault that sees the new generation sees them too. */
+	if (release)
+		__sync_fetch_and_add(&release_gen, 1);
 }
 
 #define PL_MADV_DONTNEED 4

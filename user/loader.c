@@ -255,9 +255,35 @@ int pl_tracer_causes(const struct pl_tracer *t, struct pl_cause_acc *out)
 	return err ? -1 : 0;
 }
 
+/* Adds what the CPUs' fault caches hold for chunk idx (see struct pl_fault_cache). */
+static void add_cached_faults(const struct pl_fault_cache *fc, int n, __u64 idx, struct pl_chunk *c)
+{
+	for (int cpu = 0; fc && cpu < n; cpu++) {
+		if (fc[cpu].key != idx + 1)
+			continue;
+		c->faulted += fc[cpu].faulted;
+		if (fc[cpu].last_addr)
+			c->last_addr = fc[cpu].last_addr;
+	}
+}
+
+static struct pl_fault_cache *read_fault_caches(const struct pl_tracer *t)
+{
+	struct pl_fault_cache *fc = calloc((size_t)t->nr_cpus, sizeof(*fc));
+	__u32 zero = 0;
+
+	if (fc && bpf_map__lookup_elem(t->skel->maps.fault_cache, &zero, sizeof(zero), fc,
+				       sizeof(*fc) * (size_t)t->nr_cpus, 0)) {
+		free(fc);
+		return NULL;
+	}
+	return fc;
+}
+
 int pl_tracer_chunks(const struct pl_tracer *t, pl_chunk_fn fn, void *ctx)
 {
 	int fd = bpf_map__fd(t->skel->maps.chunks), n = 0;
+	struct pl_fault_cache *fc = read_fault_caches(t);
 	__u64 key, next;
 	struct pl_chunk c;
 	void *prev = NULL;
@@ -267,15 +293,24 @@ int pl_tracer_chunks(const struct pl_tracer *t, pl_chunk_fn fn, void *ctx)
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &c))
 			continue;
+		add_cached_faults(fc, t->nr_cpus, key, &c);
 		fn(ctx, key, &c);
 		n++;
 	}
+	free(fc);
 	return n;
 }
 
 int pl_tracer_chunk(const struct pl_tracer *t, __u64 idx, struct pl_chunk *out)
 {
-	return bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.chunks), &idx, out) ? -1 : 0;
+	struct pl_fault_cache *fc;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.chunks), &idx, out))
+		return -1;
+	fc = read_fault_caches(t);
+	add_cached_faults(fc, t->nr_cpus, idx, out);
+	free(fc);
+	return 0;
 }
 
 void pl_tracer_forget_chunk(const struct pl_tracer *t, __u64 idx)

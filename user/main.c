@@ -337,7 +337,12 @@ static void send_sample(struct run *r)
 	struct pl_sample s = {.ts_ns = now_ns(), .lazy_pending = -1};
 	struct pl_totals totals;
 	struct pl_stat all;
+	bool wanted = false;
 
+	for (int i = 0; i < r->n_sinks; i++)
+		wanted |= r->sinks[i]->ops->sample != NULL;
+	if (!wanted) /* the streams have no use for it: spare the range walk */
+		return;
 	pl_tracer_totals(&r->tracer, &totals);
 	memcpy(s.rss, totals.rss_cur, sizeof(s.rss));
 	s.page_faults = pl_tracer_page_faults(&r->tracer);

@@ -622,26 +622,43 @@ void pl_ranges_add_syscall(struct pl_ranges *r, const struct pl_syscall_event *e
 
 /* ---- the kernel's figures --------------------------------------------------- */
 
+/* now - seen for a counter that only grows; a reading below is a brief lag, not a loss. */
+static uint64_t grown(uint64_t now, __u64 *seen)
+{
+	uint64_t d = now > *seen ? now - *seen : 0;
+
+	if (now > *seen)
+		*seen = now;
+	return d;
+}
+
 void pl_ranges_fold_chunk(struct pl_ranges *r, uint64_t idx, const struct pl_chunk *now)
 {
 	struct pl_chunk_acc *c = chunk_get(r, idx);
+	struct pl_chunk *s;
 
 	if (!c)
 		return;
-	/* The kernel's counters only grow; anything else is a fresh entry. */
-	if (now->faulted < c->seen.faulted || now->refaults < c->seen.refaults)
-		memset(&c->seen, 0, sizeof(c->seen));
-	c->faulted += now->faulted - c->seen.faulted;
-	c->refaulted += now->refaulted - c->seen.refaulted;
-	c->refaults += now->refaults - c->seen.refaults;
-	c->delay_sum_ns += now->delay_sum_ns - c->seen.delay_sum_ns;
+	s = &c->seen;
+	/* A kernel entry made anew (after we dropped it) counts from 0 again. */
+	if (now->born_ns != s->born_ns)
+		memset(s, 0, sizeof(*s));
+	c->faulted += grown(now->faulted, &s->faulted);
+	c->refaulted += grown(now->refaulted, &s->refaulted);
+	c->refaults += grown(now->refaults, &s->refaults);
+	c->delay_sum_ns += grown(now->delay_sum_ns, &s->delay_sum_ns);
 	if (now->delay_min_ns && (!c->delay_min_ns || now->delay_min_ns < c->delay_min_ns))
 		c->delay_min_ns = now->delay_min_ns;
 	if (now->delay_max_ns > c->delay_max_ns)
 		c->delay_max_ns = now->delay_max_ns;
 	if (now->last_addr)
 		c->last_addr = now->last_addr;
-	c->seen = *now;
+	s->born_ns = now->born_ns;
+	s->released_ns = now->released_ns;
+	s->last_addr = now->last_addr;
+	s->delay_min_ns = now->delay_min_ns;
+	s->delay_max_ns = now->delay_max_ns;
+	memcpy(s->released, now->released, sizeof(s->released));
 	if (!pl_ranges_chunk_mapped(r, idx)) { /* faults just before an unmap: history */
 		chunk_add_counters(&r->unmapped, c);
 		chunk_reset(c);
