@@ -395,7 +395,10 @@ static void draw_diagnosis(FILE *f, const struct pl_report_data *d)
 		     "see khugepaged/max_ptes_none");
 	y = diag_row(f, y, "file-backed", g->file, NULL);
 	y = diag_row(f, y, "shmem", g->shmem, NULL);
-	diag_row(f, y, "swapped out (not resident)", g->swap, NULL);
+	y = diag_row(f, y, "swapped out (not resident)", g->swap, NULL);
+	if (g->churn >= 0)
+		diag_row(f, y, "churn: released, then faulted back", g->churn,
+			 "part of the above: the allocator gives memory back too eagerly");
 	fputs("</g>\n", f);
 }
 

@@ -160,6 +160,15 @@ static uint64_t chunk_overlap(uint64_t idx, uint64_t a, uint64_t b, unsigned *lo
 	return e - s;
 }
 
+/* Smallest non-zero delay (0: none yet) and largest, kept as figures merge. */
+static void merge_delays(uint64_t *min, uint64_t *max, uint64_t other_min, uint64_t other_max)
+{
+	if (other_min && (!*min || other_min < *min))
+		*min = other_min;
+	if (other_max > *max)
+		*max = other_max;
+}
+
 /* Counters a chunk carries for its owner (not the kernel's last reading). */
 static void chunk_add_counters(struct pl_range_row *row, const struct pl_chunk_acc *c)
 {
@@ -168,11 +177,8 @@ static void chunk_add_counters(struct pl_range_row *row, const struct pl_chunk_a
 	row->refaulted += c->refaulted;
 	row->refaults += c->refaults;
 	row->refault_delay_mean_ns += c->delay_sum_ns; /* a sum until the row is finished */
-	if (c->delay_min_ns &&
-	    (!row->refault_delay_min_ns || c->delay_min_ns < row->refault_delay_min_ns))
-		row->refault_delay_min_ns = c->delay_min_ns;
-	if (c->delay_max_ns > row->refault_delay_max_ns)
-		row->refault_delay_max_ns = c->delay_max_ns;
+	merge_delays(&row->refault_delay_min_ns, &row->refault_delay_max_ns, c->delay_min_ns,
+		     c->delay_max_ns);
 	for (int a = 0; a < PL_RADV_NR; a++) {
 		row->advised_by[a] += c->advised_by[a];
 		row->advised += c->advised_by[a];
@@ -224,10 +230,7 @@ static void chunk_move_counters(struct pl_chunk_acc *to, const struct pl_chunk_a
 	to->refaulted += from->refaulted;
 	to->refaults += from->refaults;
 	to->delay_sum_ns += from->delay_sum_ns;
-	if (from->delay_min_ns && (!to->delay_min_ns || from->delay_min_ns < to->delay_min_ns))
-		to->delay_min_ns = from->delay_min_ns;
-	if (from->delay_max_ns > to->delay_max_ns)
-		to->delay_max_ns = from->delay_max_ns;
+	merge_delays(&to->delay_min_ns, &to->delay_max_ns, from->delay_min_ns, from->delay_max_ns);
 	for (int a = 0; a < PL_RADV_NR; a++)
 		to->advised_by[a] += from->advised_by[a];
 	to->released += from->released;
@@ -647,10 +650,7 @@ void pl_ranges_fold_chunk(struct pl_ranges *r, uint64_t idx, const struct pl_chu
 	c->refaulted += grown(now->refaulted, &s->refaulted);
 	c->refaults += grown(now->refaults, &s->refaults);
 	c->delay_sum_ns += grown(now->delay_sum_ns, &s->delay_sum_ns);
-	if (now->delay_min_ns && (!c->delay_min_ns || now->delay_min_ns < c->delay_min_ns))
-		c->delay_min_ns = now->delay_min_ns;
-	if (now->delay_max_ns > c->delay_max_ns)
-		c->delay_max_ns = now->delay_max_ns;
+	merge_delays(&c->delay_min_ns, &c->delay_max_ns, now->delay_min_ns, now->delay_max_ns);
 	if (now->last_addr)
 		c->last_addr = now->last_addr;
 	s->born_ns = now->born_ns;
@@ -899,11 +899,8 @@ static void row_merge(struct pl_range_row *to, const struct pl_range_row *w)
 	to->refaulted += w->refaulted;
 	to->refaults += w->refaults;
 	to->refault_delay_mean_ns += w->refault_delay_mean_ns;
-	if (w->refault_delay_min_ns &&
-	    (!to->refault_delay_min_ns || w->refault_delay_min_ns < to->refault_delay_min_ns))
-		to->refault_delay_min_ns = w->refault_delay_min_ns;
-	if (w->refault_delay_max_ns > to->refault_delay_max_ns)
-		to->refault_delay_max_ns = w->refault_delay_max_ns;
+	merge_delays(&to->refault_delay_min_ns, &to->refault_delay_max_ns, w->refault_delay_min_ns,
+		     w->refault_delay_max_ns);
 	for (int a = 0; a < PL_RADV_NR; a++)
 		to->advised_by[a] += w->advised_by[a];
 	to->advised += w->advised;
