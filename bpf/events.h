@@ -94,9 +94,9 @@ struct pl_chunk {
  * to chunk key - 1 (0: empty).
  */
 struct pl_fault_cache {
-	__u64 key;	 /* chunk index + 1 */
-	__u64 gen;	 /* release_gen when the chunk was found with no released page */
-	__u64 faulted;	 /* bytes not yet added to the chunk */
+	__u64 key;     /* chunk index + 1 */
+	__u64 gen;     /* release_gen when the chunk was found with no released page */
+	__u64 faulted; /* bytes not yet added to the chunk */
 	__u64 last_addr;
 };
 

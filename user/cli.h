@@ -34,8 +34,8 @@ struct pl_config {
 	bool until_below, until_above;
 	uint64_t until_rss_below; /* --until-rss-below: stop once resident < this */
 	uint64_t until_rss_above; /* --until-rss-above: stop once resident > this */
-	bool top;    /* --top: the live view */
-	bool no_top; /* --no-top: the event stream even on a terminal */
+	bool top;		  /* --top: the live view */
+	bool no_top;		  /* --no-top: the event stream even on a terminal */
 };
 
 /*

@@ -21,7 +21,8 @@ static int frames_of(struct pl_frame *f, const char *const *names)
 		const char *colon = strchr(names[n], ':');
 
 		if (colon) {
-			snprintf(mods[n], sizeof(mods[n]), "%.*s", (int)(colon - names[n]), names[n]);
+			snprintf(mods[n], sizeof(mods[n]), "%.*s", (int)(colon - names[n]),
+				 names[n]);
 			f[n].module = mods[n];
 			f[n].func = colon[1] ? colon + 1 : NULL;
 		} else {
@@ -77,9 +78,12 @@ static void test_go_free_os_memory(void **state)
 
 static void test_go_eager_and_growth(void **state)
 {
-	const char *const eager[] = {"runtime.madvise", "runtime.sysUnused",
-				     "runtime.(*pageAlloc).scavenge", "runtime.(*mheap).allocSpan",
-				     "runtime.mallocgc", NULL};
+	const char *const eager[] = {"runtime.madvise",
+				     "runtime.sysUnused",
+				     "runtime.(*pageAlloc).scavenge",
+				     "runtime.(*mheap).allocSpan",
+				     "runtime.mallocgc",
+				     NULL};
 	const char *const grow[] = {"runtime.mmap",	     "runtime.sysMap",
 				    "runtime.(*mheap).grow", "runtime.(*mheap).allocSpan",
 				    "runtime.mallocgc",	     NULL};
@@ -139,7 +143,7 @@ static void test_app_loader_and_unknown(void **state)
 	assert_int_equal(pl_classify_caller(f, 0, true), PL_CALLER_UNKNOWN);
 	assert_int_equal(pl_classify_caller(NULL, 3, true), PL_CALLER_UNKNOWN);
 	assert_string_equal(pl_caller_class_name(PL_CALLER_NR), "unknown");
-	assert_string_equal(pl_caller_class_name((enum pl_caller_class)-1), "unknown");
+	assert_string_equal(pl_caller_class_name((enum pl_caller_class) - 1), "unknown");
 }
 
 static void test_call_site_skips_plumbing(void **state)
@@ -166,13 +170,13 @@ static void test_call_site_skips_plumbing(void **state)
 int main(void)
 {
 	const struct CMUnitTest caller_tests[] = {
-		cmocka_unit_test(test_go_background_scavenger),
-		cmocka_unit_test(test_go_free_os_memory),
-		cmocka_unit_test(test_go_eager_and_growth),
-		cmocka_unit_test(test_glibc),
-		cmocka_unit_test(test_jemalloc_and_tcmalloc_by_module),
-		cmocka_unit_test(test_app_loader_and_unknown),
-		cmocka_unit_test(test_call_site_skips_plumbing),
+	    cmocka_unit_test(test_go_background_scavenger),
+	    cmocka_unit_test(test_go_free_os_memory),
+	    cmocka_unit_test(test_go_eager_and_growth),
+	    cmocka_unit_test(test_glibc),
+	    cmocka_unit_test(test_jemalloc_and_tcmalloc_by_module),
+	    cmocka_unit_test(test_app_loader_and_unknown),
+	    cmocka_unit_test(test_call_site_skips_plumbing),
 	};
 
 	return cmocka_run_group_tests_name("callers", caller_tests, NULL, NULL);

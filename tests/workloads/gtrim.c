@@ -58,8 +58,8 @@ int main(int argc, char **argv)
 	if (!pin)
 		die("malloc pin");
 	memset(pin, 1, CHUNK);
-	printf("{\"op\":\"filled\",\"bytes\":%zu,\"pin\":%lu,\"rss_anon_kb\":%ld}\n",
-	       n * CHUNK, (unsigned long)pin, status_kb("RssAnon"));
+	printf("{\"op\":\"filled\",\"bytes\":%zu,\"pin\":%lu,\"rss_anon_kb\":%ld}\n", n * CHUNK,
+	       (unsigned long)pin, status_kb("RssAnon"));
 	for (size_t i = 0; i < n; i++)
 		free(chunks[i]);
 	printf("{\"op\":\"freed\",\"rss_anon_kb\":%ld}\n", status_kb("RssAnon"));
