@@ -42,7 +42,7 @@ static const char doc[] =
 static const char args_doc[] = "[-- CMD [ARG...]]";
 
 enum { OPT_HELP = 'h', OPT_USAGE = 0x100, OPT_STACKS, OPT_NO_STACKS };
-/* Issue 5: files drawn from the run, and a stop on RSS. */
+/* Files drawn from the run, and a stop on RSS. */
 enum { OPT_PERFETTO = 0x200, OPT_REPORT, OPT_UNTIL_BELOW, OPT_UNTIL_ABOVE };
 enum { OPT_TOP = 0x300, OPT_NO_TOP };
 
@@ -166,7 +166,7 @@ bool pl_until_reached(const struct pl_config *cfg, int64_t resident)
 	return cfg->until_above && resident > 0 && (uint64_t)resident > cfg->until_rss_above;
 }
 
-/* Issue 5's options: output files and the RSS stop conditions. */
+/* Output files and the RSS stop conditions. */
 static int parse_viz_opt(int key, char *arg, struct argp_state *state)
 {
 	struct pl_config *cfg = state->input;

@@ -28,7 +28,7 @@ struct pl_config {
 	bool stacks;	       /* --stacks: full stacks in the text output */
 	bool no_stacks;	       /* --no-stacks: no stack capture, no caller classes */
 	bool help_shown;
-	/* Files drawn from the run, and a stop on RSS (issue 5). */
+	/* Files drawn from the run, and a stop on RSS. */
 	const char *perfetto_path; /* --perfetto: Chrome JSON trace */
 	const char *report_path;   /* --report: .svg or .html */
 	bool until_below, until_above;

@@ -280,23 +280,63 @@ static struct pl_fault_cache *read_fault_caches(const struct pl_tracer *t)
 	return fc;
 }
 
-int pl_tracer_chunks(const struct pl_tracer *t, pl_chunk_fn fn, void *ctx)
+#define CHUNK_BATCH 1024
+
+/* One key at a time: kernels or maps without batch lookups. */
+static int walk_chunks(int fd, const struct pl_fault_cache *fc, int nr_cpus, pl_chunk_fn fn,
+		       void *ctx)
 {
-	int fd = bpf_map__fd(t->skel->maps.chunks), n = 0;
-	struct pl_fault_cache *fc = read_fault_caches(t);
 	__u64 key, next;
 	struct pl_chunk c;
 	void *prev = NULL;
+	int n = 0;
 
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &c))
 			continue;
-		add_cached_faults(fc, t->nr_cpus, key, &c);
+		add_cached_faults(fc, nr_cpus, key, &c);
 		fn(ctx, key, &c);
 		n++;
 	}
+	return n;
+}
+
+/* Up to CHUNK_BATCH entries a system call. Returns the count, or -1 to walk instead. */
+static int batch_chunks(int fd, const struct pl_fault_cache *fc, int nr_cpus, pl_chunk_fn fn,
+			void *ctx)
+{
+	static __u64 keys[CHUNK_BATCH];
+	static struct pl_chunk vals[CHUNK_BATCH];
+	__u64 token = 0;
+	void *in = NULL;
+	int n = 0, err;
+
+	do {
+		__u32 count = CHUNK_BATCH;
+
+		err = bpf_map_lookup_batch(fd, in, &token, keys, vals, &count, NULL);
+		if (err && errno != ENOENT)
+			return -1; /* a fold is idempotent: the walk may see them again */
+		for (__u32 i = 0; i < count; i++) {
+			add_cached_faults(fc, nr_cpus, keys[i], &vals[i]);
+			fn(ctx, keys[i], &vals[i]);
+		}
+		n += (int)count;
+		in = &token;
+	} while (!err);
+	return n;
+}
+
+int pl_tracer_chunks(const struct pl_tracer *t, pl_chunk_fn fn, void *ctx)
+{
+	int fd = bpf_map__fd(t->skel->maps.chunks), n;
+	struct pl_fault_cache *fc = read_fault_caches(t);
+
+	n = batch_chunks(fd, fc, t->nr_cpus, fn, ctx);
+	if (n < 0)
+		n = walk_chunks(fd, fc, t->nr_cpus, fn, ctx);
 	free(fc);
 	return n;
 }

@@ -41,7 +41,7 @@ struct run {
 	bool ranging;
 	uint64_t next_range_look_ns;
 	FILE *out_file;
-	/* Issue 5: file sinks and the RSS stop. */
+	/* File sinks and the RSS stop. */
 	struct pl_output perfetto, report;
 	bool until_met;
 };

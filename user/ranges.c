@@ -8,7 +8,13 @@
 
 #define PAGE_SIZE 4096ull
 #define CHUNK_BYTES (1ull << PL_CHUNK_SHIFT)
-/* A call naming more than this many chunks (2 TiB) is accounted for the first ones only. */
+/*
+ * A call naming more chunks than this (16 GiB) files its bytes under its
+ * first chunk instead of spreading them: the accounts stay whole, and a huge
+ * call on a reservation costs no more than a small one.
+ */
+#define MAX_SPREAD_CHUNKS 8192
+/* An mremap move larger than this (2 TiB) moves the layout but not the history. */
 #define MAX_CALL_CHUNKS (1ull << 20)
 #define PL_MMAP_ANONYMOUS 0x20
 
@@ -317,13 +323,48 @@ static int insert_mapping(struct pl_ranges *r, const struct pl_mapping *m)
 	return 0;
 }
 
+/* The chunks we hold for [a, b), in order: [*from, *to) of r->chunks. */
+static void chunks_within(const struct pl_ranges *r, uint64_t a, uint64_t b, size_t *from,
+			  size_t *to)
+{
+	*from = *to = chunk_lower_bound(r, a >> PL_CHUNK_SHIFT);
+	while (b > a && *to < r->n_chunks && r->chunks[*to].idx <= (b - 1) >> PL_CHUNK_SHIFT)
+		(*to)++;
+}
+
+static void mark_lazy(struct pl_ranges *r, uint64_t a, uint64_t b, bool lazy)
+{
+	uint64_t first = a >> PL_CHUNK_SHIFT, last = b > a ? (b - 1) >> PL_CHUNK_SHIFT : 0;
+	size_t from, to;
+
+	if (b <= a)
+		return;
+	if (lazy && last - first < MAX_SPREAD_CHUNKS) /* make the chunks the bits live in */
+		for (uint64_t idx = first; idx <= last; idx++)
+			chunk_get(r, idx);
+	chunks_within(r, a, b, &from, &to);
+	for (size_t i = from; i < to; i++) {
+		struct pl_chunk_acc *c = &r->chunks[i];
+		uint64_t idx = c->idx;
+		unsigned lo, hi;
+
+		chunk_overlap(idx, a, b, &lo, &hi);
+		bits_range(c->lazy, lo, hi, lazy);
+		bits_range(c->lazy_unseen, lo, hi, lazy);
+		if (!lazy) {
+			bits_range(c->lazy_resident, lo, hi, false);
+			c->lazy_pending = (uint64_t)popcount_words(c->lazy_resident) * PAGE_SIZE;
+		}
+	}
+}
+
 /*
  * Cuts [a, b) out of the live layout. Chunks left with no mapping over them
  * hand their history to the unmapped row (when keep_history) and start clean.
  */
 static void cut_range(struct pl_ranges *r, uint64_t a, uint64_t b, bool keep_history)
 {
-	size_t i = 0;
+	size_t i = 0, from, to;
 
 	while (i < r->n_maps) {
 		struct pl_mapping *m = &r->maps[i];
@@ -351,28 +392,18 @@ static void cut_range(struct pl_ranges *r, uint64_t a, uint64_t b, bool keep_his
 			r->n_maps--;
 		}
 	}
-	for (uint64_t idx = a >> PL_CHUNK_SHIFT; b > a && idx <= (b - 1) >> PL_CHUNK_SHIFT; idx++) {
-		struct pl_chunk_acc *c = chunk_find(r, idx);
+	mark_lazy(r, a, b, false); /* those pages are gone: not lazy any more */
+	chunks_within(r, a, b, &from, &to);
+	for (size_t i = from; i < to; i++) {
+		struct pl_chunk_acc *c = &r->chunks[i];
 		uint64_t seeded_gone;
 		unsigned lo, hi;
 
-		if (!c)
-			continue;
-		chunk_overlap(idx, a, b, &lo, &hi);
-		for (int w = 0; w < PL_CHUNK_WORDS;
-		     w++) { /* those pages are gone: not lazy any more */
-			uint64_t gone[PL_CHUNK_WORDS] = {0};
-
-			bits_range(gone, lo, hi, true);
-			c->lazy[w] &= ~gone[w];
-			c->lazy_unseen[w] &= ~gone[w];
-			c->lazy_resident[w] &= ~gone[w];
-		}
-		c->lazy_pending = (uint64_t)popcount_words(c->lazy_resident) * PAGE_SIZE;
+		chunk_overlap(c->idx, a, b, &lo, &hi);
 		seeded_gone = take_seeded(c, lo, hi);
 		if (keep_history)
 			r->unmapped.seeded += seeded_gone;
-		if (pl_ranges_chunk_mapped(r, idx))
+		if (pl_ranges_chunk_mapped(r, c->idx))
 			continue;
 		if (keep_history)
 			chunk_add_counters(&r->unmapped, c);
@@ -437,8 +468,8 @@ static void spread(struct pl_ranges *r, uint64_t a, uint64_t b, uint64_t total, 
 
 	if (b <= a || !total)
 		return;
-	if (last - first >= MAX_CALL_CHUNKS)
-		last = first + MAX_CALL_CHUNKS - 1;
+	if (last - first >= MAX_SPREAD_CHUNKS)
+		last = first;
 	for (uint64_t idx = first; idx <= last; idx++) {
 		struct pl_chunk_acc *c = chunk_get(r, idx);
 		unsigned lo, hi;
@@ -454,23 +485,6 @@ static void spread(struct pl_ranges *r, uint64_t a, uint64_t b, uint64_t total, 
 	}
 }
 
-static void mark_lazy(struct pl_ranges *r, uint64_t a, uint64_t b, bool lazy)
-{
-	for (uint64_t idx = a >> PL_CHUNK_SHIFT; b > a && idx <= (b - 1) >> PL_CHUNK_SHIFT; idx++) {
-		struct pl_chunk_acc *c = lazy ? chunk_get(r, idx) : chunk_find(r, idx);
-		unsigned lo, hi;
-
-		if (!c)
-			continue;
-		chunk_overlap(idx, a, b, &lo, &hi);
-		bits_range(c->lazy, lo, hi, lazy);
-		bits_range(c->lazy_unseen, lo, hi, lazy);
-		if (!lazy) {
-			bits_range(c->lazy_resident, lo, hi, false);
-			c->lazy_pending = (uint64_t)popcount_words(c->lazy_resident) * PAGE_SIZE;
-		}
-	}
-}
 
 static void add_advice(struct pl_ranges *r, uint64_t a, uint64_t len, long advice,
 		       const struct pl_syscall_event *e)
