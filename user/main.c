@@ -41,7 +41,8 @@ struct run {
 	bool ranging;
 	uint64_t next_range_look_ns;
 	FILE *out_file;
-	/* File sinks and the RSS stop. */
+	/* File sinks and the RSS stop (below_armed: a started command has been above). */
+	bool below_armed;
 	struct pl_output perfetto, report;
 	bool until_met;
 };
@@ -154,23 +155,35 @@ static int open_file_sinks(struct run *r)
  */
 static bool until_reached(struct run *r)
 {
+	struct pl_config cond;
 	struct pl_totals totals;
 	char now[16];
 	int64_t resident;
 
 	if (!r->cfg.until_below && !r->cfg.until_above)
 		return false;
+	cond = r->cfg;
+
 	pl_tracer_totals(&r->tracer, &totals);
 	if (totals.exited)
 		return false;
 	resident = pl_rss_total(totals.rss_cur);
-	if (!pl_until_reached(&r->cfg, resident))
+	/*
+	 * A command we start begins near zero: "below" means falling back under
+	 * SIZE, so it counts only once RSS has been at or above it.
+	 */
+	if (r->cfg.until_below && totals.rss_peak_total >= 0 &&
+	    (uint64_t)totals.rss_peak_total >= r->cfg.until_rss_below)
+		r->below_armed = true; /* the kernel side's peak: a poll may miss it */
+	if (r->target.spawned && !r->below_armed)
+		cond.until_below = false;
+	if (!pl_until_reached(&cond, resident))
 		return false;
 	pl_format_size(resident, now, sizeof(now));
 	fprintf(
 	    stderr, "pageledger: resident RSS %s (%lld bytes) reached --until-rss-%s; stopping\n",
 	    now, (long long)resident,
-	    r->cfg.until_below && (uint64_t)resident < r->cfg.until_rss_below ? "below" : "above");
+	    cond.until_below && (uint64_t)resident < cond.until_rss_below ? "below" : "above");
 	r->until_met = true;
 	return true;
 }

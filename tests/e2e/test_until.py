@@ -60,6 +60,22 @@ def test_below_reached_stops_and_leaves_the_target_running():
     assert h.records[-1]["type"] == "summary"
 
 
+def test_below_on_a_started_command_waits_for_it_to_fall_back():
+    # A started command begins below any SIZE: "below" counts only after RSS
+    # has been above it. churn touches 32 MiB, drops it with MADV_DONTNEED,
+    # and 300 ms later touches it again: the stop comes in that gap.
+    t = run_traced([workload("memops"), "churn", "32"],
+                   extra=["--until-rss-below", "16M", "-d", "20"])
+    assert t.returncode == 0, t.stderr
+    resident, which = reached(t.stderr)
+    assert which == "below" and resident < 16 * MiB
+    s = t.summary
+    assert s["rss"]["peak_resident"] >= 32 * MiB  # it was above first
+    dontneed = t.of("madvise", advice="MADV_DONTNEED")
+    assert len(dontneed) == 1 and dontneed[0]["rss_delta"]["anon"] == -32 * MiB
+    assert s["duration_ns"] < 15 * 10**9
+
+
 def test_not_reached_before_the_duration_exits_3():
     h = Holding(24, ["--until-rss-below", "8M", "-d", "1"])
     assert h.tracer.returncode == 3, h.tracer.stderr
