@@ -180,10 +180,10 @@ static bool until_reached(struct run *r)
 	if (!pl_until_reached(&cond, resident))
 		return false;
 	pl_format_size(resident, now, sizeof(now));
-	fprintf(
-	    stderr, "pageledger: resident RSS %s (%lld bytes) reached --until-rss-%s; stopping\n",
-	    now, (long long)resident,
-	    cond.until_below && (uint64_t)resident < cond.until_rss_below ? "below" : "above");
+	fprintf(stderr,
+		"pageledger: resident RSS %s (%lld bytes) reached --until-rss-%s; stopping\n", now,
+		(long long)resident,
+		cond.until_below && (uint64_t)resident < cond.until_rss_below ? "below" : "above");
 	r->until_met = true;
 	return true;
 }
@@ -330,8 +330,8 @@ static int64_t flush_causes(struct run *r)
 #define RANGE_LOOK_NS 1000000000ull
 
 /*
- * The kernel's chunks every poll (cheap: a map walk); page presence and
- * huge pages once a second, or at once when khugepaged moved.
+ * The kernel's chunks, page presence and huge pages: once a second, at
+ * once after a MADV_FREE or when khugepaged moved, and at every balance.
  */
 static void track_ranges(struct run *r, int64_t khugepaged_grown)
 {
@@ -411,22 +411,17 @@ static void trace_loop(struct run *r)
 /* Refaults, live and unmapped: the diagnosis's churn. */
 static void note_churn(struct run *r)
 {
-	struct pl_range_row live, gone;
+	struct pl_range_row all, live, gone;
 	struct pl_ledger *l = &r->ledger;
 
+	pl_ranges_grand_total(&r->ranges.ranges, &all);
 	pl_ranges_totals(&r->ranges.ranges, &live, &gone);
 	l->have_ranges = true;
-	l->lazy_pending = (int64_t)live.lazy_pending;
-	l->refaulted = live.refaulted + gone.refaulted;
-	l->refaults = live.refaults + gone.refaults;
-	l->refault_delay_mean_ns = l->refaults ? (live.refault_delay_mean_ns * live.refaults +
-						  gone.refault_delay_mean_ns * gone.refaults) /
-						     l->refaults
-					       : 0;
-	l->refault_delay_min_ns = live.refault_delay_min_ns;
-	if (gone.refault_delay_min_ns &&
-	    (!l->refault_delay_min_ns || gone.refault_delay_min_ns < l->refault_delay_min_ns))
-		l->refault_delay_min_ns = gone.refault_delay_min_ns;
+	l->lazy_pending = (int64_t)live.lazy_pending; /* what is gone is not pending */
+	l->refaulted = all.refaulted;
+	l->refaults = all.refaults;
+	l->refault_delay_min_ns = all.refault_delay_min_ns;
+	l->refault_delay_mean_ns = all.refault_delay_mean_ns;
 }
 
 static void finish(struct run *r)

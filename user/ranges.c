@@ -485,7 +485,6 @@ static void spread(struct pl_ranges *r, uint64_t a, uint64_t b, uint64_t total, 
 	}
 }
 
-
 static void add_advice(struct pl_ranges *r, uint64_t a, uint64_t len, long advice,
 		       const struct pl_syscall_event *e)
 {
@@ -926,6 +925,20 @@ static void row_merge(struct pl_range_row *to, const struct pl_range_row *w)
 	add_known(&to->k_rss, w->k_rss);
 	add_known(&to->k_lazy_free, w->k_lazy_free);
 	add_known(&to->k_anon_huge, w->k_anon_huge);
+}
+
+void pl_ranges_grand_total(const struct pl_ranges *r, struct pl_range_row *all)
+{
+	struct pl_range_row *rows = all_rows(r, false);
+
+	memset(all, 0, sizeof(*all));
+	snprintf(all->name, sizeof(all->name), "(all)");
+	all->k_rss = all->k_lazy_free = all->k_anon_huge = -1;
+	for (size_t i = 0; rows && i < r->n_maps; i++)
+		row_merge(all, &rows[i]);
+	free(rows);
+	row_merge(all, &r->unmapped);
+	row_finish(all);
 }
 
 void pl_ranges_totals(const struct pl_ranges *r, struct pl_range_row *live,

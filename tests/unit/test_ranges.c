@@ -258,6 +258,7 @@ static void test_munmap_middle_goes_to_unmapped_row(void **state)
 static void test_munmap_totals_count_everything_once(void **state)
 {
 	struct pl_ranges *r = *state;
+	struct pl_range_row all;
 
 	unmap_middle(r);
 	/* The poller reads the same kernel entries again: nothing new. */
@@ -269,6 +270,9 @@ static void test_munmap_totals_count_everything_once(void **state)
 	assert_int_equal(live_row(r).faulted + gone_row(r).faulted, 5632 * KIB);
 	assert_int_equal(live_row(r).released + gone_row(r).released, 3 * MIB);
 	assert_int_equal(live_row(r).mapped, 4 * MIB);
+	pl_ranges_grand_total(r, &all);
+	assert_int_equal(all.faulted, 5632 * KIB);
+	assert_int_equal(all.released, 3 * MIB);
 }
 
 static void test_munmap_then_mmap_same_address_starts_clean(void **state)
