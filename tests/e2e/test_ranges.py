@@ -109,3 +109,13 @@ def test_ranges_are_seeded_from_smaps_at_attach():
     # Page-exact: what each range held at attach is what smaps said.
     for r in rows:
         assert r["seeded"] == r["kernel"]["rss"], r
+
+
+def test_quiet_summary_carries_the_largest_ranges():
+    # -q prints the summary alone: a script that asks "which range?" finds it there.
+    records, steps = held("churn", 32, "refaulted", extra=("-q", "-d", "3"))
+    assert "ranges" not in {r["type"] for r in records} and records[-1]["type"] == "summary"
+    ranges = records[-1]["ranges"]
+    row = row_at({"ranges": ranges["top"]}, steps[0]["addr"])
+    assert row["refaulted"] == steps[0]["len"] and row["faulted"] == 2 * steps[0]["len"]
+    assert ranges["mapped"]["refaulted"] + ranges["unmapped"]["refaulted"] == steps[0]["len"]
