@@ -36,6 +36,15 @@ enum pl_syscall {
 	PL_SYS_NR,
 };
 
+/* Linux advice values both sides single out (uapi asm-generic/mman-common.h). */
+#define PL_MADV_DONTNEED 4
+#define PL_MADV_FREE 8
+#define PL_MADV_REMOVE 9
+#define PL_MADV_COLD 20
+#define PL_MADV_PAGEOUT 21
+#define PL_MADV_DONTNEED_LOCKED 24
+#define PL_MADV_COLLAPSE 25
+
 /* Indexes match the kernel's MM_* counters (enum in include/linux/mm_types_task.h). */
 enum pl_rss_member {
 	PL_RSS_FILE = 0,

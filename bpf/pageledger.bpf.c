@@ -78,7 +78,8 @@ struct {
 /*
  * Faults and releases per 2 MiB chunk (struct pl_chunk), keyed by
  * address >> PL_CHUNK_SHIFT. Entries are made on demand, so memory follows
- * the address space the target touches; resized from --chunks.
+ * the address space the target touches; user space drops the entries of
+ * what is no longer mapped, and a full map is counted (chunks_dropped).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -702,12 +703,6 @@ static __always_inline void mark_range(__u64 addr, __u64 len, bool release)
 	if (release)
 		__sync_fetch_and_add(&release_gen, 1);
 }
-
-#define PL_MADV_DONTNEED 4
-#define PL_MADV_FREE 8
-#define PL_MADV_REMOVE 9
-#define PL_MADV_PAGEOUT 21
-#define PL_MADV_DONTNEED_LOCKED 24
 
 static __always_inline bool advice_releases(__u64 advice)
 {

@@ -21,15 +21,6 @@ struct pl_record {
 	};
 };
 
-/* Linux advice values the summary singles out. */
-#define PL_MADV_DONTNEED 4
-#define PL_MADV_FREE 8
-#define PL_MADV_REMOVE 9
-#define PL_MADV_COLD 20
-#define PL_MADV_PAGEOUT 21
-#define PL_MADV_DONTNEED_LOCKED 24
-#define PL_MADV_COLLAPSE 25
-
 /* Validates a raw ring-buffer record. Returns 0, or -1 if malformed. */
 int pl_decode_record(const void *data, size_t size, struct pl_record *out);
 

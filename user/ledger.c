@@ -129,10 +129,10 @@ void pl_diagnose(const struct pl_ledger *l, struct pl_diagnosis *d)
 	int64_t anon;
 
 	memset(d, 0, sizeof(*d));
-	d->churn = l->have_ranges ? (int64_t)l->refaulted : -1;
-	d->churn_refaults = l->refaults;
-	d->churn_delay_min_ns = l->refault_delay_min_ns;
-	d->churn_delay_mean_ns = l->refault_delay_mean_ns;
+	d->churn = l->have_ranges ? (int64_t)l->ranges_all.refaulted : -1;
+	d->churn_refaults = l->ranges_all.refaults;
+	d->churn_delay_min_ns = l->ranges_all.refault_delay_min_ns;
+	d->churn_delay_mean_ns = l->ranges_all.refault_delay_mean_ns;
 	d->from_kernel = l->have_balance && !strcmp(l->last_balance.when, "end");
 	d->thp_filled = l->causes.delta[PL_CAUSE_KHUGEPAGED][PL_RSS_ANON] +
 			(int64_t)l->stats[PL_SYS_MADVISE][PL_MADV_COLLAPSE].rss_gained +
@@ -154,7 +154,7 @@ void pl_diagnose(const struct pl_ledger *l, struct pl_diagnosis *d)
 		d->file = l->rss_end[PL_RSS_FILE];
 		d->shmem = l->rss_end[PL_RSS_SHMEM];
 		d->swap = clamp0(l->rss_end[PL_RSS_SWAP]);
-		d->lazy_free = l->have_ranges ? l->lazy_pending : -1;
+		d->lazy_free = l->have_ranges ? (int64_t)l->ranges_live.lazy_pending : -1;
 		d->anon_huge = -1;
 	}
 	if (d->lazy_free < 0) {

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include "events.h"
 #include "procstat.h"
+#include "ranges.h"
 
 /* The ledger's RSS beside the kernel's own, at one instant. */
 struct pl_balance {
@@ -42,6 +43,8 @@ struct pl_class_row {
 };
 
 #define PL_MAX_CLASS_ROWS 256
+/* Ranges the summary keeps: the largest, in the order pl_ranges_rows gives. */
+#define PL_LEDGER_RANGES 20
 #define PL_MAX_SITES 4096
 #define PL_SITE_NAME 160
 
@@ -84,10 +87,11 @@ struct pl_ledger {
 	struct pl_balance last_balance;
 	bool have_balance;
 	uint64_t balances_off; /* readings where ledger and kernel differed */
-	/* The per-range ledger's totals at the end (refaults: churn). */
+	/* The per-range ledger at the end: its largest rows and its totals. */
 	bool have_ranges;
-	uint64_t refaulted, refaults, refault_delay_min_ns, refault_delay_mean_ns;
-	int64_t lazy_pending; /* MADV_FREE'd, resident and mapped at the last look */
+	struct pl_range_row ranges_top[PL_LEDGER_RANGES];
+	size_t n_ranges_top;
+	struct pl_range_row ranges_live, ranges_gone, ranges_all;
 	uint64_t chunks_dropped, marks_truncated;
 };
 

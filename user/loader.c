@@ -341,16 +341,20 @@ int pl_tracer_chunks(const struct pl_tracer *t, pl_chunk_fn fn, void *ctx)
 	return n;
 }
 
-int pl_tracer_chunk(const struct pl_tracer *t, __u64 idx, struct pl_chunk *out)
+void pl_tracer_chunk_range(const struct pl_tracer *t, __u64 first, __u64 last, pl_chunk_fn fn,
+			   void *ctx)
 {
-	struct pl_fault_cache *fc;
+	int fd = bpf_map__fd(t->skel->maps.chunks);
+	struct pl_fault_cache *fc = read_fault_caches(t);
+	struct pl_chunk c;
 
-	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.chunks), &idx, out))
-		return -1;
-	fc = read_fault_caches(t);
-	add_cached_faults(fc, t->nr_cpus, idx, out);
+	for (__u64 idx = first; idx <= last; idx++) {
+		if (bpf_map_lookup_elem(fd, &idx, &c))
+			continue;
+		add_cached_faults(fc, t->nr_cpus, idx, &c);
+		fn(ctx, idx, &c);
+	}
 	free(fc);
-	return 0;
 }
 
 void pl_tracer_forget_chunk(const struct pl_tracer *t, __u64 idx)

@@ -48,8 +48,9 @@ int pl_tracer_stack(const struct pl_tracer *t, __u64 key, __u64 *ips, int max);
 /* Calls fn for every chunk the kernel aggregates (faults, releases). Returns the count. */
 typedef void (*pl_chunk_fn)(void *ctx, __u64 idx, const struct pl_chunk *c);
 int pl_tracer_chunks(const struct pl_tracer *t, pl_chunk_fn fn, void *ctx);
-/* One chunk's figures: 0, or -1 if the kernel has none. */
-int pl_tracer_chunk(const struct pl_tracer *t, __u64 idx, struct pl_chunk *out);
+/* The same for chunks first..last only (those the kernel has). */
+void pl_tracer_chunk_range(const struct pl_tracer *t, __u64 first, __u64 last, pl_chunk_fn fn,
+			   void *ctx);
 /* Drops a chunk the target no longer maps, so the map never fills with history. */
 void pl_tracer_forget_chunk(const struct pl_tracer *t, __u64 idx);
 void pl_tracer_stop(struct pl_tracer *t);

@@ -294,19 +294,22 @@ static void take_balance(struct run *r, const char *when)
 	struct pl_balance b = {.when = when};
 	struct pl_totals totals;
 
-	if (pl_kernel_view_read(r->target.pid, &b.kernel) < 0)
+	/* With the per-range ledger, its smaps read gives the rollup: one page-table walk. */
+	if ((r->ranging ? pl_kernel_view_read_status(r->target.pid, &b.kernel)
+			: pl_kernel_view_read(r->target.pid, &b.kernel)) < 0)
 		return; /* gone: nothing to hold the ledger against */
+	if (r->ranging) {
+		pl_range_tracker_poll(&r->ranges, 0);
+		pl_range_tracker_read_kernel(&r->ranges, &b.kernel);
+	}
 	pl_tracer_totals(&r->tracer, &totals);
 	memcpy(b.ledger, totals.rss_cur, sizeof(b.ledger));
 	b.ts_ns = now_ns();
 	pl_ledger_add_balance(&r->ledger, &b);
 	for (int i = 0; i < r->n_sinks; i++)
 		r->sinks[i]->ops->balance(r->sinks[i], &b, (uint32_t)r->target.pid);
-	if (r->ranging) {
-		pl_range_tracker_poll(&r->ranges, 0);
-		pl_range_tracker_read_kernel(&r->ranges);
+	if (r->ranging)
 		send_ranges(r, when);
-	}
 }
 
 /*
@@ -363,12 +366,10 @@ static void send_sample(struct run *r)
 	s.released = all.rss_released;
 	if (r->ranging) {
 		static struct pl_range_row top[PL_SAMPLE_TOP_RANGES];
-		struct pl_range_row live, gone;
 
 		s.n_top_ranges = (int)pl_ranges_rows(&r->ranges.ranges, top, PL_SAMPLE_TOP_RANGES);
 		s.top_ranges = top;
-		pl_ranges_totals(&r->ranges.ranges, &live, &gone);
-		s.lazy_pending = (int64_t)live.lazy_pending;
+		s.lazy_pending = (int64_t)pl_ranges_lazy_pending(&r->ranges.ranges);
 	}
 	for (int i = 0; i < r->n_sinks; i++)
 		if (r->sinks[i]->ops->sample)
@@ -408,20 +409,15 @@ static void trace_loop(struct run *r)
 		take_balance(r, "end");
 }
 
-/* Refaults, live and unmapped: the diagnosis's churn. */
-static void note_churn(struct run *r)
+/* The per-range ledger's end, for the summary and the diagnosis (churn). */
+static void note_ranges(struct run *r)
 {
-	struct pl_range_row all, live, gone;
 	struct pl_ledger *l = &r->ledger;
 
-	pl_ranges_grand_total(&r->ranges.ranges, &all);
-	pl_ranges_totals(&r->ranges.ranges, &live, &gone);
 	l->have_ranges = true;
-	l->lazy_pending = (int64_t)live.lazy_pending; /* what is gone is not pending */
-	l->refaulted = all.refaulted;
-	l->refaults = all.refaults;
-	l->refault_delay_min_ns = all.refault_delay_min_ns;
-	l->refault_delay_mean_ns = all.refault_delay_mean_ns;
+	l->n_ranges_top = pl_ranges_rows(&r->ranges.ranges, l->ranges_top, PL_LEDGER_RANGES);
+	pl_ranges_totals(&r->ranges.ranges, &l->ranges_live, &l->ranges_gone);
+	pl_ranges_grand_total(&r->ranges.ranges, &l->ranges_all);
 }
 
 static void finish(struct run *r)
@@ -438,7 +434,7 @@ static void finish(struct run *r)
 	pl_ledger_finish(&r->ledger, &totals, pl_tracer_page_faults(&r->tracer), now_ns());
 	pl_ledger_sort_sites(&r->ledger);
 	if (r->ranging)
-		note_churn(r);
+		note_ranges(r);
 	if (r->target.reaped) {
 		r->ledger.exited = true;
 		r->ledger.exit_status = r->target.wait_status;

@@ -9,7 +9,7 @@
 static void json_balance_fields(struct pl_json *j, const struct pl_balance *b);
 static void json_causes(struct pl_json *j, const struct pl_ledger *l);
 static void json_diagnosis(struct pl_json *j, const struct pl_ledger *l);
-static void json_summary_ranges(struct pl_json *j);
+static void json_summary_ranges(struct pl_json *j, const struct pl_ledger *l);
 
 static void json_rss(struct pl_json *j, const char *key, const __s64 rss[PL_RSS_NR],
 		     bool with_total)
@@ -289,7 +289,7 @@ static void json_summary(struct pl_output *o, const struct pl_ledger *l)
 	json_lazy_free(j, l);
 	json_causes(j, l);
 	json_diagnosis(j, l);
-	json_summary_ranges(j);
+	json_summary_ranges(j, l);
 	pl_json_u64(j, "page_faults", l->page_faults);
 	pl_json_object_begin(j, "rss");
 	json_rss(j, "start", l->rss_start, true);
@@ -494,35 +494,18 @@ static void json_range_row(struct pl_json *j, const char *key, const struct pl_r
 	pl_json_object_end(j);
 }
 
-/* The end's largest ranges, kept for the summary (which -q scripts read alone). */
-#define SUMMARY_RANGES 20
-static struct {
-	bool have;
-	struct pl_range_row rows[SUMMARY_RANGES];
-	size_t n;
-	struct pl_range_row live, gone;
-} end_ranges;
-
-static void keep_end_ranges(const struct pl_ranges_view *v)
+/* The end's largest ranges in the summary too: -q scripts read it alone. */
+static void json_summary_ranges(struct pl_json *j, const struct pl_ledger *l)
 {
-	end_ranges.n = v->n_rows < SUMMARY_RANGES ? v->n_rows : SUMMARY_RANGES;
-	memcpy(end_ranges.rows, v->rows, end_ranges.n * sizeof(*v->rows));
-	end_ranges.live = v->live;
-	end_ranges.gone = v->gone;
-	end_ranges.have = true;
-}
-
-static void json_summary_ranges(struct pl_json *j)
-{
-	if (!end_ranges.have)
+	if (!l->have_ranges)
 		return;
 	pl_json_object_begin(j, "ranges");
 	pl_json_array_begin(j, "top");
-	for (size_t i = 0; i < end_ranges.n; i++)
-		json_range_row(j, NULL, &end_ranges.rows[i], true);
+	for (size_t i = 0; i < l->n_ranges_top; i++)
+		json_range_row(j, NULL, &l->ranges_top[i], true);
 	pl_json_array_end(j);
-	json_range_row(j, "mapped", &end_ranges.live, false);
-	json_range_row(j, "unmapped", &end_ranges.gone, false);
+	json_range_row(j, "mapped", &l->ranges_live, false);
+	json_range_row(j, "unmapped", &l->ranges_gone, false);
 	pl_json_object_end(j);
 }
 
@@ -531,8 +514,6 @@ static void json_ranges(struct pl_output *o, const struct pl_ranges_view *v)
 	struct pl_json *j = &o->json;
 	struct pl_event_hdr h = {.ts_ns = v->ts_ns, .pid = v->pid};
 
-	if (!strcmp(v->when, "end"))
-		keep_end_ranges(v);
 	if (o->quiet) /* the summary only */
 		return;
 	json_hdr(j, "ranges", &h);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include "attribution.h"
 #include "callers.h"
+#include "grow.h"
 #include "output_perfetto.h"
 
 /* Microseconds since t0, signed: a call may have entered just before t0. */
@@ -153,15 +154,8 @@ static void name_thread(struct perfetto_sink *s, uint32_t pid, uint32_t tid, con
 	for (size_t i = 0; i < s->n_seen; i++)
 		if (s->seen[i] == key)
 			return;
-	if (s->n_seen == s->cap_seen) {
-		size_t cap = s->cap_seen ? s->cap_seen * 2 : 16;
-		uint64_t *grown = realloc(s->seen, cap * sizeof(*grown));
-
-		if (!grown)
-			return; /* unnamed tracks, nothing worse */
-		s->seen = grown;
-		s->cap_seen = cap;
-	}
+	if (!pl_grow((void **)&s->seen, &s->cap_seen, s->n_seen, sizeof(*s->seen), 16))
+		return; /* unnamed tracks, nothing worse */
 	s->seen[s->n_seen++] = key;
 	pl_perfetto_name(&s->fmt, pid, tid, comm);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "grow.h"
 #include "attribution.h"
 #include "callers.h"
 #include "output_report.h"
@@ -473,22 +474,6 @@ struct report_sink {
 	char comm[PL_COMM_LEN + 1];
 };
 
-/* Grows *arr to hold one more; false when memory ran out (the point is dropped). */
-static bool grow(void **arr, size_t *cap, size_t n, size_t size)
-{
-	size_t want = *cap ? *cap * 2 : 256;
-	void *p;
-
-	if (n < *cap)
-		return true;
-	p = realloc(*arr, want * size);
-	if (!p)
-		return false;
-	*arr = p;
-	*cap = want;
-	return true;
-}
-
 static void report_begin(struct pl_output *o, const struct pl_run_info *info)
 {
 	struct report_sink *s = o->priv;
@@ -509,7 +494,7 @@ static void report_record(struct pl_output *o, const struct pl_record *r)
 		snprintf(s->comm, sizeof(s->comm), "%s", r->exec->comm);
 	if (r->type != PL_EV_SYSCALL || !pl_syscall_is_release(e) || pl_syscall_failed(e))
 		return;
-	if (!grow((void **)&s->marks, &s->cap_marks, s->d.n_marks, sizeof(*m)))
+	if (!pl_grow((void **)&s->marks, &s->cap_marks, s->d.n_marks, sizeof(*m), 256))
 		return;
 	m = &s->marks[s->d.n_marks++];
 	m->ts_ns = e->hdr.ts_ns;
@@ -525,7 +510,7 @@ static void report_sample(struct pl_output *o, const struct pl_sample *smp)
 	struct report_sink *s = o->priv;
 	struct pl_report_point *p;
 
-	if (!grow((void **)&s->pts, &s->cap_pts, s->d.n_pts, sizeof(*p)))
+	if (!pl_grow((void **)&s->pts, &s->cap_pts, s->d.n_pts, sizeof(*p), 256))
 		return;
 	p = &s->pts[s->d.n_pts++];
 	p->ts_ns = smp->ts_ns;

@@ -334,27 +334,6 @@ static void print_top_sites(FILE *f, const struct pl_ledger *l)
 	}
 }
 
-/* The per-range ledger at the end, kept for the summary. */
-#define TEXT_RANGES 10
-static struct {
-	bool have;
-	struct pl_range_row rows[TEXT_RANGES];
-	size_t n;
-	struct pl_range_row live, gone;
-} end_ranges;
-
-static void text_ranges(struct pl_output *o, const struct pl_ranges_view *v)
-{
-	(void)o;
-	if (strcmp(v->when, "end"))
-		return;
-	end_ranges.n = v->n_rows < TEXT_RANGES ? v->n_rows : TEXT_RANGES;
-	memcpy(end_ranges.rows, v->rows, end_ranges.n * sizeof(*v->rows));
-	end_ranges.live = v->live;
-	end_ranges.gone = v->gone;
-	end_ranges.have = true;
-}
-
 static void print_range_row(FILE *f, const char *where, const struct pl_range_row *w)
 {
 	char mapped[16], faulted[16], released[16], lazy[16], reclaimed[16], refaulted[16], thp[16];
@@ -373,23 +352,26 @@ static void print_range_row(FILE *f, const char *where, const struct pl_range_ro
 	fprintf(f, "\n");
 }
 
-static void print_ranges(FILE *f)
+#define TEXT_RANGES 10
+
+static void print_ranges(FILE *f, const struct pl_ledger *l)
 {
 	char where[40];
 
-	if (!end_ranges.have)
+	if (!l->have_ranges)
 		return;
 	fprintf(f, "\n  Ranges, largest first (refaulted: after a release; mean delay):\n");
 	fprintf(f, "    %-27s %-14s %8s %8s %8s %8s %8s %6s %8s\n", "range", "name", "mapped",
 		"faulted", "released", "lazyfree", "reclaimd", "THP+", "refaultd");
-	for (size_t i = 0; i < end_ranges.n; i++) {
-		snprintf(where, sizeof(where), "%llx-%llx",
-			 (unsigned long long)end_ranges.rows[i].start,
-			 (unsigned long long)end_ranges.rows[i].end);
-		print_range_row(f, where, &end_ranges.rows[i]);
+	for (size_t i = 0; i < l->n_ranges_top && i < TEXT_RANGES; i++) {
+		const struct pl_range_row *w = &l->ranges_top[i];
+
+		snprintf(where, sizeof(where), "%llx-%llx", (unsigned long long)w->start,
+			 (unsigned long long)w->end);
+		print_range_row(f, where, w);
 	}
-	print_range_row(f, "all mapped", &end_ranges.live);
-	print_range_row(f, "unmapped since attach", &end_ranges.gone);
+	print_range_row(f, "all mapped", &l->ranges_live);
+	print_range_row(f, "unmapped since attach", &l->ranges_gone);
 }
 
 static void text_summary(struct pl_output *o, const struct pl_ledger *l)
@@ -406,7 +388,7 @@ static void text_summary(struct pl_output *o, const struct pl_ledger *l)
 	print_rss_table(f, l);
 	print_other_changes(f, l);
 	print_causes(f, l);
-	print_ranges(f);
+	print_ranges(f, l);
 	print_diagnosis(f, l);
 	if (l->have_balance) {
 		char line[320], lazy[16];
@@ -545,7 +527,6 @@ static const struct pl_output_ops text_ops = {
     .summary = text_summary,
     .balance = text_balance,
     .rss_change = text_rss_change,
-    .ranges = text_ranges,
 };
 
 void pl_output_text_init(struct pl_output *o, FILE *f, bool quiet)

@@ -237,8 +237,7 @@ int pl_maps_parse(const char *text, size_t len, struct pl_maps *out)
 	return 0;
 }
 
-/* Reads all of fd, up to PL_MAPS_MAX_TEXT bytes. */
-static char *read_all(int fd, size_t *len)
+char *pl_read_all(int fd, size_t *len)
 {
 	size_t cap = 16384, n = 0;
 	char *buf = malloc(cap);
@@ -281,7 +280,7 @@ int pl_maps_read(pid_t pid, struct pl_maps *out)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	text = read_all(fd, &len);
+	text = pl_read_all(fd, &len);
 	err = errno;
 	close(fd);
 	if (!text) {

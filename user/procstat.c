@@ -88,7 +88,7 @@ static ssize_t read_proc(pid_t pid, const char *name, char *buf, size_t size)
 	return total;
 }
 
-int pl_kernel_view_read(pid_t pid, struct pl_kernel_view *v)
+int pl_kernel_view_read_status(pid_t pid, struct pl_kernel_view *v)
 {
 	char buf[8192];
 	ssize_t n;
@@ -98,6 +98,16 @@ int pl_kernel_view_read(pid_t pid, struct pl_kernel_view *v)
 	if (n <= 0)
 		return -1;
 	pl_parse_status(buf, (size_t)n, v);
+	return v->have_status ? 0 : -1;
+}
+
+int pl_kernel_view_read(pid_t pid, struct pl_kernel_view *v)
+{
+	char buf[8192];
+	ssize_t n;
+
+	if (pl_kernel_view_read_status(pid, v) < 0)
+		return -1;
 	n = read_proc(pid, "smaps_rollup", buf, sizeof(buf));
 	if (n > 0)
 		pl_parse_rollup(buf, (size_t)n, v);
@@ -153,30 +163,18 @@ int pl_smaps_parse(const char *text, size_t len, pl_smaps_fn fn, void *ctx)
 
 int pl_smaps_read(pid_t pid, pl_smaps_fn fn, void *ctx)
 {
-	size_t cap = 1 << 20, len = 0;
-	char path[64], *buf = malloc(cap);
-	ssize_t got;
+	char path[64], *buf = NULL;
+	size_t len = 0;
 	int fd, n = -1;
 
 	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || !buf)
-		goto cleanup;
-	while ((got = read(fd, buf + len, cap - len)) > 0 || (got < 0 && errno == EINTR)) {
-		len += got > 0 ? (size_t)got : 0;
-		if (len == cap) {
-			char *grown = cap < PL_MAPS_MAX_TEXT ? realloc(buf, cap * 2) : NULL;
-
-			if (!grown)
-				goto cleanup;
-			buf = grown;
-			cap *= 2;
-		}
-	}
-	n = pl_smaps_parse(buf, len, fn, ctx);
-cleanup:
-	if (fd >= 0)
-		close(fd);
+	if (fd < 0)
+		return -1;
+	buf = pl_read_all(fd, &len);
+	if (buf)
+		n = pl_smaps_parse(buf, len, fn, ctx);
+	close(fd);
 	free(buf);
 	return n;
 }

@@ -24,6 +24,8 @@ void pl_parse_status(const char *text, size_t len, struct pl_kernel_view *v);
 void pl_parse_rollup(const char *text, size_t len, struct pl_kernel_view *v);
 /* Reads both files. Returns 0, or -1 if the process is gone. */
 int pl_kernel_view_read(pid_t pid, struct pl_kernel_view *v);
+/* Only status: for a caller that sums smaps itself (the rollup is that sum). */
+int pl_kernel_view_read_status(pid_t pid, struct pl_kernel_view *v);
 
 /* One VMA of /proc/PID/smaps. Figures in bytes, -1 when absent. */
 struct pl_smaps_vma {

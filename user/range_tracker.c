@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "grow.h"
 #include "procmaps.h"
 #include "procstat.h"
 #include "range_tracker.h"
@@ -101,15 +102,8 @@ static void fold_one(void *ctx, __u64 idx, const struct pl_chunk *c)
 	pl_ranges_fold_chunk(&t->ranges, idx, c);
 	if (pl_ranges_chunk_mapped(&t->ranges, idx))
 		return;
-	if (t->n_forget == t->cap_forget) {
-		size_t cap = t->cap_forget ? t->cap_forget * 2 : 64;
-		uint64_t *grown = realloc(t->forget, cap * sizeof(*grown));
-
-		if (!grown)
-			return;
-		t->forget = grown;
-		t->cap_forget = cap;
-	}
+	if (!pl_grow((void **)&t->forget, &t->cap_forget, t->n_forget, sizeof(*t->forget), 64))
+		return; /* kept in the kernel map until the next walk */
 	t->forget[t->n_forget++] = idx;
 }
 
@@ -185,35 +179,50 @@ void pl_range_tracker_poll(struct pl_range_tracker *t, int64_t khugepaged_grown)
 		look_for_collapses(t, khugepaged_grown);
 }
 
+struct kernel_read {
+	struct pl_range_tracker *t;
+	struct pl_kernel_view *view;
+};
+
 static void kernel_vma(void *ctx, const struct pl_smaps_vma *v)
 {
-	struct pl_range_tracker *t = ctx;
+	struct kernel_read *k = ctx;
+	struct pl_range_tracker *t = k->t;
 	char name[PL_RANGE_NAME];
 
+	k->view->lazy_free += v->lazy_free > 0 ? v->lazy_free : 0;
+	k->view->anon_huge += v->anon_huge > 0 ? v->anon_huge : 0;
 	vma_name(v, name, sizeof(name));
 	pl_ranges_rename(&t->ranges, v->start, v->end, name, !v->path);
 	pl_ranges_set_kernel(&t->ranges, v->start, v->end, v->rss, v->lazy_free, v->anon_huge);
 }
 
-void pl_range_tracker_read_kernel(struct pl_range_tracker *t)
+void pl_range_tracker_read_kernel(struct pl_range_tracker *t, struct pl_kernel_view *view)
 {
+	struct kernel_read k = {.t = t, .view = view};
+
 	pl_ranges_clear_kernel(&t->ranges);
-	pl_smaps_read(t->pid, kernel_vma, t);
+	view->lazy_free = view->anon_huge = 0;
+	view->have_rollup = pl_smaps_read(t->pid, kernel_vma, &k) >= 0;
+	if (!view->have_rollup)
+		view->lazy_free = view->anon_huge = -1;
 }
 
 /* Larger calls are left to the next walk (faults there land in the unmapped row). */
 #define MAX_FOLD_CHUNKS 512
 
+static void fold_chunk(void *ctx, __u64 idx, const struct pl_chunk *c)
+{
+	pl_ranges_fold_chunk(ctx, idx, c);
+}
+
 static void fold_range(struct pl_range_tracker *t, uint64_t addr, uint64_t len)
 {
 	uint64_t first = addr >> PL_CHUNK_SHIFT, last = (addr + len - 1) >> PL_CHUNK_SHIFT;
-	struct pl_chunk c;
 
 	if (!len || addr + len < addr || last - first >= MAX_FOLD_CHUNKS)
 		return;
-	for (uint64_t idx = first; idx <= last; idx++)
-		if (!pl_tracer_chunk(t->tracer, idx, &c))
-			pl_ranges_fold_chunk(&t->ranges, idx, &c);
+	pl_tracer_chunk_range(t->tracer, first, last, fold_chunk, &t->ranges);
 }
 
 void pl_range_tracker_before_call(struct pl_range_tracker *t, const struct pl_syscall_event *e)

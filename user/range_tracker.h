@@ -12,6 +12,7 @@
 #include <sys/types.h>
 #include "loader.h"
 #include "pagemap.h"
+#include "procstat.h"
 #include "ranges.h"
 
 struct pl_range_tracker {
@@ -36,7 +37,10 @@ void pl_range_tracker_poll(struct pl_range_tracker *t, int64_t khugepaged_grown)
  * counted there so far, so that history travels with the pages.
  */
 void pl_range_tracker_before_call(struct pl_range_tracker *t, const struct pl_syscall_event *e);
-/* The kernel's per-mapping figures (smaps) and names (maps), for the balance. */
-void pl_range_tracker_read_kernel(struct pl_range_tracker *t);
+/*
+ * The kernel's per-mapping figures and names, from one smaps read, for the
+ * balance; view gets their sums (smaps_rollup's LazyFree, AnonHugePages).
+ */
+void pl_range_tracker_read_kernel(struct pl_range_tracker *t, struct pl_kernel_view *view);
 
 #endif

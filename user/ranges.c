@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "decode.h"
+#include "grow.h"
 #include "ranges.h"
 
 #define PAGE_SIZE 4096ull
@@ -112,16 +113,9 @@ static struct pl_chunk_acc *chunk_get(struct pl_ranges *r, uint64_t idx)
 
 	if (at < r->n_chunks && r->chunks[at].idx == idx)
 		return &r->chunks[at];
-	if (r->n_chunks == r->cap_chunks) {
-		size_t cap = r->cap_chunks ? r->cap_chunks * 2 : 256;
-		struct pl_chunk_acc *grown = realloc(r->chunks, cap * sizeof(*grown));
-
-		if (!grown) {
-			r->alloc_failures++;
-			return NULL;
-		}
-		r->chunks = grown;
-		r->cap_chunks = cap;
+	if (!pl_grow((void **)&r->chunks, &r->cap_chunks, r->n_chunks, sizeof(*c), 256)) {
+		r->alloc_failures++;
+		return NULL;
 	}
 	memmove(&r->chunks[at + 1], &r->chunks[at], (r->n_chunks - at) * sizeof(*c));
 	r->n_chunks++;
@@ -302,20 +296,12 @@ bool pl_ranges_chunk_mapped(const struct pl_ranges *r, uint64_t idx)
 
 static int insert_mapping(struct pl_ranges *r, const struct pl_mapping *m)
 {
-	size_t at = 0;
+	struct pl_mapping *next = mapping_from(r, m->start); /* disjoint: the one after m */
+	size_t at = next ? (size_t)(next - r->maps) : r->n_maps;
 
-	while (at < r->n_maps && r->maps[at].start < m->start)
-		at++;
-	if (r->n_maps == r->cap_maps) {
-		size_t cap = r->cap_maps ? r->cap_maps * 2 : 64;
-		struct pl_mapping *grown = realloc(r->maps, cap * sizeof(*grown));
-
-		if (!grown) {
-			r->alloc_failures++;
-			return -1;
-		}
-		r->maps = grown;
-		r->cap_maps = cap;
+	if (!pl_grow((void **)&r->maps, &r->cap_maps, r->n_maps, sizeof(*m), 64)) {
+		r->alloc_failures++;
+		return -1;
 	}
 	memmove(&r->maps[at + 1], &r->maps[at], (r->n_maps - at) * sizeof(*m));
 	r->maps[at] = *m;
@@ -925,6 +911,16 @@ static void row_merge(struct pl_range_row *to, const struct pl_range_row *w)
 	add_known(&to->k_rss, w->k_rss);
 	add_known(&to->k_lazy_free, w->k_lazy_free);
 	add_known(&to->k_anon_huge, w->k_anon_huge);
+}
+
+uint64_t pl_ranges_lazy_pending(const struct pl_ranges *r)
+{
+	uint64_t n = 0;
+
+	/* An unmapped page is never pending (cut_range clears it), so every chunk counts. */
+	for (size_t i = 0; i < r->n_chunks; i++)
+		n += r->chunks[i].lazy_pending;
+	return n;
 }
 
 void pl_ranges_grand_total(const struct pl_ranges *r, struct pl_range_row *all)

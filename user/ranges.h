@@ -131,6 +131,8 @@ size_t pl_ranges_rows(const struct pl_ranges *r, struct pl_range_row *out, size_
 /* Every live mapping's row summed, plus the unmapped row: the ledger's totals. */
 void pl_ranges_totals(const struct pl_ranges *r, struct pl_range_row *live,
 		      struct pl_range_row *gone);
+/* MADV_FREE'd bytes still resident, over every mapping: no rows built. */
+uint64_t pl_ranges_lazy_pending(const struct pl_ranges *r);
 /* Both of those in one row: everything the run saw, mapped or not. */
 void pl_ranges_grand_total(const struct pl_ranges *r, struct pl_range_row *all);
 const char *pl_range_advice_name(int a);

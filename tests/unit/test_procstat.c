@@ -73,6 +73,10 @@ static void test_reads_own_process(void **state)
 	assert_true(v.have_status && v.have_rollup);
 	assert_true(v.anon > 0 && v.file > 0);
 	assert_int_equal(pl_kernel_view_read(0x7ffffff0, &v), -1);
+	/* Status alone: the rollup is left to a caller that reads smaps anyway. */
+	assert_int_equal(pl_kernel_view_read_status(getpid(), &v), 0);
+	assert_true(v.have_status && !v.have_rollup && v.anon > 0);
+	assert_int_equal(pl_kernel_view_read_status(0x7ffffff0, &v), -1);
 }
 
 /* ---- smaps ------------------------------------------------------------------ */
