@@ -58,7 +58,7 @@ const char *pl_tracefs_root(void)
 	return tracefs_root[0] ? tracefs_root : "/sys/kernel/tracing";
 }
 
-int pl_require_tracefs(void)
+int pl_require_tracefs(bool verbose)
 {
 	static const char *const candidates[] = {"/sys/kernel/tracing",
 						 "/sys/kernel/debug/tracing"};
@@ -80,7 +80,8 @@ int pl_require_tracefs(void)
 	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0 &&
 	    has_events("/sys/kernel/tracing")) {
 		snprintf(tracefs_root, sizeof(tracefs_root), "/sys/kernel/tracing");
-		fprintf(stderr, "pageledger: mounted tracefs at /sys/kernel/tracing\n");
+		if (verbose) /* a step taken for the user, not a problem: quiet by default */
+			fprintf(stderr, "pageledger: mounted tracefs at /sys/kernel/tracing\n");
 		return 0;
 	}
 	fprintf(stderr,

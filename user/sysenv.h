@@ -10,7 +10,7 @@
 int pl_require_root(void);
 int pl_require_btf(void);
 /* Finds tracefs, mounting it at /sys/kernel/tracing if it is not mounted. */
-int pl_require_tracefs(void);
+int pl_require_tracefs(bool verbose);
 
 /* The tracefs root in use ($PAGELEDGER_TRACEFS overrides, for tests). */
 const char *pl_tracefs_root(void);

@@ -98,6 +98,15 @@ def rates_known(lines):
     return bool(mine) and "/s" in mine[0] and "glibc free" in "\n".join(lines)
 
 
+def history_known(blocks):
+    """Rates are in and the anon sparkline holds two full columns: a condition,
+    not a sleep, so a slow attach or a loaded machine only makes it wait longer."""
+    def ready(lines):
+        anon = [ln for ln in lines if ln.startswith("anon ")]
+        return rates_known(lines) and bool(anon) and anon[0].rstrip().endswith(blocks[-1] * 2)
+    return ready
+
+
 def assert_fits(lines):
     assert len(lines) <= ROWS
     for ln in lines:
@@ -158,17 +167,17 @@ def quit_and_read_summary(term):
 
 def test_top_live_view_then_q(term):
     term.run(f"{PAGELEDGER} --top -- {workload('steady')} {HELD_MIB} 60")
-    time.sleep(3)  # a few seconds of history
-    lines = term.wait_for(rates_known)
-    check_view(lines, " ▁▂▃▄▅▆▇█")
+    blocks = " ▁▂▃▄▅▆▇█"
+    lines = term.wait_for(history_known(blocks), timeout=60)
+    check_view(lines, blocks)
     quit_and_read_summary(term)
 
 
 def test_top_is_the_default_on_a_terminal_ascii_locale(term):
     term.run(f"{PAGELEDGER} -- {workload('steady')} {HELD_MIB} 60", lang="C")
-    time.sleep(3)
-    lines = term.wait_for(rates_known)
-    check_view(lines, " .:-=+*#@")
+    blocks = " .:-=+*#@"
+    lines = term.wait_for(history_known(blocks), timeout=60)
+    check_view(lines, blocks)
     out = quit_and_read_summary(term)
     assert "TIME(s)" not in out  # the live view, not the event stream
 
