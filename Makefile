@@ -37,14 +37,18 @@ LDLIBS   := -lbpf -lelf -lz
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-I$(VMLINUX_DIR) -Ibpf
 
-USER_LIB_SRCS := user/decode.c user/ledger.c user/json.c user/output_text.c \
-	user/output_json.c user/cli.c user/callers.c user/procmaps.c user/elfsym.c \
-	user/gopclntab.c user/symbolizer.c user/procstat.c user/ranges.c
-USER_LIB_SRCS += user/output_perfetto.c user/output_report.c
-USER_APP_SRCS := user/main.c user/loader.c user/target.c user/sysenv.c user/attribution.c \
-	user/pagemap.c user/range_tracker.c
-# the live view (--top)
-USER_LIB_SRCS += user/top_view.c user/output_top.c
+# user/ follows the pipeline: trace/ (load, attach, read the kernel side) ->
+# decode/ -> ledger/ (calls, causes, ranges) -> symbolize/ (who asked) ->
+# output/ (the sinks). main.c wires them; cli.c reads the command line.
+USER_LIB_SRCS := user/cli.c user/decode/decode.c \
+	user/ledger/ledger.c user/ledger/procstat.c user/ledger/ranges.c \
+	user/symbolize/callers.c user/symbolize/procmaps.c user/symbolize/elfsym.c \
+	user/symbolize/gopclntab.c user/symbolize/symbolizer.c \
+	user/output/json.c user/output/text.c user/output/jsonl.c user/output/perfetto.c \
+	user/output/report.c user/output/top_view.c user/output/top.c
+USER_APP_SRCS := user/main.c user/trace/loader.c user/trace/target.c user/trace/sysenv.c \
+	user/symbolize/attribution.c user/ledger/pagemap.c user/ledger/range_tracker.c
+USER_HDRS := $(wildcard user/*.h user/*/*.h)
 USER_LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_LIB_SRCS))
 USER_APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_APP_SRCS))
 BPF_OBJ  := $(OUTPUT)/pageledger.bpf.o
@@ -88,11 +92,12 @@ $(SKEL): $(BPF_OBJ)
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name pageledger_bpf > $@
 
-$(OUTPUT)/user/%.o: user/%.c $(wildcard user/*.h) bpf/events.h | $(OUTPUT)/user
+$(OUTPUT)/user/%.o: user/%.c $(USER_HDRS) bpf/events.h | $(OUTPUT)/user
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-$(OUTPUT)/user/loader.o $(OUTPUT)/user/main.o $(OUTPUT)/user/attribution.o: $(SKEL)
+$(OUTPUT)/user/trace/loader.o $(OUTPUT)/user/main.o $(OUTPUT)/user/symbolize/attribution.o: $(SKEL)
 
 $(OUTPUT)/pageledger: $(USER_APP_OBJS) $(USER_LIB_OBJS)
 	$(call msg,LINK,$@)
@@ -143,13 +148,13 @@ FUZZERS := fuzz_procmaps fuzz_elfsym fuzz_gopclntab fuzz_smaps
 FUZZ_BINS := $(addprefix $(OUTPUT)/fuzz/,$(FUZZERS))
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-std=gnu11 -D_GNU_SOURCE -Iuser -Ibpf
-FUZZ_SRCS_fuzz_procmaps := user/procmaps.c
-FUZZ_SRCS_fuzz_elfsym := user/elfsym.c
-FUZZ_SRCS_fuzz_gopclntab := user/gopclntab.c
-FUZZ_SRCS_fuzz_smaps := user/procstat.c user/procmaps.c
+FUZZ_SRCS_fuzz_procmaps := user/symbolize/procmaps.c
+FUZZ_SRCS_fuzz_elfsym := user/symbolize/elfsym.c
+FUZZ_SRCS_fuzz_gopclntab := user/symbolize/gopclntab.c
+FUZZ_SRCS_fuzz_smaps := user/ledger/procstat.c user/symbolize/procmaps.c
 FUZZ_SECONDS ?= 60
 
-$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(wildcard user/*.c user/*.h) | $(OUTPUT)
+$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(wildcard user/*/*.c) $(USER_HDRS) | $(OUTPUT)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS_$*) -lelf -lz -o $@
@@ -194,7 +199,7 @@ bench: deps
 	$(Q)$(PYTHON) bench/bench.py
 
 fmt:
-	$(Q)clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h tests/unit/*.c tests/workloads/*.c tests/workloads/*.h
+	$(Q)clang-format -i bpf/*.c bpf/*.h user/*.c user/*/*.c $(USER_HDRS) tests/unit/*.c tests/workloads/*.c tests/workloads/*.h
 
 # make install PREFIX=/usr/local DESTDIR=: the binary and the scripts (as
 # pageledger-SCRIPT, which find the binary beside them) in sbin, the man page.

@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "symbolizer.h"
+#include "symbolize/symbolizer.h"
 
 static double now_ms(void)
 {

@@ -77,7 +77,7 @@ struct pl_cause_acc {
 /*
  * Page faults are aggregated per 2 MiB-aligned chunk of the target's
  * address space, in the kernel: a fault storm updates a map, never the ring
- * buffer. User space folds chunks into mappings (user/ranges.c).
+ * buffer. User space folds chunks into mappings (user/ledger/ranges.c).
  */
 #define PL_CHUNK_SHIFT 21
 #define PL_CHUNK_PAGES 512

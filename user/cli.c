@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "output_report.h"
+#include "output/report.h"
 
 const char *argp_program_version = "pageledger 0.1";
 const char *argp_program_bug_address = "<https://github.com/pageledger/pageledger/issues>";

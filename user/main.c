@@ -7,18 +7,18 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "attribution.h"
+#include "symbolize/attribution.h"
 #include "cli.h"
-#include "decode.h"
-#include "ledger.h"
-#include "loader.h"
-#include "output.h"
-#include "output_perfetto.h"
-#include "output_report.h"
-#include "procstat.h"
-#include "range_tracker.h"
-#include "sysenv.h"
-#include "target.h"
+#include "decode/decode.h"
+#include "ledger/ledger.h"
+#include "trace/loader.h"
+#include "output/output.h"
+#include "output/perfetto.h"
+#include "output/report.h"
+#include "ledger/procstat.h"
+#include "ledger/range_tracker.h"
+#include "trace/sysenv.h"
+#include "trace/target.h"
 
 #define POLL_MS 100
 

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * libFuzzer target for user/elfsym.c: the input is an ELF image, loaded
+ * libFuzzer target for user/symbolize/elfsym.c: the input is an ELF image, loaded
  * from memory with libelf; then offsets are translated and a spread of
  * addresses looked up, with the image kept and then dropped.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iuser \
- *         tests/fuzz/fuzz_elfsym.c user/elfsym.c -lelf -lz -o build/fuzz_elfsym
+ *         tests/fuzz/fuzz_elfsym.c user/symbolize/elfsym.c -lelf -lz -o build/fuzz_elfsym
  *   mkdir -p tests/fuzz/corpus-elfsym
  *   build/fuzz_elfsym -max_len=16384 tests/fuzz/corpus-elfsym tests/fuzz/corpus/elfsym
  *
@@ -16,7 +16,7 @@
  */
 #include <stdint.h>
 #include <string.h>
-#include "elfsym.h"
+#include "symbolize/elfsym.h"
 
 static void check(int ok)
 {

@@ -1,18 +1,18 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * libFuzzer target for user/gopclntab.c: the input is an ELF image; when a
+ * libFuzzer target for user/symbolize/gopclntab.c: the input is an ELF image; when a
  * table is found, a spread of pcs is looked up (edges, the functions of the
  * seed program, pcs taken from the input itself) and every returned string
  * is read to its end, so ASan sees any missing terminator.
  *
  * Build: clang -g -O1 -fsanitize=fuzzer,address,undefined -Iuser \
- *          tests/fuzz/fuzz_gopclntab.c user/gopclntab.c -o build/fuzz/fuzz_gopclntab
+ *          tests/fuzz/fuzz_gopclntab.c user/symbolize/gopclntab.c -o build/fuzz/fuzz_gopclntab
  * Seeds: tests/fuzz/make-gopclntab-seeds.py (tests/fuzz/corpus/gopclntab).
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include "gopclntab.h"
+#include "symbolize/gopclntab.h"
 
 static volatile size_t sink;
 

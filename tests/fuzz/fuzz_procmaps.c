@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * libFuzzer target for user/procmaps.c: the input is parsed as one line and
+ * libFuzzer target for user/symbolize/procmaps.c: the input is parsed as one line and
  * as a whole maps text; the table's invariants are checked and looked up.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iuser \
- *         tests/fuzz/fuzz_procmaps.c user/procmaps.c -o build/fuzz_procmaps
+ *         tests/fuzz/fuzz_procmaps.c user/symbolize/procmaps.c -o build/fuzz_procmaps
  *   mkdir -p tests/fuzz/corpus-procmaps
  *   build/fuzz_procmaps -max_len=4096 tests/fuzz/corpus-procmaps \
  *         tests/fuzz/corpus/procmaps
@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "procmaps.h"
+#include "symbolize/procmaps.h"
 
 static void check(int ok)
 {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * libFuzzer target for pl_smaps_parse (user/procstat.c, over
+ * libFuzzer target for pl_smaps_parse (user/ledger/procstat.c, over
  * pl_maps_parse_line): every VMA it reports is checked and every byte of its
  * path read, from an exact-size copy of the input, so ASan sees overreads.
  *
@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "procstat.h"
+#include "ledger/procstat.h"
 
 struct seen {
 	const char *text;

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
-#include "callers.h"
+#include "symbolize/callers.h"
 
 #define MAXF 16
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Unit tests for user/decode.c: record validation, names, ranges, units. */
+/* Unit tests for user/decode/decode.c: record validation, names, ranges, units. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <cmocka.h>
-#include "decode.h"
+#include "decode/decode.h"
 
 #ifndef MREMAP_DONTUNMAP
 #define MREMAP_DONTUNMAP 4

@@ -5,7 +5,7 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
-#include "ledger.h"
+#include "ledger/ledger.h"
 
 #define MiB (1024 * 1024)
 

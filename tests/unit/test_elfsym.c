@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Unit tests for user/elfsym.c. Real binaries: this test itself (PIE, built
+ * Unit tests for user/symbolize/elfsym.c. Real binaries: this test itself (PIE, built
  * with -g so it has .symtab), libc (stripped: .dynsym only), /bin/true cut
  * short. Crafted ones: small ELF images built here, to pin down alias,
  * size and filtering rules and to feed broken headers.
@@ -18,8 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "elfsym.h"
-#include "procmaps.h"
+#include "symbolize/elfsym.h"
+#include "symbolize/procmaps.h"
 
 /* ---- functions of this binary to look up --------------------------------- */
 

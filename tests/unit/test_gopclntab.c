@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Unit tests for user/gopclntab.c.
+ * Unit tests for user/symbolize/gopclntab.c.
  *
  * Real binaries: tests/unit/build-go-fixtures.sh builds the Go program
  * tests/workloads/go/pclnprobe four ways and records, per pc, the frames the
@@ -40,7 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "gopclntab.h"
+#include "symbolize/gopclntab.h"
 
 #define MAX_FRAMES 8
 #define MAX_RECORDS 64

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Unit tests for user/json.c and the two output back ends that use it. */
+/* Unit tests for user/output/json.c and the two output back ends that use it. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <cmocka.h>
-#include "output.h"
+#include "output/output.h"
 
 #define MIB (1024 * 1024)
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Unit tests for user/ledger.c: the per-syscall, per-advice arithmetic. */
+/* Unit tests for user/ledger/ledger.c: the per-syscall, per-advice arithmetic. */
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
-#include "ledger.h"
+#include "ledger/ledger.h"
 
 #define MADV_DONTNEED_ 4
 #define MADV_FREE_ 8

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "output_perfetto.h"
+#include "output/perfetto.h"
 
 #define MiB (1024 * 1024)
 #define T0 1000000000ull

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Unit tests for user/procmaps.c: the maps-line parser and the reader. */
+/* Unit tests for user/symbolize/procmaps.c: the maps-line parser and the reader. */
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "procmaps.h"
+#include "symbolize/procmaps.h"
 
 /* Parses a NUL-terminated line; returns the parser's result. */
 static int parse(const char *line, struct pl_map *m)

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "procstat.h"
+#include "ledger/procstat.h"
 
 static const char status_text[] =
     "Name:\tapp\nVmRSS:\t   26184 kB\nRssAnon:\t   24680 kB\n"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The per-range ledger (user/ranges.c) fed by hand-built syscall records and
+ * The per-range ledger (user/ledger/ranges.c) fed by hand-built syscall records and
  * kernel chunk readings: exact bytes per row, and live + gone = all counted.
  */
 #include <stdarg.h>
@@ -8,8 +8,8 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
-#include "decode.h"
-#include "ranges.h"
+#include "decode/decode.h"
+#include "ledger/ranges.h"
 
 #define KIB (1ull << 10)
 #define MIB (1ull << 20)

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "callers.h"
-#include "output_report.h"
+#include "symbolize/callers.h"
+#include "output/report.h"
 
 #define MiB (1024 * 1024)
 #define T0 5000000000ull

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Unit tests for user/symbolizer.c, on live processes: this one (a PIE
+ * Unit tests for user/symbolize/symbolizer.c, on live processes: this one (a PIE
  * built with -g), children forked from it, and a copy of it run from a
  * file that is then deleted. Run as root, like pageledger: the deleted
  * file is only reachable through /proc/PID/map_files.
@@ -22,8 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "procmaps.h"
-#include "symbolizer.h"
+#include "symbolize/procmaps.h"
+#include "symbolize/symbolizer.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_FRAMES 8

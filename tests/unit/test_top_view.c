@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Unit tests for the live view: user/top_view.c (rates, sparklines, number
+ * Unit tests for the live view: user/output/top_view.c (rates, sparklines, number
  * formats, the screen laid out from a state) and the --top flags in cli.c.
  */
 #include <setjmp.h>
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "cli.h"
-#include "top_view.h"
+#include "output/top_view.h"
 
 #define MIB (1ll << 20)
 #define S 1000000000ull

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "decode/decode.h"
+#include "ledger/ledger.h"
+
+void pl_ledger_init(struct pl_ledger *l, uint32_t pid, uint64_t t_start_ns)
+{
+	memset(l, 0, sizeof(*l));
+	l->pid = pid;
+	l->t_start_ns = t_start_ns;
+}
+
+unsigned int pl_advice_slot(long advice)
+{
+	if (advice < 0 || advice >= PL_ADVICE_SLOTS - 1)
+		return PL_ADVICE_SLOTS - 1;
+	return (unsigned int)advice;
+}
+
+/* One call's contribution to a row. */
+static void stat_add(struct pl_stat *s, const struct pl_syscall_event *e)
+{
+	int64_t resident;
+
+	s->calls++;
+	if (pl_syscall_failed(e))
+		s->errors++;
+	else
+		s->bytes += pl_syscall_len(e);
+	for (int m = 0; m < PL_RSS_NR; m++)
+		s->rss_delta[m] += e->rss_delta[m];
+	resident = pl_resident_delta(e->rss_delta);
+	if (resident < 0)
+		s->rss_released += (uint64_t)-resident;
+	else
+		s->rss_gained += (uint64_t)resident;
+}
+
+static unsigned int advice_slot_of(const struct pl_syscall_event *e)
+{
+	return pl_syscall_has_advice(e->sys) ? pl_advice_slot(pl_syscall_advice(e)) : 0;
+}
+
+void pl_ledger_add_syscall(struct pl_ledger *l, const struct pl_syscall_event *e)
+{
+	if (e->sys >= PL_SYS_NR)
+		return;
+	l->events++;
+	stat_add(&l->stats[e->sys][advice_slot_of(e)], e);
+}
+
+static struct pl_stat *class_row(struct pl_ledger *l, int cls, uint32_t sys, unsigned int slot)
+{
+	struct pl_class_row *r;
+
+	for (int i = 0; i < l->n_class_rows; i++) {
+		r = &l->class_rows[i];
+		if (r->cls == cls && r->sys == sys && r->advice_slot == slot)
+			return &r->st;
+	}
+	if (l->n_class_rows >= PL_MAX_CLASS_ROWS)
+		return NULL;
+	r = &l->class_rows[l->n_class_rows++];
+	r->cls = cls;
+	r->sys = sys;
+	r->advice_slot = slot;
+	return &r->st;
+}
+
+static struct pl_site_row *site_row(struct pl_ledger *l, int cls, const char *func,
+				    const char *module)
+{
+	struct pl_site_row *r;
+
+	func = func ? func : "?";
+	module = module ? module : "?";
+	for (int i = 0; i < l->n_sites; i++) {
+		r = &l->sites[i];
+		if (r->cls == cls && !strcmp(r->func, func) && !strcmp(r->module, module))
+			return r;
+	}
+	if (l->n_sites >= PL_MAX_SITES)
+		return NULL;
+	if (l->n_sites == l->cap_sites) {
+		int cap = l->cap_sites ? l->cap_sites * 2 : 64;
+		struct pl_site_row *grown = realloc(l->sites, (size_t)cap * sizeof(*grown));
+
+		if (!grown)
+			return NULL;
+		l->sites = grown;
+		l->cap_sites = cap;
+	}
+	r = &l->sites[l->n_sites++];
+	memset(r, 0, sizeof(*r));
+	r->cls = cls;
+	snprintf(r->func, sizeof(r->func), "%s", func);
+	snprintf(r->module, sizeof(r->module), "%s", module);
+	return r;
+}
+
+void pl_ledger_add_caller(struct pl_ledger *l, const struct pl_syscall_event *e, int cls,
+			  const char *func, const char *module)
+{
+	struct pl_stat *row;
+	struct pl_site_row *site;
+
+	if (e->sys >= PL_SYS_NR)
+		return;
+	row = class_row(l, cls, e->sys, advice_slot_of(e));
+	if (row)
+		stat_add(row, e);
+	site = site_row(l, cls, func, module);
+	if (site)
+		stat_add(&site->st, e);
+	else
+		l->sites_dropped++;
+}
+
+static int64_t clamp0(int64_t v)
+{
+	return v > 0 ? v : 0;
+}
+
+void pl_diagnose(const struct pl_ledger *l, struct pl_diagnosis *d)
+{
+	const struct pl_kernel_view *k = &l->last_balance.kernel;
+	int64_t anon;
+
+	memset(d, 0, sizeof(*d));
+	d->churn = l->have_ranges ? (int64_t)l->ranges_all.refaulted : -1;
+	d->churn_refaults = l->ranges_all.refaults;
+	d->churn_delay_min_ns = l->ranges_all.refault_delay_min_ns;
+	d->churn_delay_mean_ns = l->ranges_all.refault_delay_mean_ns;
+	d->from_kernel = l->have_balance && !strcmp(l->last_balance.when, "end");
+	d->thp_filled = l->causes.delta[PL_CAUSE_KHUGEPAGED][PL_RSS_ANON] +
+			(int64_t)l->stats[PL_SYS_MADVISE][PL_MADV_COLLAPSE].rss_gained +
+			(int64_t)l->stats[PL_SYS_PROCESS_MADVISE][PL_MADV_COLLAPSE].rss_gained;
+	if (d->from_kernel) {
+		anon = k->anon;
+		d->file = k->file;
+		d->shmem = k->shmem;
+		d->swap = clamp0(k->swap);
+		d->lazy_free = k->have_rollup ? k->lazy_free : 0;
+		d->anon_huge = k->have_rollup ? k->anon_huge : -1;
+	} else {
+		/*
+		 * The process is gone: the per-range ledger knows which lazily
+		 * freed pages were still mapped at its last look; without it,
+		 * unknown, not guessed.
+		 */
+		anon = l->rss_end[PL_RSS_ANON];
+		d->file = l->rss_end[PL_RSS_FILE];
+		d->shmem = l->rss_end[PL_RSS_SHMEM];
+		d->swap = clamp0(l->rss_end[PL_RSS_SWAP]);
+		d->lazy_free = l->have_ranges ? (int64_t)l->ranges_live.lazy_pending : -1;
+		d->anon_huge = -1;
+	}
+	if (d->lazy_free < 0) {
+		d->thp_filled = clamp0(d->thp_filled) < anon ? clamp0(d->thp_filled) : clamp0(anon);
+		d->resident = anon + d->file + d->shmem;
+		d->in_use = clamp0(anon - d->thp_filled);
+		return;
+	}
+	d->lazy_free = d->lazy_free < anon ? d->lazy_free : clamp0(anon);
+	d->thp_filled = clamp0(d->thp_filled) < anon - d->lazy_free ? clamp0(d->thp_filled)
+								    : clamp0(anon - d->lazy_free);
+	d->resident = anon + d->file + d->shmem;
+	d->in_use = clamp0(anon - d->lazy_free - d->thp_filled);
+}
+
+const char *pl_cause_name(int cause)
+{
+	static const char *const names[PL_CAUSE_NR] = {
+	    [PL_CAUSE_FAULT] = "fault",	      [PL_CAUSE_LAZYFREE_RECLAIM] = "lazyfree-reclaim",
+	    [PL_CAUSE_SWAP_OUT] = "swap-out", [PL_CAUSE_KHUGEPAGED] = "khugepaged-collapse",
+	    [PL_CAUSE_EXIT] = "exit",	      [PL_CAUSE_UNKNOWN] = "unknown",
+	};
+
+	return cause >= 0 && cause < PL_CAUSE_NR ? names[cause] : "unknown";
+}
+
+/* Anon pages dropped while swap entries grew went to swap, not to a lazy-free discard. */
+static void split_swap_out(struct pl_cause_acc *a)
+{
+	__s64 dropped = -a->delta[PL_CAUSE_LAZYFREE_RECLAIM][PL_RSS_ANON];
+	__s64 swapped = a->delta[PL_CAUSE_SWAP_OUT][PL_RSS_SWAP];
+	__s64 moved = dropped < swapped ? dropped : swapped;
+
+	if (moved <= 0)
+		return;
+	a->delta[PL_CAUSE_LAZYFREE_RECLAIM][PL_RSS_ANON] += moved;
+	a->delta[PL_CAUSE_SWAP_OUT][PL_RSS_ANON] -= moved;
+}
+
+bool pl_ledger_update_causes(struct pl_ledger *l, const struct pl_cause_acc *now,
+			     struct pl_cause_acc *delta)
+{
+	struct pl_cause_acc cur = *now;
+	bool changed = false;
+
+	split_swap_out(&cur);
+	for (int c = 0; c < PL_CAUSE_NR; c++) {
+		for (int m = 0; m < PL_RSS_NR; m++) {
+			delta->delta[c][m] = cur.delta[c][m] - l->causes.delta[c][m];
+			changed |= delta->delta[c][m] != 0;
+		}
+		delta->updates[c] = cur.updates[c] - l->causes.updates[c];
+	}
+	l->causes = cur;
+	return changed;
+}
+
+void pl_ledger_add_balance(struct pl_ledger *l, struct pl_balance *b)
+{
+	b->diff[PL_RSS_ANON] = b->ledger[PL_RSS_ANON] - b->kernel.anon;
+	b->diff[PL_RSS_FILE] = b->ledger[PL_RSS_FILE] - b->kernel.file;
+	b->diff[PL_RSS_SHMEM] = b->ledger[PL_RSS_SHMEM] - b->kernel.shmem;
+	b->diff[PL_RSS_SWAP] = b->kernel.swap >= 0 ? b->ledger[PL_RSS_SWAP] - b->kernel.swap : 0;
+	if (b->diff[0] || b->diff[1] || b->diff[2] || b->diff[3])
+		l->balances_off++;
+	l->last_balance = *b;
+	l->have_balance = true;
+}
+
+void pl_ledger_lazy_free(const struct pl_ledger *l, uint64_t *advised, uint64_t *released)
+{
+	*advised = l->stats[PL_SYS_MADVISE][PL_MADV_FREE].bytes +
+		   l->stats[PL_SYS_PROCESS_MADVISE][PL_MADV_FREE].bytes;
+	*released = l->stats[PL_SYS_MADVISE][PL_MADV_FREE].rss_released +
+		    l->stats[PL_SYS_PROCESS_MADVISE][PL_MADV_FREE].rss_released;
+}
+
+static int by_bytes_desc(const void *a, const void *b)
+{
+	const struct pl_site_row *x = a, *y = b;
+
+	if (x->st.bytes != y->st.bytes)
+		return x->st.bytes < y->st.bytes ? 1 : -1;
+	return x->st.calls < y->st.calls ? 1 : (x->st.calls > y->st.calls ? -1 : 0);
+}
+
+void pl_ledger_sort_sites(struct pl_ledger *l)
+{
+	if (l->n_sites > 1)
+		qsort(l->sites, (size_t)l->n_sites, sizeof(*l->sites), by_bytes_desc);
+}
+
+void pl_ledger_free(struct pl_ledger *l)
+{
+	free(l->sites);
+	l->sites = NULL;
+	l->n_sites = l->cap_sites = 0;
+}
+
+void pl_ledger_add_exec(struct pl_ledger *l, const struct pl_exec_event *e)
+{
+	l->events++;
+	l->execs++;
+	(void)e;
+}
+
+void pl_ledger_add_exit(struct pl_ledger *l, const struct pl_exit_event *e)
+{
+	l->events++;
+	l->exited = true;
+	l->exit_status = e->exit_code;
+	l->have_exit_rss = true;
+	memcpy(l->exit_rss, e->rss, sizeof(l->exit_rss));
+}
+
+void pl_ledger_finish(struct pl_ledger *l, const struct pl_totals *t, uint64_t page_faults,
+		      uint64_t t_end_ns)
+{
+	l->t_end_ns = t_end_ns;
+	l->page_faults = page_faults;
+	memcpy(l->rss_start, t->rss_start, sizeof(l->rss_start));
+	memcpy(l->rss_peak, t->rss_peak, sizeof(l->rss_peak));
+	memcpy(l->rss_other_delta, t->rss_other_delta, sizeof(l->rss_other_delta));
+	memcpy(l->rss_exit_delta, t->rss_exit_delta, sizeof(l->rss_exit_delta));
+	l->rss_peak_total = t->rss_peak_total;
+	l->rss_other_updates = t->rss_updates_other;
+	l->lost_events = t->lost_events;
+	l->inflight_drops = t->inflight_drops;
+	l->stacks_dropped = t->stacks_dropped;
+	l->chunks_dropped = t->chunks_dropped;
+	l->marks_truncated = t->marks_truncated;
+	/* After exit the counters fall to zero in teardown; the story ends before it. */
+	if (l->have_exit_rss)
+		memcpy(l->rss_end, l->exit_rss, sizeof(l->rss_end));
+	else
+		memcpy(l->rss_end, t->rss_cur, sizeof(l->rss_end));
+	if (t->exited)
+		l->exited = true;
+}
+
+void pl_ledger_total(const struct pl_ledger *l, struct pl_stat *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (int sys = 0; sys < PL_SYS_NR; sys++) {
+		for (int a = 0; a < PL_ADVICE_SLOTS; a++) {
+			const struct pl_stat *s = &l->stats[sys][a];
+
+			out->calls += s->calls;
+			out->errors += s->errors;
+			out->bytes += s->bytes;
+			out->rss_released += s->rss_released;
+			out->rss_gained += s->rss_gained;
+			for (int m = 0; m < PL_RSS_NR; m++)
+				out->rss_delta[m] += s->rss_delta[m];
+		}
+	}
+}
+
+int64_t pl_rss_total(const __s64 rss[PL_RSS_NR])
+{
+	return pl_resident_delta(rss);
+}

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The run's arithmetic: per syscall and per advice, calls, bytes requested
+ * and RSS released or gained; plus the RSS story the kernel side kept.
+ * Pure: fed decoded records and kernel totals, read by the outputs.
+ */
+#ifndef PL_LEDGER_H
+#define PL_LEDGER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "events.h"
+#include "ledger/procstat.h"
+#include "ledger/ranges.h"
+
+/* The ledger's RSS beside the kernel's own, at one instant. */
+struct pl_balance {
+	const char *when; /* "attach", "interval", "end" */
+	uint64_t ts_ns;
+	__s64 ledger[PL_RSS_NR];
+	struct pl_kernel_view kernel;
+	__s64 diff[PL_RSS_NR]; /* ledger - kernel, per member */
+};
+
+/* Advice values 0..127 get their own row; the rest share the last one. */
+#define PL_ADVICE_SLOTS 128
+
+struct pl_stat {
+	uint64_t calls;
+	uint64_t errors;
+	uint64_t bytes;	       /* bytes the successful calls named */
+	uint64_t rss_released; /* resident bytes that went away, summed per call */
+	uint64_t rss_gained;   /* resident bytes that arrived, summed per call */
+	__s64 rss_delta[PL_RSS_NR];
+};
+
+/* Advised and released bytes by caller class, syscall and advice. */
+struct pl_class_row {
+	int cls; /* enum pl_caller_class */
+	uint32_t sys;
+	unsigned int advice_slot;
+	struct pl_stat st;
+};
+
+#define PL_MAX_CLASS_ROWS 256
+/* Ranges the summary keeps: the largest, in the order pl_ranges_rows gives. */
+#define PL_LEDGER_RANGES 20
+#define PL_MAX_SITES 4096
+#define PL_SITE_NAME 160
+
+/* One call site: the first frame past the syscall plumbing. */
+struct pl_site_row {
+	char func[PL_SITE_NAME];
+	char module[PL_SITE_NAME];
+	int cls;
+	struct pl_stat st;
+};
+
+struct pl_ledger {
+	uint32_t pid;
+	uint64_t t_start_ns, t_end_ns;
+	struct pl_stat stats[PL_SYS_NR][PL_ADVICE_SLOTS];
+	uint64_t events;      /* records decoded */
+	uint64_t bad_records; /* records that failed validation */
+	uint64_t page_faults;
+	__s64 rss_start[PL_RSS_NR];
+	__s64 rss_end[PL_RSS_NR];
+	__s64 rss_peak[PL_RSS_NR];
+	int64_t rss_peak_total;
+	__s64 rss_other_delta[PL_RSS_NR];
+	uint64_t rss_other_updates;
+	__s64 rss_exit_delta[PL_RSS_NR];
+	uint64_t lost_events;
+	uint64_t inflight_drops;
+	uint64_t stacks_dropped; /* callers unknown: the stacks map was full */
+	bool exited;
+	int exit_status; /* raw wait status */
+	bool have_exit_rss;
+	__s64 exit_rss[PL_RSS_NR];
+	uint64_t execs;
+	struct pl_class_row class_rows[PL_MAX_CLASS_ROWS];
+	int n_class_rows;
+	struct pl_site_row *sites; /* grows on demand; pl_ledger_free */
+	int n_sites, cap_sites;
+	uint64_t sites_dropped;	    /* calls whose site did not fit */
+	struct pl_cause_acc causes; /* RSS changes outside syscalls, by cause, so far */
+	struct pl_balance last_balance;
+	bool have_balance;
+	uint64_t balances_off; /* readings where ledger and kernel differed */
+	/* The per-range ledger at the end: its largest rows and its totals. */
+	bool have_ranges;
+	struct pl_range_row ranges_top[PL_LEDGER_RANGES];
+	size_t n_ranges_top;
+	struct pl_range_row ranges_live, ranges_gone, ranges_all;
+	uint64_t chunks_dropped, marks_truncated;
+};
+
+void pl_ledger_init(struct pl_ledger *l, uint32_t pid, uint64_t t_start_ns);
+/* Row index for an advice value. */
+unsigned int pl_advice_slot(long advice);
+void pl_ledger_add_syscall(struct pl_ledger *l, const struct pl_syscall_event *e);
+void pl_ledger_add_exec(struct pl_ledger *l, const struct pl_exec_event *e);
+void pl_ledger_add_exit(struct pl_ledger *l, const struct pl_exit_event *e);
+/* Copies the kernel's totals in; call once tracing is over. */
+void pl_ledger_finish(struct pl_ledger *l, const struct pl_totals *t, uint64_t page_faults,
+		      uint64_t t_end_ns);
+/*
+ * Files a syscall under its caller class and call site (func/module may be
+ * NULL when unknown).
+ */
+void pl_ledger_add_caller(struct pl_ledger *l, const struct pl_syscall_event *e, int cls,
+			  const char *func, const char *module);
+/* Bytes advised with MADV_FREE (madvise and process_madvise), and RSS those calls released. */
+void pl_ledger_lazy_free(const struct pl_ledger *l, uint64_t *advised, uint64_t *released);
+/* Sites sorted by bytes requested, largest first. */
+void pl_ledger_sort_sites(struct pl_ledger *l);
+void pl_ledger_free(struct pl_ledger *l);
+const char *pl_cause_name(int cause);
+/*
+ * Takes the kernel's running sums by cause, splits anon drops paired with
+ * swap-entry growth into swap-out, and writes into delta what changed since
+ * the last call. Returns true if anything did.
+ */
+bool pl_ledger_update_causes(struct pl_ledger *l, const struct pl_cause_acc *now,
+			     struct pl_cause_acc *delta);
+/* Fills b->diff from b->ledger and b->kernel, and keeps b as the latest. */
+void pl_ledger_add_balance(struct pl_ledger *l, struct pl_balance *b);
+/*
+ * Why RSS is above what the process still uses, in bytes per cause, at the
+ * end of the run: from the kernel's own figures when the target is alive
+ * (the last balance), else from the ledger.
+ */
+struct pl_diagnosis {
+	bool from_kernel;
+	int64_t resident;   /* anon + file + shmem */
+	int64_t in_use;	    /* anon not accounted for below: mapped and touched */
+	int64_t lazy_free;  /* MADV_FREE'd, not yet reclaimed; -1: unknown (process gone) */
+	int64_t thp_filled; /* holes filled by khugepaged or MADV_COLLAPSE */
+	int64_t anon_huge;  /* AnonHugePages (kernel view only, else -1) */
+	int64_t file, shmem, swap;
+	int64_t churn;		 /* refaulted after release; -1: not measured */
+	uint64_t churn_refaults; /* faults that were refaults */
+	uint64_t churn_delay_min_ns, churn_delay_mean_ns;
+};
+void pl_diagnose(const struct pl_ledger *l, struct pl_diagnosis *d);
+/* Sum over every row: the totals line. */
+void pl_ledger_total(const struct pl_ledger *l, struct pl_stat *out);
+int64_t pl_rss_total(const __s64 rss[PL_RSS_NR]);
+
+#endif

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Keeps the per-range ledger (ranges.h) fed: the seed from maps and smaps,
+ * the kernel's chunk aggregates, page presence for lazily freed pages, huge
+ * pages after khugepaged, and smaps for the kernel's side of the balance.
+ */
+#ifndef PL_RANGE_TRACKER_H
+#define PL_RANGE_TRACKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "trace/loader.h"
+#include "ledger/pagemap.h"
+#include "ledger/procstat.h"
+#include "ledger/ranges.h"
+
+struct pl_range_tracker {
+	struct pl_ranges ranges;
+	struct pl_pagemap pm;
+	pid_t pid;
+	const struct pl_tracer *tracer;
+	uint64_t *forget; /* chunks to drop from the kernel map after a walk */
+	size_t n_forget, cap_forget;
+	bool place_rss;
+};
+
+/* place_rss: file what is resident now under the seeded mappings (not right after exec). */
+int pl_range_tracker_init(struct pl_range_tracker *t, pid_t pid, const struct pl_tracer *tracer,
+			  bool place_rss);
+void pl_range_tracker_free(struct pl_range_tracker *t);
+/* Folds the kernel's chunks and looks at lazily freed pages. khugepaged_grown: anon bytes
+ * khugepaged added since the last call (0: skip the huge-page scan). */
+void pl_range_tracker_poll(struct pl_range_tracker *t, int64_t khugepaged_grown);
+/*
+ * Before a call moves or unmaps [addr, addr + len): credit what the kernel
+ * counted there so far, so that history travels with the pages.
+ */
+void pl_range_tracker_before_call(struct pl_range_tracker *t, const struct pl_syscall_event *e);
+/*
+ * The kernel's per-mapping figures and names, from one smaps read, for the
+ * balance; view gets their sums (smaps_rollup's LazyFree, AnonHugePages).
+ */
+void pl_range_tracker_read_kernel(struct pl_range_tracker *t, struct pl_kernel_view *view);
+
+#endif

@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "trace/loader.h"
+#include "pageledger.skel.h"
+#include "trace/sysenv.h"
+
+static bool verbose_libbpf;
+
+static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	(void)level;
+	if (!verbose_libbpf)
+		return 0; /* our own messages say what failed, in one line */
+	return vfprintf(stderr, fmt, args);
+}
+
+/* "sys_enter_mmap" and "sys_exit_mmap" must both exist, or neither is used. */
+static bool syscall_pair_exists(const char *name)
+{
+	const char *sys = strchr(name + 4, '_'); /* past "sys_enter" / "sys_exit" */
+	char enter[96], exit_[96];
+
+	if (!sys)
+		return false;
+	snprintf(enter, sizeof(enter), "sys_enter%s", sys);
+	snprintf(exit_, sizeof(exit_), "sys_exit%s", sys);
+	return pl_tracepoint_exists("syscalls", enter) && pl_tracepoint_exists("syscalls", exit_);
+}
+
+static bool probe_exists(const char *sec)
+{
+	char category[64];
+	const char *name;
+
+	if (!strncmp(sec, "tp_btf/", 7))
+		return pl_btf_tracepoint_exists(sec + 7);
+	if (strncmp(sec, "tp/", 3))
+		return true; /* iterators need no tracepoint */
+	name = strchr(sec + 3, '/');
+	if (!name || (size_t)(name - (sec + 3)) >= sizeof(category))
+		return false;
+	snprintf(category, sizeof(category), "%.*s", (int)(name - (sec + 3)), sec + 3);
+	name++;
+	if (!strcmp(category, "syscalls"))
+		return syscall_pair_exists(name);
+	return pl_tracepoint_exists(category, name);
+}
+
+/* $PAGELEDGER_SKIP_PROBES: space-separated sections to leave out, as if missing. */
+static bool skipped_by_request(const char *sec)
+{
+	const char *list = getenv("PAGELEDGER_SKIP_PROBES");
+	size_t n = strlen(sec);
+
+	for (const char *p = list; p && (p = strstr(p, sec)); p += n) {
+		bool starts = p == list || p[-1] == ' ';
+		bool ends = p[n] == '\0' || p[n] == ' ';
+
+		if (starts && ends)
+			return true;
+	}
+	return false;
+}
+
+static void skip_missing_probes(struct pl_tracer *t)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, t->skel->obj)
+	{
+		const char *sec = bpf_program__section_name(prog);
+
+		if (skipped_by_request(sec)) {
+			fprintf(stderr, "pageledger: skipping %s (PAGELEDGER_SKIP_PROBES)\n", sec);
+		} else if (probe_exists(sec)) {
+			continue;
+		} else {
+			fprintf(stderr, "pageledger: warning: this kernel lacks %s; skipping it\n",
+				sec);
+		}
+		bpf_program__set_autoload(prog, false);
+		t->probes_skipped++;
+	}
+}
+
+static int configure(struct pl_tracer *t, const struct pl_tracer_opts *o)
+{
+	struct pageledger_bpf *skel = t->skel;
+
+	t->nr_cpus = libbpf_num_possible_cpus();
+	if (t->nr_cpus <= 0 || t->nr_cpus > PL_MAX_CPUS) {
+		fprintf(stderr, "pageledger: unsupported CPU count %d (at most %d)\n", t->nr_cpus,
+			PL_MAX_CPUS);
+		return -1;
+	}
+	skel->rodata->targ_tgid = (__u32)o->tgid;
+	skel->rodata->nr_cpus = (__u32)t->nr_cpus;
+	skel->rodata->wakeup_bytes = o->ringbuf_size / 4;
+	skel->rodata->capture_stacks = !o->no_stacks;
+	if (bpf_map__set_max_entries(skel->maps.events, (__u32)o->ringbuf_size)) {
+		fprintf(stderr, "pageledger: cannot size the ring buffer to %llu bytes\n",
+			(unsigned long long)o->ringbuf_size);
+		return -1;
+	}
+	bpf_program__set_autoattach(skel->progs.seed, false);
+	skip_missing_probes(t);
+	return 0;
+}
+
+/*
+ * Runs the task iterator once: it learns the per-CPU offsets, the target's
+ * mm and its RSS at this instant. Done before the tracepoints attach, so
+ * every reading they take has a baseline.
+ */
+static int seed(struct pl_tracer *t, pid_t tgid)
+{
+	struct bpf_link *link;
+	char buf[64];
+	int fd;
+
+	link = bpf_program__attach_iter(t->skel->progs.seed, NULL);
+	if (!link) {
+		fprintf(stderr, "pageledger: cannot attach the task iterator: %s\n",
+			strerror(errno));
+		return -1;
+	}
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		fprintf(stderr, "pageledger: cannot run the task iterator: %s\n", strerror(errno));
+		bpf_link__destroy(link);
+		return -1;
+	}
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	close(fd);
+	bpf_link__destroy(link);
+	if (!t->skel->bss->totals.seeded) {
+		fprintf(stderr, "pageledger: process %d has exited\n", tgid);
+		return -1;
+	}
+	return 0;
+}
+
+int pl_tracer_start(struct pl_tracer *t, const struct pl_tracer_opts *o)
+{
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	verbose_libbpf = o->verbose;
+	libbpf_set_print(print_libbpf);
+	t->skel = pageledger_bpf__open();
+	if (!t->skel) {
+		fprintf(stderr, "pageledger: cannot open the BPF object: %s\n", strerror(errno));
+		return -1;
+	}
+	if (configure(t, o))
+		return -1;
+	err = pageledger_bpf__load(t->skel);
+	if (err) {
+		fprintf(stderr, "pageledger: cannot load the BPF programs: %s%s\n", strerror(-err),
+			o->verbose ? "" : " (run with -v for the verifier log)");
+		return -1;
+	}
+	if (seed(t, o->tgid))
+		return -1;
+	err = pageledger_bpf__attach(t->skel);
+	if (err) {
+		fprintf(stderr, "pageledger: cannot attach the BPF programs: %s\n", strerror(-err));
+		return -1;
+	}
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), o->on_record, o->ctx, NULL);
+	if (!t->rb) {
+		fprintf(stderr, "pageledger: cannot open the ring buffer: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int pl_tracer_poll(struct pl_tracer *t, int timeout_ms)
+{
+	int n = ring_buffer__poll(t->rb, timeout_ms);
+
+	if (n < 0 && n != -EINTR)
+		return n;
+	/* Batched submits do not wake us: take what queued while we slept. */
+	return ring_buffer__consume(t->rb);
+}
+
+int pl_tracer_drain(struct pl_tracer *t)
+{
+	return ring_buffer__consume(t->rb);
+}
+
+void pl_tracer_totals(const struct pl_tracer *t, struct pl_totals *out)
+{
+	memcpy(out, (const void *)&t->skel->bss->totals, sizeof(*out));
+}
+
+uint64_t pl_tracer_page_faults(const struct pl_tracer *t)
+{
+	__u64 *per_cpu = calloc((size_t)t->nr_cpus, sizeof(__u64));
+	__u32 zero = 0;
+	uint64_t sum = 0;
+
+	if (!per_cpu)
+		return 0;
+	if (!bpf_map__lookup_elem(t->skel->maps.fault_count, &zero, sizeof(zero), per_cpu,
+				  sizeof(__u64) * (size_t)t->nr_cpus, 0))
+		for (int i = 0; i < t->nr_cpus; i++)
+			sum += per_cpu[i];
+	free(per_cpu);
+	return sum;
+}
+
+int pl_tracer_stack(const struct pl_tracer *t, __u64 key, __u64 *ips, int max)
+{
+	__u64 buf[PL_MAX_STACK];
+	int n = 0;
+
+	if (!key || max <= 0)
+		return 0;
+	if (bpf_map__lookup_elem(t->skel->maps.stacks, &key, sizeof(key), buf, sizeof(buf), 0))
+		return 0;
+	while (n < max && n < PL_MAX_STACK && buf[n])
+		ips[n] = buf[n], n++;
+	return n;
+}
+
+int pl_tracer_causes(const struct pl_tracer *t, struct pl_cause_acc *out)
+{
+	struct pl_cause_acc *per_cpu = calloc((size_t)t->nr_cpus, sizeof(*per_cpu));
+	__u32 zero = 0;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if (!per_cpu)
+		return -1;
+	err = bpf_map__lookup_elem(t->skel->maps.cause_acc, &zero, sizeof(zero), per_cpu,
+				   sizeof(*per_cpu) * (size_t)t->nr_cpus, 0);
+	for (int cpu = 0; !err && cpu < t->nr_cpus; cpu++) {
+		for (int c = 0; c < PL_CAUSE_NR; c++) {
+			for (int m = 0; m < PL_RSS_NR; m++)
+				out->delta[c][m] += per_cpu[cpu].delta[c][m];
+			out->updates[c] += per_cpu[cpu].updates[c];
+		}
+	}
+	free(per_cpu);
+	return err ? -1 : 0;
+}
+
+/* Adds what the CPUs' fault caches hold for chunk idx (see struct pl_fault_cache). */
+static void add_cached_faults(const struct pl_fault_cache *fc, int n, __u64 idx, struct pl_chunk *c)
+{
+	for (int cpu = 0; fc && cpu < n; cpu++) {
+		if (fc[cpu].key != idx + 1)
+			continue;
+		c->faulted += fc[cpu].faulted;
+		if (fc[cpu].last_addr)
+			c->last_addr = fc[cpu].last_addr;
+	}
+}
+
+static struct pl_fault_cache *read_fault_caches(const struct pl_tracer *t)
+{
+	struct pl_fault_cache *fc = calloc((size_t)t->nr_cpus, sizeof(*fc));
+	__u32 zero = 0;
+
+	if (fc && bpf_map__lookup_elem(t->skel->maps.fault_cache, &zero, sizeof(zero), fc,
+				       sizeof(*fc) * (size_t)t->nr_cpus, 0)) {
+		free(fc);
+		return NULL;
+	}
+	return fc;
+}
+
+#define CHUNK_BATCH 1024
+
+/* One key at a time: kernels or maps without batch lookups. */
+static int walk_chunks(int fd, const struct pl_fault_cache *fc, int nr_cpus, pl_chunk_fn fn,
+		       void *ctx)
+{
+	__u64 key, next;
+	struct pl_chunk c;
+	void *prev = NULL;
+	int n = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &c))
+			continue;
+		add_cached_faults(fc, nr_cpus, key, &c);
+		fn(ctx, key, &c);
+		n++;
+	}
+	return n;
+}
+
+/* Up to CHUNK_BATCH entries a system call. Returns the count, or -1 to walk instead. */
+static int batch_chunks(int fd, const struct pl_fault_cache *fc, int nr_cpus, pl_chunk_fn fn,
+			void *ctx)
+{
+	static __u64 keys[CHUNK_BATCH];
+	static struct pl_chunk vals[CHUNK_BATCH];
+	__u64 token = 0;
+	void *in = NULL;
+	int n = 0, err;
+
+	do {
+		__u32 count = CHUNK_BATCH;
+
+		err = bpf_map_lookup_batch(fd, in, &token, keys, vals, &count, NULL);
+		if (err && errno != ENOENT)
+			return -1; /* a fold is idempotent: the walk may see them again */
+		for (__u32 i = 0; i < count; i++) {
+			add_cached_faults(fc, nr_cpus, keys[i], &vals[i]);
+			fn(ctx, keys[i], &vals[i]);
+		}
+		n += (int)count;
+		in = &token;
+	} while (!err);
+	return n;
+}
+
+int pl_tracer_chunks(const struct pl_tracer *t, pl_chunk_fn fn, void *ctx)
+{
+	int fd = bpf_map__fd(t->skel->maps.chunks), n;
+	struct pl_fault_cache *fc = read_fault_caches(t);
+
+	n = batch_chunks(fd, fc, t->nr_cpus, fn, ctx);
+	if (n < 0)
+		n = walk_chunks(fd, fc, t->nr_cpus, fn, ctx);
+	free(fc);
+	return n;
+}
+
+void pl_tracer_chunk_range(const struct pl_tracer *t, __u64 first, __u64 last, pl_chunk_fn fn,
+			   void *ctx)
+{
+	int fd = bpf_map__fd(t->skel->maps.chunks);
+	struct pl_fault_cache *fc = read_fault_caches(t);
+	struct pl_chunk c;
+
+	for (__u64 idx = first; idx <= last; idx++) {
+		if (bpf_map_lookup_elem(fd, &idx, &c))
+			continue;
+		add_cached_faults(fc, t->nr_cpus, idx, &c);
+		fn(ctx, idx, &c);
+	}
+	free(fc);
+}
+
+void pl_tracer_forget_chunk(const struct pl_tracer *t, __u64 idx)
+{
+	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.chunks), &idx);
+}
+
+void pl_tracer_stop(struct pl_tracer *t)
+{
+	ring_buffer__free(t->rb);
+	t->rb = NULL;
+	pageledger_bpf__destroy(t->skel);
+	t->skel = NULL;
+}
