@@ -55,7 +55,7 @@ BPF_OBJ  := $(OUTPUT)/pageledger.bpf.o
 SKEL     := $(OUTPUT)/pageledger.skel.h
 
 WORKLOADS := memops pmadvise demo faultstorm madvstorm gtrim jepurge tcrelease
-WORKLOADS += steady
+WORKLOADS += steady racers
 WORKLOAD_BINS := $(addprefix $(OUTPUT)/workloads/,$(WORKLOADS))
 
 UNIT_TESTS := test_decode test_ledger test_json test_cli test_callers test_procmaps \
@@ -82,11 +82,20 @@ $(OUTPUT)/vmlinux/vmlinux.h: | $(OUTPUT)/vmlinux
 	$(call msg,GEN,$@)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
 
-$(BPF_OBJ): bpf/pageledger.bpf.c bpf/events.h $(VMLINUX_GEN) | $(OUTPUT)
+# The kernel side, one file per concern (see bpf/pageledger.bpf.h), linked
+# into one object and one skeleton, as retsnoop does.
+BPF_SRCS := bpf/state.bpf.c bpf/rss.bpf.c bpf/syscalls.bpf.c bpf/chunks.bpf.c
+BPF_PARTS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
+BPF_HDRS := bpf/events.h bpf/kernel.h bpf/pageledger.bpf.h
+
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(VMLINUX_GEN) | $(OUTPUT)
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp.o
-	$(Q)$(BPFTOOL) gen object $@ $@.tmp.o
-	$(Q)rm -f $@.tmp.o
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BPF_OBJ): $(BPF_PARTS)
+	$(call msg,BPF-LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
 
 $(SKEL): $(BPF_OBJ)
 	$(call msg,GEN-SKEL,$@)

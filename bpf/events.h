@@ -54,13 +54,21 @@ enum pl_rss_member {
 	PL_RSS_NR = 4,
 };
 
-/* Why the target's RSS changed outside its own memory syscalls. */
+/*
+ * Why the target's RSS changed outside its own traced memory syscalls. Each
+ * counter update is filed by the task that made it (rss_stat fires in that
+ * task's context), so these follow from what the task was doing.
+ */
 enum pl_cause {
-	PL_CAUSE_FAULT = 0,	   /* the target's own page faults */
-	PL_CAUSE_LAZYFREE_RECLAIM, /* another task (kswapd, reclaim) dropped anon pages */
-	PL_CAUSE_SWAP_OUT,	   /* another task wrote anon pages to swap */
+	PL_CAUSE_FAULT = 0,	   /* a page fault of the target's own (user or kernel mode) */
+	PL_CAUSE_LAZYFREE_RECLAIM, /* reclaim dropped anon pages (lazily freed ones, without swap) */
+	PL_CAUSE_SWAP_OUT,	   /* reclaim wrote anon pages to swap */
+	PL_CAUSE_RECLAIM,	   /* reclaim dropped file or shmem pages */
 	PL_CAUSE_KHUGEPAGED,	   /* khugepaged collapsed ranges into huge pages */
+	PL_CAUSE_EXEC,		   /* the old address space torn down at exec */
 	PL_CAUSE_EXIT,		   /* exit teardown */
+	PL_CAUSE_SYSCALL,	   /* the target's own syscalls that are not traced (mlock, ...) */
+	PL_CAUSE_REMOTE,	   /* another process (process_vm_writev, ptrace, /proc/PID/mem) */
 	PL_CAUSE_UNKNOWN,
 	PL_CAUSE_NR,
 };
@@ -123,7 +131,7 @@ struct pl_syscall_event {
 	__u32 target_pid; /* the process whose memory was affected */
 	__u64 args[6];	  /* raw syscall arguments */
 	__s64 ret;
-	__s64 rss_delta[PL_RSS_NR]; /* bytes, target mm, between entry and exit */
+	__s64 rss_delta[PL_RSS_NR]; /* bytes: the calling task's own changes to the target mm */
 	__u64 duration_ns;
 	__u64 old_brk;	 /* brk only: the break before the call */
 	__u64 iov_bytes; /* process_madvise only: bytes named by the iovecs */
@@ -142,10 +150,17 @@ struct pl_syscall_event {
 /* pl_syscall_event.flags */
 #define PL_SCF_RSS_UNKNOWN (1u << 0) /* target mm unknown at entry: no delta */
 #define PL_SCF_IOV_PARTIAL (1u << 1) /* more iovecs than we read */
+/*
+ * A per-CPU counter fold of another CPU may be inside this call's figure, or
+ * one of its own may have gone to another: the delta may be off (see
+ * rss.bpf.c, claim_update). Counted in pl_totals.rss_inexact_calls.
+ */
+#define PL_SCF_RSS_INEXACT (1u << 2)
 
 struct pl_exec_event {
 	struct pl_event_hdr hdr;
-	__s64 rss[PL_RSS_NR]; /* bytes, fresh mm right after exec */
+	__s64 rss[PL_RSS_NR];	  /* bytes, fresh mm right after exec */
+	__s64 old_rss[PL_RSS_NR]; /* bytes the old mm's ledger held when it was let go */
 	char comm[PL_COMM_LEN];
 };
 
@@ -157,25 +172,45 @@ struct pl_exit_event {
 };
 
 /*
- * Counters the BPF side keeps for the whole run. User space reads them
- * through the skeleton's .bss at the end (and at intervals later).
+ * Counters the BPF side keeps for the whole run, read by user space through
+ * the skeleton's .bss. The ledger closes by construction, per member:
+ *
+ *   rss_start + exec_adjust + (call deltas emitted) + lost_delta
+ *     + inflight_delta + (cause totals) == rss_cur
+ *
+ * and rss_cur equals the kernel's own counters whenever no update is in
+ * flight (rss_begin == rss_end across a reading: "settled").
  */
 struct pl_totals {
 	__u64 target_mm;		  /* kernel address, used only for equality */
-	__s64 rss_start[PL_RSS_NR];	  /* bytes at attach (or at exec) */
-	__s64 rss_cur[PL_RSS_NR];	  /* bytes, last exact reading */
-	__s64 rss_peak[PL_RSS_NR];	  /* bytes, highest reading per member */
-	__s64 rss_peak_total;		  /* highest anon+file+shmem reading */
-	__u64 rss_updates_other;	  /* rss_stat hits from other tasks */
-	__s64 rss_other_delta[PL_RSS_NR]; /* net change made by other tasks */
+	__s64 rss_start[PL_RSS_NR];	  /* bytes at attach */
+	__s64 rss_cur[PL_RSS_NR];	  /* bytes: start plus every update claimed since */
+	__s64 rss_peak[PL_RSS_NR];	  /* bytes, highest running figure per member */
+	__s64 rss_peak_total;		  /* highest anon+file+shmem figure */
+	__s64 rss_trough_total;		  /* lowest anon+file+shmem figure (before exit) */
+	__s64 exec_adjust[PL_RSS_NR];	  /* each exec: new baseline minus the old mm's figure */
+	__s64 inflight_delta[PL_RSS_NR];  /* filed to calls not yet emitted */
+	__s64 lost_delta[PL_RSS_NR];	  /* filed to calls whose records were lost */
+	__u64 rss_begin, rss_end;	  /* updates of the target mm begun and ended */
+	__u64 rss_inexact_events;	  /* updates whose amount may be another CPU's */
+	__u64 rss_inexact_calls;	  /* emitted calls carrying PL_SCF_RSS_INEXACT */
+	__u64 robbed_folds;		  /* folds found claimed by another update */
+	__u64 robberies;		  /* calls those named as possible takers */
+	__u64 rss_updates_other;	  /* updates made by tasks of other processes */
+	__s64 rss_other_delta[PL_RSS_NR]; /* their net change */
 	__s64 rss_exit_delta[PL_RSS_NR];  /* change made by exit teardown */
-	__u64 lost_events;		  /* ring buffer reserve failures */
-	__u64 inflight_drops;		  /* syscall entries we could not track */
-	__u64 stacks_dropped;		  /* user stacks the stacks map had no room for */
-	__u64 chunks_dropped;		  /* faults or releases the chunks map had no room for */
-	__u64 marks_truncated;		  /* releases too large to mark page by page */
-	__u64 seeded;			  /* 1 once the attach-time reading is taken */
-	__u64 exited;			  /* 1 once the target's last thread exited */
+	__u64 until_met;		  /* --until-rss-*: 1 once a reading met it */
+	__u64 until_met_ns;
+	__s64 until_met_resident; /* the reading that met it, bytes */
+	__u64 until_armed;	  /* --until-rss-below on a started command: been above */
+	__u64 lost_events;	  /* ring buffer reserve failures */
+	__u64 inflight_drops;	  /* syscall entries we could not track */
+	__u64 stacks_dropped;	  /* user stacks the stacks map had no room for */
+	__u64 stacks_captured;	  /* user stacks taken (0 with --no-stacks) */
+	__u64 chunks_dropped;	  /* faults or releases the chunks map had no room for */
+	__u64 marks_truncated;	  /* releases too large to mark page by page */
+	__u64 seeded;		  /* 1 once the attach-time reading is taken */
+	__u64 exited;		  /* 1 once the target's last thread exited */
 };
 
 #endif /* PAGELEDGER_EVENTS_H */

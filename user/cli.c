@@ -57,7 +57,10 @@ static const struct argp_option options[] = {
     {"quiet", 'q', NULL, 0, "Print only the summary", 0},
     {"ringbuf-size", 'b', "SIZE", 0,
      "Ring buffer size, e.g. 256K, 4M (default 4M, rounded up to a power of two)", 0},
-    {"verbose", 'v', NULL, 0, "Print libbpf diagnostics", 0},
+    {"verbose", 'v', NULL, 0,
+     "Print pageledger's phases with timings and each program's verifier time; "
+     "twice (-vv): libbpf's own log too",
+     0},
     {"stacks", OPT_STACKS, NULL, 0, "Print each call's full user stack under it (text)", 0},
     {"no-stacks", OPT_NO_STACKS, NULL, 0,
      "Capture no user stacks: no caller classes, less overhead", 0},
@@ -229,7 +232,7 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 		cfg->quiet = true;
 		break;
 	case 'v':
-		cfg->verbose = true;
+		cfg->verbose++;
 		break;
 	case OPT_STACKS:
 		cfg->stacks = true;

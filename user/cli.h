@@ -24,7 +24,7 @@ struct pl_config {
 	const char *out_path;  /* -o */
 	uint64_t ringbuf_size; /* -b, a power of two */
 	bool quiet;	       /* -q: summary only */
-	bool verbose;	       /* -v: libbpf diagnostics */
+	int verbose;	       /* -v: phases and timings; -vv: libbpf's log too */
 	bool stacks;	       /* --stacks: full stacks in the text output */
 	bool no_stacks;	       /* --no-stacks: no stack capture, no caller classes */
 	bool help_shown;

@@ -26,6 +26,7 @@ static volatile sig_atomic_t stop_requested;
 
 struct run;
 static void take_balance(struct run *r, const char *when);
+static int64_t flush_causes(struct run *r);
 
 struct run {
 	struct pl_config cfg;
@@ -149,41 +150,45 @@ static int open_file_sinks(struct run *r)
 }
 
 /*
- * --until-rss-below/above, against the running figures of this poll. Not
- * once the target is exiting: its teardown empties RSS, which would meet
- * any "below" without the process ever getting there.
+ * --until-rss-below/above: the kernel side decides on every reading it
+ * makes (peaks and troughs between polls included, teardown excluded).
+ * A target that makes no change is held against the condition here, at
+ * each poll: an idle process already below SIZE is below at once.
  */
+static bool until_met_now(const struct run *r, const struct pl_totals *t, int64_t *resident)
+{
+	struct pl_config cond = r->cfg;
+
+	if (t->until_met) {
+		*resident = t->until_met_resident;
+		return true;
+	}
+	if (t->exited)
+		return false;
+	*resident = pl_rss_total(t->rss_cur);
+	/* A command we start begins near zero: "below" counts once it has been above. */
+	if (r->target.spawned && !t->until_armed)
+		cond.until_below = false;
+	return pl_until_reached(&cond, *resident);
+}
+
 static bool until_reached(struct run *r)
 {
-	struct pl_config cond;
 	struct pl_totals totals;
+	int64_t resident = 0;
 	char now[16];
-	int64_t resident;
+	bool below;
 
-	if (!r->cfg.until_below && !r->cfg.until_above)
-		return false;
-	cond = r->cfg;
-
+	if (r->until_met || (!r->cfg.until_below && !r->cfg.until_above))
+		return r->until_met;
 	pl_tracer_totals(&r->tracer, &totals);
-	if (totals.exited)
+	if (!until_met_now(r, &totals, &resident))
 		return false;
-	resident = pl_rss_total(totals.rss_cur);
-	/*
-	 * A command we start begins near zero: "below" means falling back under
-	 * SIZE, so it counts only once RSS has been at or above it.
-	 */
-	if (r->cfg.until_below && totals.rss_peak_total >= 0 &&
-	    (uint64_t)totals.rss_peak_total >= r->cfg.until_rss_below)
-		r->below_armed = true; /* the kernel side's peak: a poll may miss it */
-	if (r->target.spawned && !r->below_armed)
-		cond.until_below = false;
-	if (!pl_until_reached(&cond, resident))
-		return false;
+	below = r->cfg.until_below && (uint64_t)resident < r->cfg.until_rss_below;
 	pl_format_size(resident, now, sizeof(now));
 	fprintf(stderr,
 		"pageledger: resident RSS %s (%lld bytes) reached --until-rss-%s; stopping\n", now,
-		(long long)resident,
-		cond.until_below && (uint64_t)resident < cond.until_rss_below ? "below" : "above");
+		(long long)resident, below ? "below" : "above");
 	r->until_met = true;
 	return true;
 }
@@ -219,9 +224,10 @@ static int open_output(struct run *r)
 	return open_file_sinks(r);
 }
 
-static int check_environment(const struct pl_config *cfg)
+/* Every probe is a BTF tracepoint: no tracefs needed, nothing mounted for us. */
+static int check_environment(void)
 {
-	if (pl_require_root() || pl_require_btf() || pl_require_tracefs(cfg->verbose))
+	if (pl_require_root() || pl_require_btf())
 		return -1;
 	return 0;
 }
@@ -232,6 +238,10 @@ static int start_tracing(struct run *r)
 	    .tgid = r->target.pid,
 	    .ringbuf_size = r->cfg.ringbuf_size,
 	    .verbose = r->cfg.verbose,
+	    .no_stacks = r->cfg.no_stacks,
+	    .spawned = r->target.spawned,
+	    .until_above = r->cfg.until_above ? r->cfg.until_rss_above : 0,
+	    .until_below = r->cfg.until_below ? r->cfg.until_rss_below : 0,
 	    .on_record = handle_record,
 	    .ctx = r,
 	};
@@ -255,6 +265,7 @@ static int start_tracing(struct run *r)
 	if (!r->target.spawned)
 		restart_ranges(r);
 	pl_ledger_init(&r->ledger, info.pid, info.t0_ns);
+	pl_ledger_set_seed(&r->ledger, totals.rss_start);
 	for (int i = 0; i < r->n_sinks; i++)
 		r->sinks[i]->ops->begin(r->sinks[i], &info);
 	if (!r->target.spawned)
@@ -285,25 +296,57 @@ static void send_ranges(struct run *r, const char *when)
 			r->sinks[i]->ops->ranges(r->sinks[i], &v);
 }
 
+static bool same_progress(const struct pl_totals *a, const struct pl_totals *b)
+{
+	return a->rss_begin == b->rss_begin && a->rss_end == b->rss_end &&
+	       b->rss_begin == b->rss_end;
+}
+
+#define SETTLE_TRIES 8
+
 /*
- * The ledger's RSS beside /proc's, now. Quiescent, they are equal to the
- * byte: rss_stat tracks the same exact counters that /proc sums.
+ * The ledger's RSS beside /proc's, at one moment: the kernel side's
+ * begin/end counts bracket the /proc read, and the reading counts as
+ * settled only if no counter update began or ended meanwhile (then the
+ * two sides read the same counters). A busy target gets a few tries, then
+ * an honest "settled": false. The closing identity is taken in the same
+ * bracket, after every record submitted before it was taken.
  */
+static void read_settled(struct run *r, struct pl_balance *b, struct pl_totals *totals)
+{
+	struct pl_totals before;
+
+	for (int i = 0; i < SETTLE_TRIES; i++) {
+		pl_tracer_totals(&r->tracer, &before);
+		pl_tracer_drain(&r->tracer);
+		flush_causes(r);
+		if (pl_kernel_view_read_status(r->target.pid, &b->kernel) < 0)
+			return;
+		pl_tracer_totals(&r->tracer, totals);
+		b->settled = same_progress(&before, totals);
+		if (b->settled)
+			break;
+	}
+	memcpy(b->ledger, totals->rss_cur, sizeof(b->ledger));
+	pl_ledger_closure(&r->ledger, totals, b->closure);
+	b->have_closure = b->settled;
+}
+
 static void take_balance(struct run *r, const char *when)
 {
 	struct pl_balance b = {.when = when};
 	struct pl_totals totals;
 
-	/* With the per-range ledger, its smaps read gives the rollup: one page-table walk. */
-	if ((r->ranging ? pl_kernel_view_read_status(r->target.pid, &b.kernel)
-			: pl_kernel_view_read(r->target.pid, &b.kernel)) < 0)
+	if (pl_kernel_view_read_status(r->target.pid, &b.kernel) < 0)
 		return; /* gone: nothing to hold the ledger against */
+	read_settled(r, &b, &totals);
+	/* The per-range ledger and smaps (LazyFree, AnonHugePages): not part of the exact check. */
 	if (r->ranging) {
 		pl_range_tracker_poll(&r->ranges, 0);
 		pl_range_tracker_read_kernel(&r->ranges, &b.kernel);
+	} else {
+		pl_kernel_view_read_rollup(r->target.pid, &b.kernel);
 	}
-	pl_tracer_totals(&r->tracer, &totals);
-	memcpy(b.ledger, totals.rss_cur, sizeof(b.ledger));
 	b.ts_ns = now_ns();
 	pl_ledger_add_balance(&r->ledger, &b);
 	for (int i = 0; i < r->n_sinks; i++)
@@ -479,7 +522,7 @@ int main(int argc, char **argv)
 	if (status != PL_EXIT_OK || r.cfg.help_shown)
 		return status;
 	r.target.pidfd = r.target.go_fd = r.target.err_fd = -1;
-	if (check_environment(&r.cfg) || open_output(&r))
+	if (check_environment() || open_output(&r))
 		return PL_EXIT_ERROR;
 	if (prepare_target(&r))
 		goto cleanup;
@@ -487,6 +530,7 @@ int main(int argc, char **argv)
 	if (start_tracing(&r))
 		goto cleanup;
 	trace_loop(&r);
+	until_reached(&r); /* a peak the last poll had no time to see */
 	if (r.target.spawned && !pl_target_exited(&r.target))
 		pl_target_stop(&r.target);
 	finish(&r);

@@ -114,3 +114,21 @@ def test_help_documents_exit_status_3():
     assert p.returncode == 0
     assert "--until-rss-below" in p.stdout and "--until-rss-above" in p.stdout
     assert re.search(r"^\s+3\s+--until-rss", p.stdout, re.M), p.stdout
+
+
+def test_a_short_peak_between_polls_counts():
+    """96 MiB mapped, touched and unmapped within a few ms, then exit: no
+    100 ms poll sees the peak, but the kernel side decides on every reading."""
+    t = run_traced([workload("memops"), "touch", "96"], extra=["--until-rss-above", "50M"])
+    assert t.returncode == 0, t.stderr
+    resident, which = reached(t.stderr)
+    assert which == "above" and resident > 50 * MiB
+    # The stop may come before the program's own peak: at the first reading above.
+    assert t.summary["rss"]["peak_resident"] > 50 * MiB
+
+
+def test_teardown_at_exit_never_meets_below():
+    """Exit empties RSS: that is not the program getting below SIZE."""
+    t = run_traced([workload("memops"), "touch", "32"], extra=["--until-rss-below", "1M"])
+    assert t.returncode == 3, t.stderr
+    assert not REACHED.search(t.stderr)

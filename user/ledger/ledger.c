@@ -173,9 +173,16 @@ void pl_diagnose(const struct pl_ledger *l, struct pl_diagnosis *d)
 const char *pl_cause_name(int cause)
 {
 	static const char *const names[PL_CAUSE_NR] = {
-	    [PL_CAUSE_FAULT] = "fault",	      [PL_CAUSE_LAZYFREE_RECLAIM] = "lazyfree-reclaim",
-	    [PL_CAUSE_SWAP_OUT] = "swap-out", [PL_CAUSE_KHUGEPAGED] = "khugepaged-collapse",
-	    [PL_CAUSE_EXIT] = "exit",	      [PL_CAUSE_UNKNOWN] = "unknown",
+	    [PL_CAUSE_FAULT] = "fault",
+	    [PL_CAUSE_LAZYFREE_RECLAIM] = "lazyfree-reclaim",
+	    [PL_CAUSE_SWAP_OUT] = "swap-out",
+	    [PL_CAUSE_RECLAIM] = "reclaim",
+	    [PL_CAUSE_KHUGEPAGED] = "khugepaged-collapse",
+	    [PL_CAUSE_EXEC] = "exec",
+	    [PL_CAUSE_EXIT] = "exit",
+	    [PL_CAUSE_SYSCALL] = "other-syscall",
+	    [PL_CAUSE_REMOTE] = "remote",
+	    [PL_CAUSE_UNKNOWN] = "unknown",
 	};
 
 	return cause >= 0 && cause < PL_CAUSE_NR ? names[cause] : "unknown";
@@ -212,13 +219,39 @@ bool pl_ledger_update_causes(struct pl_ledger *l, const struct pl_cause_acc *now
 	return changed;
 }
 
+bool pl_rss_zero(const __s64 v[PL_RSS_NR])
+{
+	return !v[0] && !v[1] && !v[2] && !v[3];
+}
+
+void pl_ledger_set_seed(struct pl_ledger *l, const __s64 rss[PL_RSS_NR])
+{
+	memcpy(l->seed_start, rss, sizeof(l->seed_start));
+}
+
+void pl_ledger_closure(const struct pl_ledger *l, const struct pl_totals *t,
+		       __s64 out[PL_RSS_NR])
+{
+	struct pl_stat calls;
+
+	pl_ledger_total(l, &calls);
+	for (int m = 0; m < PL_RSS_NR; m++) {
+		__s64 causes = 0;
+
+		for (int c = 0; c < PL_CAUSE_NR; c++)
+			causes += l->causes.delta[c][m];
+		out[m] = l->seed_start[m] + t->exec_adjust[m] + calls.rss_delta[m] + causes +
+			 t->lost_delta[m] + t->inflight_delta[m] - t->rss_cur[m];
+	}
+}
+
 void pl_ledger_add_balance(struct pl_ledger *l, struct pl_balance *b)
 {
 	b->diff[PL_RSS_ANON] = b->ledger[PL_RSS_ANON] - b->kernel.anon;
 	b->diff[PL_RSS_FILE] = b->ledger[PL_RSS_FILE] - b->kernel.file;
 	b->diff[PL_RSS_SHMEM] = b->ledger[PL_RSS_SHMEM] - b->kernel.shmem;
 	b->diff[PL_RSS_SWAP] = b->kernel.swap >= 0 ? b->ledger[PL_RSS_SWAP] - b->kernel.swap : 0;
-	if (b->diff[0] || b->diff[1] || b->diff[2] || b->diff[3])
+	if (b->settled && !pl_rss_zero(b->diff))
 		l->balances_off++;
 	l->last_balance = *b;
 	l->have_balance = true;
@@ -286,6 +319,13 @@ void pl_ledger_finish(struct pl_ledger *l, const struct pl_totals *t, uint64_t p
 	l->stacks_dropped = t->stacks_dropped;
 	l->chunks_dropped = t->chunks_dropped;
 	l->marks_truncated = t->marks_truncated;
+	l->rss_inexact_calls = t->rss_inexact_calls;
+	l->rss_inexact_events = t->rss_inexact_events;
+	l->stacks_captured = t->stacks_captured;
+	memcpy(l->exec_adjust, t->exec_adjust, sizeof(l->exec_adjust));
+	memcpy(l->lost_delta, t->lost_delta, sizeof(l->lost_delta));
+	memcpy(l->inflight_delta, t->inflight_delta, sizeof(l->inflight_delta));
+	pl_ledger_closure(l, t, l->closure_end);
 	/* After exit the counters fall to zero in teardown; the story ends before it. */
 	if (l->have_exit_rss)
 		memcpy(l->rss_end, l->exit_rss, sizeof(l->rss_end));

@@ -20,6 +20,17 @@ struct pl_balance {
 	__s64 ledger[PL_RSS_NR];
 	struct pl_kernel_view kernel;
 	__s64 diff[PL_RSS_NR]; /* ledger - kernel, per member */
+	/*
+	 * No counter update began or ended while the kernel's figures were
+	 * read: only then is diff a statement about the ledger, not timing.
+	 */
+	bool settled;
+	/*
+	 * seed + exec + calls + causes + lost + in flight - ledger, per member:
+	 * 0 when every change is accounted once (pl_ledger_closure).
+	 */
+	bool have_closure;
+	__s64 closure[PL_RSS_NR];
 };
 
 /* Advice values 0..127 get their own row; the rest share the last one. */
@@ -93,6 +104,15 @@ struct pl_ledger {
 	size_t n_ranges_top;
 	struct pl_range_row ranges_live, ranges_gone, ranges_all;
 	uint64_t chunks_dropped, marks_truncated;
+	/* The closing identity (pl_ledger_closure) and the races it may carry. */
+	__s64 seed_start[PL_RSS_NR]; /* the baseline at attach, before any exec */
+	__s64 exec_adjust[PL_RSS_NR];
+	__s64 lost_delta[PL_RSS_NR];
+	__s64 inflight_delta[PL_RSS_NR];
+	__s64 closure_end[PL_RSS_NR];
+	uint64_t rss_inexact_calls;  /* calls whose figure a concurrent fold may have moved */
+	uint64_t rss_inexact_events; /* counter updates of that kind, calls or causes */
+	uint64_t stacks_captured;
 };
 
 void pl_ledger_init(struct pl_ledger *l, uint32_t pid, uint64_t t_start_ns);
@@ -125,6 +145,18 @@ bool pl_ledger_update_causes(struct pl_ledger *l, const struct pl_cause_acc *now
 			     struct pl_cause_acc *delta);
 /* Fills b->diff from b->ledger and b->kernel, and keeps b as the latest. */
 void pl_ledger_add_balance(struct pl_ledger *l, struct pl_balance *b);
+/* The attach-time baseline: where the closing identity starts. */
+void pl_ledger_set_seed(struct pl_ledger *l, const __s64 rss[PL_RSS_NR]);
+/*
+ * The closing identity, per member, against the kernel side's totals t:
+ * seed + exec adjustments + every call record taken + every cause so far +
+ * calls lost + calls in flight - t->rss_cur. All zeros when nothing was
+ * counted twice or missed; meaningful when t was read settled and every
+ * record submitted before it was taken.
+ */
+void pl_ledger_closure(const struct pl_ledger *l, const struct pl_totals *t,
+		       __s64 out[PL_RSS_NR]);
+bool pl_rss_zero(const __s64 v[PL_RSS_NR]);
 /*
  * Why RSS is above what the process still uses, in bytes per cause, at the
  * end of the run: from the kernel's own figures when the target is alive

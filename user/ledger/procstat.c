@@ -101,17 +101,21 @@ int pl_kernel_view_read_status(pid_t pid, struct pl_kernel_view *v)
 	return v->have_status ? 0 : -1;
 }
 
-int pl_kernel_view_read(pid_t pid, struct pl_kernel_view *v)
+void pl_kernel_view_read_rollup(pid_t pid, struct pl_kernel_view *v)
 {
 	char buf[8192];
-	ssize_t n;
+	ssize_t n = read_proc(pid, "smaps_rollup", buf, sizeof(buf));
 
-	if (pl_kernel_view_read_status(pid, v) < 0)
-		return -1;
-	n = read_proc(pid, "smaps_rollup", buf, sizeof(buf));
 	if (n > 0)
 		pl_parse_rollup(buf, (size_t)n, v);
-	return v->have_status ? 0 : -1;
+}
+
+int pl_kernel_view_read(pid_t pid, struct pl_kernel_view *v)
+{
+	if (pl_kernel_view_read_status(pid, v) < 0)
+		return -1;
+	pl_kernel_view_read_rollup(pid, v);
+	return 0;
 }
 
 /* One field line of the VMA being read. */

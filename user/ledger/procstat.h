@@ -26,6 +26,8 @@ void pl_parse_rollup(const char *text, size_t len, struct pl_kernel_view *v);
 int pl_kernel_view_read(pid_t pid, struct pl_kernel_view *v);
 /* Only status: for a caller that sums smaps itself (the rollup is that sum). */
 int pl_kernel_view_read_status(pid_t pid, struct pl_kernel_view *v);
+/* Only smaps_rollup, into v's rollup fields. */
+void pl_kernel_view_read_rollup(pid_t pid, struct pl_kernel_view *v);
 
 /* One VMA of /proc/PID/smaps. Figures in bytes, -1 when absent. */
 struct pl_smaps_vma {

@@ -151,6 +151,7 @@ static void json_syscall(struct pl_output *o, const struct pl_syscall_event *e,
 	json_syscall_extras(j, e);
 	json_rss(j, "rss_delta", e->rss_delta, false);
 	pl_json_bool(j, "rss_known", !(e->flags & PL_SCF_RSS_UNKNOWN));
+	pl_json_bool(j, "rss_exact", !(e->flags & (PL_SCF_RSS_UNKNOWN | PL_SCF_RSS_INEXACT)));
 	pl_json_u64(j, "duration_ns", e->duration_ns);
 	if (caller)
 		json_caller(j, caller);
@@ -318,6 +319,11 @@ static void json_summary(struct pl_output *o, const struct pl_ledger *l)
 	pl_json_u64(j, "stacks_dropped", l->stacks_dropped);
 	pl_json_u64(j, "chunks_dropped", l->chunks_dropped);
 	pl_json_u64(j, "marks_truncated", l->marks_truncated);
+	pl_json_u64(j, "stacks_captured", l->stacks_captured);
+	pl_json_u64(j, "rss_inexact_calls", l->rss_inexact_calls);
+	pl_json_u64(j, "rss_inexact_updates", l->rss_inexact_events);
+	json_rss(j, "closure", l->closure_end, false);
+	pl_json_bool(j, "closed", pl_rss_zero(l->closure_end));
 	pl_json_object_end(j);
 	pl_json_line_end(j);
 	fflush(o->f);
@@ -344,7 +350,13 @@ static void json_balance_fields(struct pl_json *j, const struct pl_balance *b)
 	json_rss(j, "ledger", b->ledger, true);
 	json_kernel_view(j, &b->kernel);
 	json_rss(j, "diff", b->diff, false);
-	pl_json_bool(j, "exact", !b->diff[0] && !b->diff[1] && !b->diff[2] && !b->diff[3]);
+	pl_json_bool(j, "settled", b->settled);
+	/* Only a settled reading can say the ledger matches the kernel. */
+	pl_json_bool(j, "exact", b->settled && pl_rss_zero(b->diff));
+	if (b->have_closure) {
+		json_rss(j, "closure", b->closure, false);
+		pl_json_bool(j, "closed", pl_rss_zero(b->closure));
+	}
 }
 
 static bool cause_moved(const struct pl_cause_acc *a, int c)

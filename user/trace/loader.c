@@ -6,12 +6,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include "trace/loader.h"
 #include "pageledger.skel.h"
 #include "trace/sysenv.h"
 
 static bool verbose_libbpf;
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
 
 static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list args)
 {
@@ -21,36 +31,19 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, args);
 }
 
-/* "sys_enter_mmap" and "sys_exit_mmap" must both exist, or neither is used. */
-static bool syscall_pair_exists(const char *name)
-{
-	const char *sys = strchr(name + 4, '_'); /* past "sys_enter" / "sys_exit" */
-	char enter[96], exit_[96];
-
-	if (!sys)
-		return false;
-	snprintf(enter, sizeof(enter), "sys_enter%s", sys);
-	snprintf(exit_, sizeof(exit_), "sys_exit%s", sys);
-	return pl_tracepoint_exists("syscalls", enter) && pl_tracepoint_exists("syscalls", exit_);
-}
-
+/* Every program is a BTF tracepoint or an iterator: BTF says which exist, no tracefs. */
 static bool probe_exists(const char *sec)
 {
-	char category[64];
-	const char *name;
-
 	if (!strncmp(sec, "tp_btf/", 7))
 		return pl_btf_tracepoint_exists(sec + 7);
-	if (strncmp(sec, "tp/", 3))
-		return true; /* iterators need no tracepoint */
-	name = strchr(sec + 3, '/');
-	if (!name || (size_t)(name - (sec + 3)) >= sizeof(category))
-		return false;
-	snprintf(category, sizeof(category), "%.*s", (int)(name - (sec + 3)), sec + 3);
-	name++;
-	if (!strcmp(category, "syscalls"))
-		return syscall_pair_exists(name);
-	return pl_tracepoint_exists(category, name);
+	return true; /* iterators need no tracepoint */
+}
+
+/* Without these there is nothing to trace: their absence stops us, in one line. */
+static bool probe_essential(const char *sec)
+{
+	return !strcmp(sec, "tp_btf/rss_stat") || !strcmp(sec, "tp_btf/sys_enter") ||
+	       !strcmp(sec, "tp_btf/sys_exit") || !strncmp(sec, "iter/", 5);
 }
 
 /* $PAGELEDGER_SKIP_PROBES: space-separated sections to leave out, as if missing. */
@@ -69,25 +62,40 @@ static bool skipped_by_request(const char *sec)
 	return false;
 }
 
-static void skip_missing_probes(struct pl_tracer *t)
+static int skip_missing_probes(struct pl_tracer *t)
 {
 	struct bpf_program *prog;
 
 	bpf_object__for_each_program(prog, t->skel->obj)
 	{
 		const char *sec = bpf_program__section_name(prog);
+		bool asked = skipped_by_request(sec);
 
-		if (skipped_by_request(sec)) {
-			fprintf(stderr, "pageledger: skipping %s (PAGELEDGER_SKIP_PROBES)\n", sec);
-		} else if (probe_exists(sec)) {
+		if (!asked && probe_exists(sec))
 			continue;
-		} else {
+		if (probe_essential(sec)) {
+			fprintf(stderr, "pageledger: this kernel lacks %s, which tracing needs\n", sec);
+			return -1;
+		}
+		if (asked)
+			fprintf(stderr, "pageledger: skipping %s (PAGELEDGER_SKIP_PROBES)\n", sec);
+		else
 			fprintf(stderr, "pageledger: warning: this kernel lacks %s; skipping it\n",
 				sec);
-		}
 		bpf_program__set_autoload(prog, false);
 		t->probes_skipped++;
 	}
+	return 0;
+}
+
+static int page_shift(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	int shift = 0;
+
+	while (page > 1 && shift < 31)
+		page >>= 1, shift++;
+	return shift;
 }
 
 static int configure(struct pl_tracer *t, const struct pl_tracer_opts *o)
@@ -102,16 +110,26 @@ static int configure(struct pl_tracer *t, const struct pl_tracer_opts *o)
 	}
 	skel->rodata->targ_tgid = (__u32)o->tgid;
 	skel->rodata->nr_cpus = (__u32)t->nr_cpus;
+	skel->rodata->page_shift = (__u32)page_shift();
 	skel->rodata->wakeup_bytes = o->ringbuf_size / 4;
 	skel->rodata->capture_stacks = !o->no_stacks;
+	/* This build's own syscall numbers: the kernel side compares raw ids. */
+	skel->rodata->nr_mmap = SYS_mmap;
+	skel->rodata->nr_munmap = SYS_munmap;
+	skel->rodata->nr_madvise = SYS_madvise;
+	skel->rodata->nr_mremap = SYS_mremap;
+	skel->rodata->nr_brk = SYS_brk;
+	skel->rodata->nr_process_madvise = SYS_process_madvise;
+	skel->rodata->until_above = (__s64)o->until_above;
+	skel->rodata->until_below = (__s64)o->until_below;
+	skel->rodata->spawned = o->spawned;
 	if (bpf_map__set_max_entries(skel->maps.events, (__u32)o->ringbuf_size)) {
 		fprintf(stderr, "pageledger: cannot size the ring buffer to %llu bytes\n",
 			(unsigned long long)o->ringbuf_size);
 		return -1;
 	}
 	bpf_program__set_autoattach(skel->progs.seed, false);
-	skip_missing_probes(t);
-	return 0;
+	return skip_missing_probes(t);
 }
 
 /*
@@ -121,11 +139,15 @@ static int configure(struct pl_tracer *t, const struct pl_tracer_opts *o)
  */
 static int seed(struct pl_tracer *t, pid_t tgid)
 {
+	/* The target's threads only: no walk over every task on the machine. */
+	union bpf_iter_link_info linfo = {.task.pid = (__u32)tgid};
+	LIBBPF_OPTS(bpf_iter_attach_opts, iter_opts, .link_info = &linfo,
+		    .link_info_len = sizeof(linfo));
 	struct bpf_link *link;
 	char buf[64];
 	int fd;
 
-	link = bpf_program__attach_iter(t->skel->progs.seed, NULL);
+	link = bpf_program__attach_iter(t->skel->progs.seed, &iter_opts);
 	if (!link) {
 		fprintf(stderr, "pageledger: cannot attach the task iterator: %s\n",
 			strerror(errno));
@@ -148,33 +170,107 @@ static int seed(struct pl_tracer *t, pid_t tgid)
 	return 0;
 }
 
+#define VERIFIER_LOG_SIZE 4096
+
+/* -v: the verifier's own time and work per program (log level 4: statistics only). */
+static void ask_verifier_stats(struct pl_tracer *t)
+{
+	struct bpf_program *prog;
+	int i = 0;
+
+	bpf_object__for_each_program(prog, t->skel->obj)
+	{
+		if (i >= PL_MAX_PROGS || !bpf_program__autoload(prog))
+			continue;
+		t->vlog[i] = calloc(1, VERIFIER_LOG_SIZE);
+		if (!t->vlog[i])
+			continue;
+		bpf_program__set_log_buf(prog, t->vlog[i], VERIFIER_LOG_SIZE);
+		bpf_program__set_log_level(prog, 4);
+		i++;
+	}
+}
+
+static void print_verifier_stats(struct pl_tracer *t)
+{
+	struct bpf_program *prog;
+	int i = 0;
+
+	bpf_object__for_each_program(prog, t->skel->obj)
+	{
+		const char *time, *insns;
+
+		if (i >= PL_MAX_PROGS || !bpf_program__autoload(prog))
+			continue;
+		if (!t->vlog[i]) {
+			i++;
+			continue;
+		}
+		time = strstr(t->vlog[i], "verification time ");
+		insns = strstr(t->vlog[i], "processed ");
+		fprintf(stderr, "pageledger:   %-22s verified in %6.2f ms, %s insns processed\n",
+			bpf_program__name(prog), time ? atof(time + 19) / 1e3 : -1.0,
+			insns ? strtok(strchr(insns, ' ') + 1, " ") : "?");
+		free(t->vlog[i]);
+		t->vlog[i++] = NULL;
+	}
+}
+
+static int load(struct pl_tracer *t, const struct pl_tracer_opts *o)
+{
+	struct timespec t0;
+	int err;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (o->verbose)
+		ask_verifier_stats(t);
+	err = pageledger_bpf__load(t->skel);
+	if (err) {
+		fprintf(stderr, "pageledger: cannot load the BPF programs: %s%s\n", strerror(-err),
+			o->verbose > 1 ? "" : " (run with -vv for the verifier log)");
+		return -1;
+	}
+	if (o->verbose) {
+		fprintf(stderr, "pageledger: loaded in %.1f ms\n", ms_since(&t0));
+		print_verifier_stats(t);
+	}
+	return 0;
+}
+
+/*
+ * Open, configure, load, attach, then seed: the programs are attached
+ * before the baseline is read, so every call that enters after the
+ * baseline is traced, and every counter update after it is claimed by an
+ * event (updates before it are in the baseline).
+ */
 int pl_tracer_start(struct pl_tracer *t, const struct pl_tracer_opts *o)
 {
+	struct timespec t0;
 	int err;
 
 	memset(t, 0, sizeof(*t));
-	verbose_libbpf = o->verbose;
+	verbose_libbpf = o->verbose > 1;
 	libbpf_set_print(print_libbpf);
 	t->skel = pageledger_bpf__open();
 	if (!t->skel) {
 		fprintf(stderr, "pageledger: cannot open the BPF object: %s\n", strerror(errno));
 		return -1;
 	}
-	if (configure(t, o))
+	if (configure(t, o) || load(t, o))
 		return -1;
-	err = pageledger_bpf__load(t->skel);
-	if (err) {
-		fprintf(stderr, "pageledger: cannot load the BPF programs: %s%s\n", strerror(-err),
-			o->verbose ? "" : " (run with -v for the verifier log)");
-		return -1;
-	}
-	if (seed(t, o->tgid))
-		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	err = pageledger_bpf__attach(t->skel);
 	if (err) {
 		fprintf(stderr, "pageledger: cannot attach the BPF programs: %s\n", strerror(-err));
 		return -1;
 	}
+	if (o->verbose)
+		fprintf(stderr, "pageledger: attached in %.1f ms\n", ms_since(&t0));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (seed(t, o->tgid))
+		return -1;
+	if (o->verbose)
+		fprintf(stderr, "pageledger: seeded in %.1f ms\n", ms_since(&t0));
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), o->on_record, o->ctx, NULL);
 	if (!t->rb) {
 		fprintf(stderr, "pageledger: cannot open the ring buffer: %s\n", strerror(errno));
@@ -364,6 +460,10 @@ void pl_tracer_forget_chunk(const struct pl_tracer *t, __u64 idx)
 
 void pl_tracer_stop(struct pl_tracer *t)
 {
+	for (int i = 0; i < PL_MAX_PROGS; i++) {
+		free(t->vlog[i]);
+		t->vlog[i] = NULL;
+	}
 	ring_buffer__free(t->rb);
 	t->rb = NULL;
 	pageledger_bpf__destroy(t->skel);

@@ -13,18 +13,24 @@ struct ring_buffer;
 
 typedef int (*pl_record_fn)(void *ctx, void *data, size_t size);
 
+#define PL_MAX_PROGS 16
+
 struct pl_tracer {
 	struct pageledger_bpf *skel;
 	struct ring_buffer *rb;
 	int nr_cpus;
 	unsigned int probes_skipped;
+	char *vlog[PL_MAX_PROGS]; /* -v: each program's verifier statistics */
 };
 
 struct pl_tracer_opts {
 	pid_t tgid;
 	uint64_t ringbuf_size;
-	bool verbose;
+	int verbose; /* 1: phases and verifier times; 2: libbpf's own log too */
 	bool no_stacks;
+	bool spawned;		 /* we started it: --until-rss-below arms once above */
+	uint64_t until_above;	 /* --until-rss-above bytes, 0: off */
+	uint64_t until_below;	 /* --until-rss-below bytes, 0: off */
 	pl_record_fn on_record;
 	void *ctx;
 };

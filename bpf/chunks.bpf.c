@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Page faults, and what happens to each 2 MiB chunk of the target's address
+ * space: bytes faulted in, pages released, and faults on released pages
+ * (refaults: churn). Aggregated here, never streamed: a fault storm updates
+ * a map; user space folds chunks into mappings (user/ledger/ranges.c).
+ */
+#include "pageledger.bpf.h"
+
+/* Page faults are counted here, never streamed: one slot per CPU, no atomics. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} fault_count SEC(".maps");
+
+/*
+ * Faults and releases per 2 MiB chunk (struct pl_chunk), keyed by
+ * address >> PL_CHUNK_SHIFT. Entries are made on demand, so memory follows
+ * the address space the target touches; user space drops the entries of
+ * what is no longer mapped, and a full map is counted (chunks_dropped).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct pl_chunk);
+} chunks SEC(".maps");
+
+static const struct pl_chunk zero_chunk;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pl_fault_cache);
+} fault_cache SEC(".maps");
+
+/* Bumped by every release mark: a cached chunk may have released pages now. */
+__u64 release_gen = 0;
+
+/* ---- the faults themselves --------------------------------------------------- */
+
+/*
+ * Remembers the fault on the task, for the counter update it causes
+ * (rss.bpf.c files it as a fault while the task's user regs are these).
+ */
+static __always_inline void note_fault(unsigned long address, struct pt_regs *user_regs, __u32 kind)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pl_task *t = bpf_task_storage_get(&tasks, task, NULL,
+						 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	__u32 zero = 0;
+	__u64 *n;
+
+	if (t) {
+		t->fault_kind = kind;
+		t->fault_addr = address;
+		t->fault_ip = PT_REGS_IP(user_regs);
+		t->fault_sp = PT_REGS_SP(user_regs);
+	}
+	n = bpf_map_lookup_elem(&fault_count, &zero);
+	if (n)
+		*n += 1;
+}
+
+SEC("tp_btf/page_fault_user")
+int BPF_PROG(on_page_fault_user, unsigned long address, struct pt_regs *regs,
+	     unsigned long error_code)
+{
+	if (!pl_is_target())
+		return 0;
+	note_fault(address, regs, PL_FAULT_USER);
+	return 0;
+}
+
+/* A kernel-mode fault on a user page (a copy to or from user memory inside a syscall). */
+SEC("tp_btf/page_fault_kernel")
+int BPF_PROG(on_page_fault_kernel, unsigned long address, struct pt_regs *regs,
+	     unsigned long error_code)
+{
+	if (!pl_is_target() || address >= PL_USER_ADDR_END)
+		return 0;
+	note_fault(address, (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()),
+		   PL_FAULT_KERNEL);
+	return 0;
+}
+
+/* ---- per-chunk accounts --------------------------------------------------- */
+
+static __always_inline struct pl_chunk *chunk_get(__u64 key, bool create)
+{
+	struct pl_chunk *c = bpf_map_lookup_elem(&chunks, &key);
+
+	if (c || !create)
+		return c;
+	/* Two CPUs may race to make it: either insert will do. */
+	bpf_map_update_elem(&chunks, &key, &zero_chunk, BPF_NOEXIST);
+	c = bpf_map_lookup_elem(&chunks, &key);
+	if (!c)
+		__sync_fetch_and_add(&totals.chunks_dropped, 1);
+	else
+		__sync_val_compare_and_swap(&c->born_ns, 0, bpf_ktime_get_ns());
+	return c;
+}
+
+/*
+ * Hands the cached bytes to their chunk. The cache is emptied first: a
+ * reader between the two steps sees too little for a moment, never twice.
+ */
+static __always_inline void flush_fault_cache(struct pl_fault_cache *fc)
+{
+	__u64 bytes = fc->faulted, key = fc->key - 1;
+	struct pl_chunk *c;
+
+	if (!fc->key)
+		return;
+	fc->faulted = 0;
+	fc->key = 0;
+	if (!bytes)
+		return;
+	c = chunk_get(key, true);
+	if (!c)
+		return;
+	__sync_fetch_and_add(&c->faulted, bytes);
+	c->last_addr = fc->last_addr;
+}
+
+static __always_inline bool chunk_clean(const struct pl_chunk *c)
+{
+	__u64 any = 0;
+
+	for (int w = 0; w < PL_CHUNK_WORDS; w++)
+		any |= c->released[w];
+	return !any;
+}
+
+static __always_inline __u32 page_in_chunk(__u64 addr)
+{
+	return ((addr & ((1ull << PL_CHUNK_SHIFT) - 1)) >> page_shift) & (PL_CHUNK_PAGES - 1);
+}
+
+/* A fault on a page a release named, not faulted back since: churn. */
+static __always_inline void note_refault(struct pl_chunk *c, __u32 page, __s64 bytes)
+{
+	__u64 bit = 1ull << (page & 63), delay;
+	__u32 w = (page >> 6) & (PL_CHUNK_WORDS - 1);
+
+	if (!(c->released[w] & bit))
+		return;
+	if (bytes >= (1ll << PL_CHUNK_SHIFT)) { /* a whole huge page came back */
+		for (int i = 0; i < PL_CHUNK_WORDS; i++)
+			c->released[i] = 0;
+	} else {
+		__sync_fetch_and_and(&c->released[w], ~bit);
+	}
+	delay = bpf_ktime_get_ns() - c->released_ns;
+	__sync_fetch_and_add(&c->refaulted, bytes);
+	__sync_fetch_and_add(&c->refaults, 1);
+	__sync_fetch_and_add(&c->delay_sum_ns, delay);
+	if (!c->delay_min_ns || delay < c->delay_min_ns)
+		c->delay_min_ns = delay;
+	if (delay > c->delay_max_ns)
+		c->delay_max_ns = delay;
+}
+
+/*
+ * A fault brought `bytes` in at addr. The common case costs one per-CPU
+ * array lookup: the same chunk as this CPU's last fault, and no release
+ * since that chunk was found clean. The delay of a refault is from the
+ * chunk's last release, so for pages released at different times it is
+ * the shortest one.
+ */
+__hidden void pl_chunk_fault(__u64 addr, __s64 bytes)
+{
+	__u32 zero = 0;
+	struct pl_fault_cache *fc = bpf_map_lookup_elem(&fault_cache, &zero);
+	__u64 key = addr >> PL_CHUNK_SHIFT;
+	struct pl_chunk *c;
+
+	if (!fc)
+		return;
+	if (fc->key == key + 1 && fc->gen == release_gen) {
+		fc->faulted += bytes;
+		fc->last_addr = addr;
+		return;
+	}
+	flush_fault_cache(fc);
+	c = chunk_get(key, true);
+	if (!c)
+		return;
+	if (chunk_clean(c)) {
+		fc->key = key + 1;
+		fc->gen = release_gen;
+		fc->faulted = bytes;
+		fc->last_addr = addr;
+		return;
+	}
+	__sync_fetch_and_add(&c->faulted, bytes);
+	c->last_addr = addr;
+	note_refault(c, page_in_chunk(addr), bytes);
+}
+
+/* ---- marks: released pages, and forgetting unmapped ones ----------------- */
+
+struct mark_ctx {
+	__u64 start, end; /* page-aligned byte range */
+	__u64 first;	  /* its first chunk */
+	__u64 now;
+	bool release; /* true: mark released; false: forget (unmapped) */
+};
+
+/* Bits lo..hi-1 of one 64-page word. */
+static __always_inline __u64 word_mask(__u32 w, __u32 lo, __u32 hi)
+{
+	__u32 a = lo > w * 64 ? lo - w * 64 : 0;
+	__u32 b = hi < (w + 1) * 64 ? hi - w * 64 : 64;
+
+	if (hi <= w * 64 || lo >= (w + 1) * 64 || a >= b)
+		return 0;
+	return (b - a == 64 ? ~0ull : ((1ull << (b - a)) - 1)) << a;
+}
+
+static long mark_chunk(__u32 i, struct mark_ctx *m)
+{
+	__u64 key = m->first + i, base = key << PL_CHUNK_SHIFT, span = 1ull << PL_CHUNK_SHIFT;
+	__u64 lo_addr = m->start > base ? m->start : base;
+	__u64 hi_addr = m->end < base + span ? m->end : base + span;
+	__u32 lo = (lo_addr - base) >> page_shift, hi = (hi_addr - base) >> page_shift;
+	struct pl_chunk *c = chunk_get(key, m->release);
+
+	if (!c)
+		return 0;
+	for (__u32 w = 0; w < PL_CHUNK_WORDS; w++) {
+		__u64 mask = word_mask(w, lo, hi);
+
+		if (!mask)
+			continue;
+		if (m->release)
+			__sync_fetch_and_or(&c->released[w], mask);
+		else
+			__sync_fetch_and_and(&c->released[w], ~mask);
+	}
+	if (m->release)
+		c->released_ns = m->now;
+	return 0;
+}
+
+/* Up to 128 GiB per call is marked page by page; the rest is counted, not marked. */
+#define PL_MAX_MARK_CHUNKS 65536
+
+static __always_inline void mark_range(__u64 addr, __u64 len, bool release)
+{
+	struct mark_ctx m = {.release = release, .now = bpf_ktime_get_ns()};
+	__u64 page = pl_page_size(), n;
+
+	if (!len || addr + len < addr)
+		return;
+	m.start = addr & ~(page - 1);
+	m.end = (addr + len + page - 1) & ~(page - 1);
+	m.first = m.start >> PL_CHUNK_SHIFT;
+	n = ((m.end - 1) >> PL_CHUNK_SHIFT) - m.first + 1;
+	if (n > PL_MAX_MARK_CHUNKS) {
+		__sync_fetch_and_add(&totals.marks_truncated, 1);
+		n = PL_MAX_MARK_CHUNKS;
+	}
+	bpf_loop((__u32)n, mark_chunk, &m, 0);
+	/* After the bits: a fault that sees the new generation sees them too. */
+	if (release)
+		__sync_fetch_and_add(&release_gen, 1);
+}
+
+static __always_inline bool advice_releases(__u64 advice)
+{
+	return advice == PL_MADV_DONTNEED || advice == PL_MADV_FREE || advice == PL_MADV_REMOVE ||
+	       advice == PL_MADV_PAGEOUT || advice == PL_MADV_DONTNEED_LOCKED;
+}
+
+/*
+ * After a successful call: pages a release named are marked, so a fault
+ * on them counts as a refault; an unmapped range is forgotten, so a new
+ * mapping there starts clean.
+ */
+__hidden void pl_chunk_mark_after_call(struct pl_call *c, long ret)
+{
+	if (!c || (ret < 0 && ret >= -PL_MAX_ERRNO))
+		return;
+	switch (c->sys) {
+	case PL_SYS_MADVISE:
+		if (advice_releases(c->args[2]))
+			mark_range(c->args[0], c->args[1], true);
+		break;
+	case PL_SYS_PROCESS_MADVISE:
+		if (advice_releases(c->args[3]) && c->iov_read == 1)
+			mark_range(c->iov_addr, c->iov_bytes, true);
+		break;
+	case PL_SYS_BRK:
+		if ((__u64)ret < c->old_brk)
+			mark_range((__u64)ret, c->old_brk - (__u64)ret, true);
+		break;
+	case PL_SYS_MUNMAP:
+		mark_range(c->args[0], c->args[1], false);
+		break;
+	case PL_SYS_MREMAP: /* a move or a shrink leaves the old pages unmapped */
+		if ((__u64)ret != c->args[0])
+			mark_range(c->args[0], c->args[1], false);
+		else if (c->args[2] < c->args[1])
+			mark_range(c->args[0] + c->args[2], c->args[1] - c->args[2], false);
+		break;
+	}
+}

@@ -1,0 +1,552 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The target's RSS counters: a baseline at attach, then every update
+ * claimed exactly once and filed to the task that made it.
+ *
+ * Source: tp_btf/rss_stat, not the classic kmem:rss_stat tracepoint. The
+ * classic one computes percpu_counter_sum_positive() for *every* mm in the
+ * system on every counter update while it is enabled, so tracing one
+ * process would tax every fault on the machine. tp_btf hands us (mm,
+ * member) with no work done: we compare the mm pointer first.
+ *
+ * rss_stat fires right after add_mm_counter(), in the context of the task
+ * whose work changed the counter (its fault, its syscall's zap, reclaim,
+ * khugepaged, teardown), and on the CPU that changed it: the callers hold a
+ * page-table lock, so the update and the event cannot be separated by a
+ * migration. Each event therefore asks only "what did my update change?"
+ * and files the answer under what its own task is doing.
+ */
+#include "pageledger.bpf.h"
+
+/* RSS changes outside the target's traced syscalls, by cause (see pl_cause_acc). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pl_cause_acc);
+} cause_acc SEC(".maps");
+
+/* A per-CPU slot whose kernel layout we use to learn per-CPU offsets. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} pcpu_probe SEC(".maps");
+
+/* __per_cpu_offset[cpu], learned once at seed time (see learn_percpu_offsets). */
+__u64 pcpu_off[PL_MAX_CPUS] = {};
+
+/*
+ * percpu_counter_add_batch(): a CPU adds to its own s32 slot; when the slot
+ * would reach the batch it "folds" instead, under fbc->lock adding slot +
+ * amount to fbc->count and zeroing its slot. So an update is seen exactly
+ * from its own CPU: its slot moved (a plain add), or its slot went to zero
+ * and fbc->count moved (a fold). slot_cache holds each CPU's slot as that
+ * CPU's last event left it; claimed_count holds fbc->count as claimed.
+ */
+struct slot_line {
+	__s32 slot[PL_RSS_NR];
+	__u32 seen_claims[PL_RSS_NR]; /* fold_claims at this CPU's last event */
+	__u8 pad[64 - 8 * PL_RSS_NR]; /* one cache line per CPU: no false sharing */
+};
+static struct slot_line slot_cache[PL_MAX_CPUS];
+static __s64 claimed_count[PL_RSS_NR];
+static __u32 fold_claims[PL_RSS_NR]; /* events that went to claim a movement of fbc->count */
+/*
+ * The threads of the last few events that went to claim, per member,
+ * written before their claim: a fold found taken names them all, so the
+ * taker's call is flagged too (the taker cannot tell; the loser can).
+ */
+#define PL_RECENT_CLAIMS 4
+static __u32 recent_claims[PL_RSS_NR][PL_RECENT_CLAIMS];
+/* Threads named by a robbed fold: checked at their calls' exits (pl_call_was_robbed). */
+#define PL_ROBBED_RING 64
+static __u32 robbed_tids[PL_ROBBED_RING];
+
+/* ---- reading the kernel's counters ---------------------------------------- */
+
+/*
+ * Reads go through bpf_rdonly_cast(): the verifier turns them into plain
+ * loads with an exception-table fixup, a few ns each, where
+ * bpf_probe_read_kernel() costs a helper call. This is the fault path.
+ */
+extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id__k) __ksym;
+
+static __always_inline struct mm_struct *as_mm(__u64 addr)
+{
+	return bpf_rdonly_cast((void *)addr, bpf_core_type_id_kernel(struct mm_struct));
+}
+
+/* One CPU's s32 slot of a percpu_counter. sched_param is { int }: any such type will do. */
+static __always_inline __s32 percpu_slot(__u64 counters, __u32 cpu)
+{
+	struct sched_param *slot;
+
+	slot = bpf_rdonly_cast((void *)(counters + pcpu_off[cpu & (PL_MAX_CPUS - 1)]),
+			       bpf_core_type_id_kernel(struct sched_param));
+	return slot->sched_priority;
+}
+
+static __always_inline struct percpu_counter *member_counter(struct mm_struct *mm, __u32 member)
+{
+	switch (member) { /* constant indexes: CO-RE relocates each */
+	case 0:
+		return &mm->rss_stat[0];
+	case 1:
+		return &mm->rss_stat[1];
+	case 2:
+		return &mm->rss_stat[2];
+	default:
+		return &mm->rss_stat[3];
+	}
+}
+
+/* ---- the baseline: at attach and after exec --------------------------------- */
+
+struct baseline_ctx {
+	__u64 mm;
+	__u32 member;
+	__s64 pages;
+};
+
+static long baseline_cpu(__u32 cpu, struct baseline_ctx *b)
+{
+	struct percpu_counter *fbc = member_counter(as_mm(b->mm), b->member);
+	struct slot_line *line = &slot_cache[cpu & (PL_MAX_CPUS - 1)];
+	__s32 v = percpu_slot((__u64)fbc->counters, cpu);
+
+	line->slot[b->member & (PL_RSS_NR - 1)] = v;
+	b->pages += v;
+	return 0;
+}
+
+/*
+ * fbc->count plus every CPU's slot, per member, remembered as the claimed
+ * state: from here every update is claimed against it. Lockless, so an
+ * update racing with this read is claimed by that CPU's next event.
+ */
+static __noinline void take_baseline(__u64 mm, __s64 *rss)
+{
+	struct baseline_ctx b = {.mm = mm};
+
+	for (__u32 m = 0; m < PL_RSS_NR; m++) {
+		b.member = m;
+		b.pages = member_counter(as_mm(mm), m)->count;
+		claimed_count[m] = b.pages;
+		bpf_loop(nr_cpus, baseline_cpu, &b, 0);
+		rss[m] = b.pages << page_shift;
+	}
+}
+
+static __always_inline __s64 resident_of(const __s64 *rss)
+{
+	return rss[PL_RSS_ANON] + rss[PL_RSS_FILE] + rss[PL_RSS_SHMEM];
+}
+
+static __always_inline void start_epoch(__u64 mm, const __s64 *rss)
+{
+	totals.target_mm = mm;
+	for (int m = 0; m < PL_RSS_NR; m++) {
+		totals.rss_start[m] = rss[m];
+		totals.rss_cur[m] = rss[m];
+		totals.rss_peak[m] = rss[m];
+	}
+	totals.rss_peak_total = resident_of(rss);
+	totals.rss_trough_total = resident_of(rss);
+}
+
+/* ---- seeding: runs once, before the other programs attach ----------------- */
+
+/*
+ * This kernel exports no data symbols (no KALLSYMS_ALL) and its BTF carries
+ * no __percpu tags, so neither a __ksym nor bpf_per_cpu_ptr() can reach
+ * mm->rss_stat[].counters. A per-CPU array map can: the kernel stores the
+ * raw per-CPU pointer in bpf_array.pptrs[0], and bpf_map_lookup_percpu_elem()
+ * returns that pointer plus __per_cpu_offset[cpu]. The difference is the
+ * offset we need.
+ */
+static long learn_one_offset(__u32 cpu, __u64 *pptr0)
+{
+	__u32 zero = 0;
+	void *slot = bpf_map_lookup_percpu_elem(&pcpu_probe, &zero, cpu);
+	__u64 addr = 0;
+
+	if (!slot)
+		return 0;
+	/* Launder the pointer into a plain number via the stack. */
+	bpf_probe_read_kernel(&addr, sizeof(addr), &slot);
+	pcpu_off[cpu & (PL_MAX_CPUS - 1)] = addr - *pptr0;
+	return 0;
+}
+
+static __always_inline int learn_percpu_offsets(void)
+{
+	void *map = &pcpu_probe;
+	__u64 map_addr = 0, pptr0 = 0;
+
+	bpf_probe_read_kernel(&map_addr, sizeof(map_addr), &map);
+	bpf_probe_read_kernel(&pptr0, sizeof(pptr0),
+			      (void *)(map_addr + bpf_core_field_offset(struct bpf_array, pptrs)));
+	if (!pptr0)
+		return -1;
+	bpf_loop(nr_cpus, learn_one_offset, &pptr0, 0);
+	return 0;
+}
+
+/* Run by user space with a pid filter: it visits the target's threads only. */
+SEC("iter/task")
+int seed(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	__s64 rss[PL_RSS_NR] = {};
+	__u64 mm;
+
+	/* Any live thread will do: the group leader may have exited first. */
+	if (!task || task->tgid != targ_tgid || totals.seeded)
+		return 0;
+	mm = (__u64)task->mm;
+	if (!mm || learn_percpu_offsets() < 0)
+		return 0;
+	take_baseline(mm, rss);
+	start_epoch(mm, rss);
+	totals.seeded = 1;
+	return 0;
+}
+
+/* ---- claiming an update --------------------------------------------------- */
+
+/*
+ * A fold of ours was taken by a claim made since this CPU's last event and
+ * before our own (positions from..mine-1): each such claimer is named, for
+ * its call's exit to see. Only the last few positions are kept; older ones
+ * are named all the same through the ring's oldest entries.
+ */
+static __always_inline void note_robbed(__u32 i, __u32 from, __u32 mine)
+{
+	for (int k = 1; k <= PL_RECENT_CLAIMS; k++) {
+		__u32 pos = mine - k, tid;
+		__u64 n;
+
+		if ((__s32)(pos - from) < 0)
+			break;
+		tid = recent_claims[i & (PL_RSS_NR - 1)][pos & (PL_RECENT_CLAIMS - 1)];
+		n = __sync_fetch_and_add(&totals.robberies, 1);
+		robbed_tids[n & (PL_ROBBED_RING - 1)] = tid;
+	}
+	__sync_fetch_and_add(&totals.robbed_folds, 1);
+}
+
+/*
+ * An update that left this CPU's slot at zero may be a fold: it claims
+ * fbc->count's unclaimed movement at once, first thing in the event (the
+ * sooner the claim, the smaller the window in which another CPU's fold can
+ * land in it). Every such event counts itself in fold_claims before it
+ * claims, so an event that finds nothing can tell whether anyone else
+ * claimed since its CPU's last event. Returns the pages claimed.
+ */
+static __always_inline __s64 claim_fold(__u32 m, __s64 count, __u32 *pos)
+{
+	__u32 i = m & (PL_RSS_NR - 1);
+	__s64 folded;
+
+	*pos = __sync_fetch_and_add(&fold_claims[i], 1);
+	folded = count - __sync_lock_test_and_set(&claimed_count[i], count);
+	/* After the claim, to keep it early: a loser looks much later than this. */
+	recent_claims[i][*pos & (PL_RECENT_CLAIMS - 1)] = (__u32)bpf_get_current_pid_tgid();
+	return folded;
+}
+
+/*
+ * What this event's update changed, in pages. A plain add moved this CPU's
+ * slot and nothing else: exact whatever the other CPUs do. A fold zeroed
+ * the slot and moved fbc->count, whose unclaimed movement claim_fold took.
+ * That is exact unless another CPU folded in the same instant, before
+ * either event claimed: then the first event takes both folds and the
+ * other finds nothing. No reading can split them afterwards (the amounts
+ * are in no register we can see), so the loser, which can tell, flags
+ * itself and names the recent takers: its slot went to zero, nothing was
+ * left to claim, and another event claimed since this CPU's last one
+ * (certainly a loss if its slot was already zero: a fold it must have made;
+ * else possibly a plain add that landed on zero, flagged all the same).
+ */
+static __always_inline __s64 settle_update(__u32 m, __u32 cpu, __s32 slot, __s64 folded,
+					   __u32 pos, bool *inexact)
+{
+	struct slot_line *line = &slot_cache[cpu & (PL_MAX_CPUS - 1)];
+	__u32 i = m & (PL_RSS_NR - 1), from = line->seen_claims[i];
+	__s32 prev = line->slot[i];
+
+	line->slot[i] = slot;
+	line->seen_claims[i] = fold_claims[i];
+	if (slot != 0)
+		return (__s64)slot - prev;
+	if (!folded && (prev == 0 || pos != from)) {
+		note_robbed(i, from, pos);
+		*inexact = true;
+	}
+	return folded - prev;
+}
+
+/* Whether a robbed fold named this call since it began (rare: only then do we look). */
+struct robbed_ctx {
+	__u32 tid;
+	bool found;
+};
+
+static long find_robbed(__u32 i, struct robbed_ctx *r)
+{
+	if (robbed_tids[i & (PL_ROBBED_RING - 1)] == r->tid) {
+		r->found = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* The calling thread was named since robberies_at_entry (its call's entry). */
+__hidden bool pl_call_was_robbed(__u64 robberies_at_entry)
+{
+	struct robbed_ctx r = {.tid = (__u32)bpf_get_current_pid_tgid()};
+
+	if (totals.robberies == robberies_at_entry)
+		return false;
+	bpf_loop(PL_ROBBED_RING, find_robbed, &r, 0);
+	return r.found;
+}
+
+/* ---- filing: the call or the cause of the task that made the change ---- */
+
+static __always_inline bool current_is_khugepaged(void)
+{
+	char comm[PL_COMM_LEN] = {};
+
+	bpf_get_current_comm(comm, sizeof(comm));
+	return comm[0] == 'k' && comm[1] == 'h' && comm[2] == 'u' && comm[3] == 'g' &&
+	       comm[4] == 'e' && comm[5] == 'p' && comm[6] == 'a' && comm[7] == 'g' &&
+	       comm[8] == 'e' && comm[9] == 'd' && comm[10] == '\0';
+}
+
+/* What reclaim did: dropped anon (lazily freed, or to swap), or file/shmem pages. */
+static __always_inline __u32 reclaim_cause(__u32 m, __s64 bytes)
+{
+	if (m == PL_RSS_ANON)
+		return bytes < 0 ? PL_CAUSE_LAZYFREE_RECLAIM : PL_CAUSE_UNKNOWN;
+	if (m == PL_RSS_SWAP)
+		return bytes > 0 ? PL_CAUSE_SWAP_OUT : PL_CAUSE_UNKNOWN;
+	return bytes < 0 ? PL_CAUSE_RECLAIM : PL_CAUSE_UNKNOWN;
+}
+
+/*
+ * The task is still handling the fault it last took while its user regs
+ * are the ones the fault saw: a user-mode fault's regs are the task's, a
+ * kernel-mode fault's are those of the syscall it happened in. Once the
+ * task returns to user space and enters a syscall, they differ.
+ */
+static __always_inline bool in_fault(struct task_struct *task, const struct pl_task *t)
+{
+	struct pt_regs *regs;
+
+	if (!t || t->fault_kind == PL_FAULT_NONE)
+		return false;
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	return PT_REGS_IP(regs) == t->fault_ip && PT_REGS_SP(regs) == t->fault_sp;
+}
+
+/* A change the task made outside a traced call of its own. */
+static __always_inline __u32 cause_of(struct task_struct *task, const struct pl_task *t, __u64 mm,
+				      __u32 m, __s64 bytes)
+{
+	__u64 task_mm = (__u64)task->mm;
+	bool reclaiming = task->flags & PL_PF_MEMALLOC;
+
+	if (totals.exited)
+		return PL_CAUSE_EXIT;
+	if (task_mm != mm) {
+		if (pl_is_target()) /* exec switched it away, or exit let it go */
+			return task_mm ? PL_CAUSE_EXEC : PL_CAUSE_EXIT;
+		if (reclaiming)
+			return reclaim_cause(m, bytes);
+		if (current_is_khugepaged())
+			return PL_CAUSE_KHUGEPAGED;
+		if (as_mm(mm)->mm_users.counter == 0) /* the last reference was not the target's */
+			return PL_CAUSE_EXIT;
+		return PL_CAUSE_REMOTE;
+	}
+	if (reclaiming) /* the target's own direct reclaim */
+		return reclaim_cause(m, bytes);
+	if (in_fault(task, t)) /* a fault never lowers anon: that would be something else */
+		return m == PL_RSS_ANON && bytes < 0 ? PL_CAUSE_UNKNOWN : PL_CAUSE_FAULT;
+	return PL_CAUSE_SYSCALL;
+}
+
+static __always_inline void file_cause(__u32 cause, __u32 m, __s64 bytes)
+{
+	__u32 zero = 0;
+	struct pl_cause_acc *acc = bpf_map_lookup_elem(&cause_acc, &zero);
+
+	if (!acc || cause >= PL_CAUSE_NR || m >= PL_RSS_NR)
+		return;
+	acc->delta[cause][m] += bytes;
+	acc->updates[cause]++;
+	if (cause == PL_CAUSE_EXIT)
+		__sync_fetch_and_add(&totals.rss_exit_delta[m], bytes);
+}
+
+/* --until-rss-*: decided on every reading, so a short peak or trough counts. */
+static __always_inline void check_until(__s64 resident)
+{
+	if (totals.until_met)
+		return;
+	if (until_below && resident >= until_below)
+		totals.until_armed = 1;
+	if ((until_above && resident > until_above) ||
+	    (until_below && resident < until_below && (totals.until_armed || !spawned))) {
+		totals.until_met_resident = resident;
+		totals.until_met_ns = bpf_ktime_get_ns();
+		totals.until_met = 1;
+	}
+}
+
+/* The running figures after this update; teardown moves them but sets no peak or trough. */
+static __always_inline void note_running(__u32 m, __s64 bytes, bool teardown)
+{
+	__s64 cur = __sync_fetch_and_add(&totals.rss_cur[m & (PL_RSS_NR - 1)], bytes) + bytes;
+	__s64 resident;
+
+	if (teardown)
+		return;
+	if (cur > totals.rss_peak[m & (PL_RSS_NR - 1)])
+		totals.rss_peak[m & (PL_RSS_NR - 1)] = cur;
+	resident = totals.rss_cur[PL_RSS_ANON] + totals.rss_cur[PL_RSS_FILE] +
+		   totals.rss_cur[PL_RSS_SHMEM];
+	if (resident > totals.rss_peak_total)
+		totals.rss_peak_total = resident;
+	if (resident < totals.rss_trough_total)
+		totals.rss_trough_total = resident;
+	check_until(resident);
+}
+
+/*
+ * One update of the target's counter `m`: claimed, then filed to the
+ * calling task's in-flight call if it has one for this mm, else to the
+ * cause its task's state names. Global: verified once, not per caller.
+ */
+__hidden int pl_account_update(__u64 mm, __u32 m, __s32 slot, __s64 folded, __u32 pos)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pl_task *t = bpf_task_storage_get(&tasks, task, NULL, 0);
+	bool in_call = t && t->in_call && t->call.mm == mm;
+	bool inexact = false;
+	__s64 bytes;
+	__u32 cause;
+
+	if (m >= PL_RSS_NR)
+		return 0;
+	__sync_fetch_and_add(&totals.rss_begin, 1);
+	bytes = settle_update(m, bpf_get_smp_processor_id(), slot, folded, pos, &inexact)
+		<< page_shift;
+	if (inexact)
+		__sync_fetch_and_add(&totals.rss_inexact_events, 1);
+	if (!pl_is_target()) {
+		__sync_fetch_and_add(&totals.rss_updates_other, 1);
+		__sync_fetch_and_add(&totals.rss_other_delta[m], bytes);
+	}
+	if (in_call) {
+		t->call.rss_delta[m] += bytes;
+		if (inexact)
+			t->call.flags |= PL_SCF_RSS_INEXACT;
+		__sync_fetch_and_add(&totals.inflight_delta[m], bytes);
+		note_running(m, bytes, false);
+	} else {
+		cause = cause_of(task, t, mm, m, bytes);
+		file_cause(cause, m, bytes);
+		note_running(m, bytes, cause == PL_CAUSE_EXIT || cause == PL_CAUSE_EXEC);
+		if (cause == PL_CAUSE_FAULT && bytes > 0 && t)
+			pl_chunk_fault(t->fault_addr, bytes);
+	}
+	__sync_fetch_and_add(&totals.rss_end, 1);
+	return 0;
+}
+
+SEC("tp_btf/rss_stat")
+int BPF_PROG(on_rss_stat, struct mm_struct *mm, int member)
+{
+	struct percpu_counter *fbc;
+	__s64 folded = 0;
+	__u32 pos = 0;
+	__s32 slot;
+
+	/* Every process's counter updates come here: one comparison for the others. */
+	if ((__u64)mm != totals.target_mm || !totals.seeded || (__u32)member >= PL_RSS_NR)
+		return 0;
+	fbc = member_counter(as_mm((__u64)mm), (__u32)member);
+	slot = percpu_slot((__u64)fbc->counters, bpf_get_smp_processor_id());
+	if (slot == 0)
+		folded = claim_fold((__u32)member, fbc->count, &pos);
+	return pl_account_update((__u64)mm, (__u32)member, slot, folded, pos);
+}
+
+/* ---- exec and exit ----------------------------------------------------------- */
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct pl_exec_event *e;
+	__s64 rss[PL_RSS_NR] = {}, old[PL_RSS_NR];
+	__u64 mm;
+
+	if (p->tgid != targ_tgid || !totals.seeded)
+		return 0;
+	mm = (__u64)p->mm;
+	for (int m = 0; m < PL_RSS_NR; m++)
+		old[m] = totals.rss_cur[m];
+	take_baseline(mm, rss);
+	for (int m = 0; m < PL_RSS_NR; m++)
+		totals.exec_adjust[m] += rss[m] - old[m];
+	start_epoch(mm, rss);
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		__sync_fetch_and_add(&totals.lost_events, 1);
+		return 0;
+	}
+	pl_fill_hdr(&e->hdr, PL_EV_EXEC);
+	for (int m = 0; m < PL_RSS_NR; m++) {
+		e->rss[m] = rss[m];
+		e->old_rss[m] = old[m];
+	}
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
+{
+	struct pl_exit_event *e;
+	int code;
+
+	if (p->tgid != targ_tgid || !group_dead)
+		return 0;
+	totals.exited = 1;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		__sync_fetch_and_add(&totals.lost_events, 1);
+		return 0;
+	}
+	pl_fill_hdr(&e->hdr, PL_EV_EXIT);
+	code = BPF_CORE_READ(p, signal, group_exit_code);
+	e->exit_code = code ? code : p->exit_code;
+	for (int m = 0; m < PL_RSS_NR; m++)
+		e->rss[m] = totals.rss_cur[m];
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* The mm is gone: forget its address so a reused one is never mistaken. */
+SEC("tp_btf/exit_mmap")
+int BPF_PROG(on_exit_mmap, struct mm_struct *mm)
+{
+	if ((__u64)mm == totals.target_mm)
+		totals.target_mm = 0;
+	return 0;
+}
