@@ -195,7 +195,7 @@ struct pl_totals {
 	__u64 rss_inexact_events;	  /* updates whose amount may be another CPU's */
 	__u64 rss_inexact_calls;	  /* emitted calls carrying PL_SCF_RSS_INEXACT */
 	__u64 robbed_folds;		  /* folds found claimed by another update */
-	__u64 robberies;		  /* calls those named as possible takers */
+	__u64 rss_inexact_late;		  /* calls such a fold may be in, already emitted */
 	__u64 rss_updates_other;	  /* updates made by tasks of other processes */
 	__s64 rss_other_delta[PL_RSS_NR]; /* their net change */
 	__s64 rss_exit_delta[PL_RSS_NR];  /* change made by exit teardown */

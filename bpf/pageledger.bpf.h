@@ -52,7 +52,6 @@ struct pl_call {
 	__u64 old_brk;
 	__u64 iov_bytes;
 	__u64 iov_addr;
-	__u64 robberies_at_entry; /* totals.robberies then: unchanged means none can name us */
 	__u32 iov_read;
 	__u32 sys;
 	__u32 target_pid;
@@ -69,8 +68,9 @@ struct pl_task {
 	__u32 fault_kind;
 	__u64 fault_addr;
 	/* The task's user regs at the fault: the fault is still being handled
-	 * while they are the same (see pl_in_fault). */
+	 * while they are the same (see in_fault in rss.bpf.c). */
 	__u64 fault_ip, fault_sp;
+	__u32 exit_seq[PL_RSS_NR]; /* the claim sequence when its last call left */
 };
 
 /* Per-task state, made at the task's first traced call or fault. */
@@ -118,5 +118,7 @@ static __always_inline void pl_fill_hdr(struct pl_event_hdr *h, __u32 type)
 __hidden void pl_chunk_fault(__u64 addr, __s64 bytes);
 /* chunks.bpf.c: after a successful call, mark released pages or forget unmapped ones. */
 __hidden void pl_chunk_mark_after_call(struct pl_call *c, long ret);
+/* rss.bpf.c: a call leaves; a fold found taken later can tell it may have been in it. */
+__hidden void pl_note_call_exit(struct pl_task *t);
 
 #endif

@@ -43,26 +43,32 @@ __u64 pcpu_off[PL_MAX_CPUS] = {};
  * amount to fbc->count and zeroing its slot. So an update is seen exactly
  * from its own CPU: its slot moved (a plain add), or its slot went to zero
  * and fbc->count moved (a fold). slot_cache holds each CPU's slot as that
- * CPU's last event left it; claimed_count holds fbc->count as claimed.
+ * CPU's last event left it.
+ *
+ * claimed[m] holds fbc->count as claimed so far, and a sequence number
+ * that every claim bumps in the same compare-and-swap: a claim and its
+ * place in the order of claims are one atomic step.
  */
+#define PL_CLAIM_COUNT_BITS 44 /* pages: 64 PiB of 4 KiB pages */
+#define PL_CLAIM_COUNT_MASK ((1ull << PL_CLAIM_COUNT_BITS) - 1)
+#define PL_CLAIM_SEQ(w) ((__u32)((w) >> PL_CLAIM_COUNT_BITS))
+#define PL_CLAIM_TRIES 4
+
 struct slot_line {
 	__s32 slot[PL_RSS_NR];
-	__u32 seen_claims[PL_RSS_NR]; /* fold_claims at this CPU's last event */
+	__u32 seen_seq[PL_RSS_NR];    /* the claim sequence at this CPU's last event */
 	__u8 pad[64 - 8 * PL_RSS_NR]; /* one cache line per CPU: no false sharing */
 };
 static struct slot_line slot_cache[PL_MAX_CPUS];
-static __s64 claimed_count[PL_RSS_NR];
-static __u32 fold_claims[PL_RSS_NR]; /* events that went to claim a movement of fbc->count */
+static __u64 claimed[PL_RSS_NR];
 /*
- * The threads of the last few events that went to claim, per member,
- * written before their claim: a fold found taken names them all, so the
- * taker's call is flagged too (the taker cannot tell; the loser can).
+ * Who made each recent claim, by sequence: (seq << 32) | tid, written
+ * right after the claim. A fold found taken names the claims made since its
+ * CPU's last event, so a taker's call is flagged too (the taker cannot
+ * tell; the loser can).
  */
-#define PL_RECENT_CLAIMS 4
-static __u32 recent_claims[PL_RSS_NR][PL_RECENT_CLAIMS];
-/* Threads named by a robbed fold: checked at their calls' exits (pl_call_was_robbed). */
-#define PL_ROBBED_RING 64
-static __u32 robbed_tids[PL_ROBBED_RING];
+#define PL_RECENT_CLAIMS 64
+static __u64 recent_claims[PL_RSS_NR][PL_RECENT_CLAIMS];
 
 /* ---- reading the kernel's counters ---------------------------------------- */
 
@@ -133,7 +139,7 @@ static __noinline void take_baseline(__u64 mm, __s64 *rss)
 	for (__u32 m = 0; m < PL_RSS_NR; m++) {
 		b.member = m;
 		b.pages = member_counter(as_mm(mm), m)->count;
-		claimed_count[m] = b.pages;
+		claimed[m] = (claimed[m] & ~PL_CLAIM_COUNT_MASK) | ((__u64)b.pages & PL_CLAIM_COUNT_MASK);
 		bpf_loop(nr_cpus, baseline_cpu, &b, 0);
 		rss[m] = b.pages << page_shift;
 	}
@@ -216,45 +222,112 @@ int seed(struct bpf_iter__task *ctx)
 
 /* ---- claiming an update --------------------------------------------------- */
 
+extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym;
+extern void bpf_task_release(struct task_struct *p) __ksym;
+
+static __always_inline bool seq_after(__u32 a, __u32 b)
+{
+	return (__s32)((a - b) << (32 - (64 - PL_CLAIM_COUNT_BITS))) > 0;
+}
+
 /*
- * A fold of ours was taken by a claim made since this CPU's last event and
- * before our own (positions from..mine-1): each such claimer is named, for
- * its call's exit to see. Only the last few positions are kept; older ones
- * are named all the same through the ring's oldest entries.
+ * One thread that claimed since the loser's CPU last looked (sequence
+ * `from`): its call in flight may hold the lost fold, so it is flagged; if
+ * a call of its ended since `from`, that call may have held it and is
+ * already out: counted, so nothing is silent.
+ */
+static __always_inline void name_claimer(__u32 tid, __u32 i, __u32 from)
+{
+	struct task_struct *task = bpf_task_from_pid((s32)tid);
+	struct pl_task *t;
+
+	if (!task) {
+		__sync_fetch_and_add(&totals.rss_inexact_late, 1);
+		return;
+	}
+	t = bpf_task_storage_get(&tasks, task, NULL, 0);
+	if (t) {
+		if (t->in_call)
+			t->call.flags |= PL_SCF_RSS_INEXACT;
+		if (seq_after(t->exit_seq[i & (PL_RSS_NR - 1)], from))
+			__sync_fetch_and_add(&totals.rss_inexact_late, 1);
+	}
+	bpf_task_release(task);
+}
+
+struct robbed_ctx {
+	__u32 member, from, mine, self;
+};
+
+static long name_one(__u32 k, struct robbed_ctx *r)
+{
+	__u32 seq = (r->mine - 1 - k) & ((1u << (64 - PL_CLAIM_COUNT_BITS)) - 1);
+	__u64 who;
+
+	if (!seq_after(seq, r->from))
+		return 1;
+	who = recent_claims[r->member & (PL_RSS_NR - 1)][seq & (PL_RECENT_CLAIMS - 1)];
+	if ((__u32)(who >> 32) != seq)
+		__sync_fetch_and_add(&totals.rss_inexact_late, 1);
+	else if ((__u32)who != r->self)
+		name_claimer((__u32)who, r->member, r->from);
+	return 0;
+}
+
+/*
+ * A fold of ours was taken by a claim made after this CPU's last event and
+ * before our own (sequences from+1 .. mine-1): each such claimer is named.
+ * A claim whose record is gone or not yet written counts as late.
  */
 static __always_inline void note_robbed(__u32 i, __u32 from, __u32 mine)
 {
-	for (int k = 1; k <= PL_RECENT_CLAIMS; k++) {
-		__u32 pos = mine - k, tid;
-		__u64 n;
+	struct robbed_ctx r = {
+	    .member = i, .from = from, .mine = mine, .self = (__u32)bpf_get_current_pid_tgid()};
 
-		if ((__s32)(pos - from) < 0)
-			break;
-		tid = recent_claims[i & (PL_RSS_NR - 1)][pos & (PL_RECENT_CLAIMS - 1)];
-		n = __sync_fetch_and_add(&totals.robberies, 1);
-		robbed_tids[n & (PL_ROBBED_RING - 1)] = tid;
-	}
 	__sync_fetch_and_add(&totals.robbed_folds, 1);
+	if (mine - from > PL_RECENT_CLAIMS)
+		__sync_fetch_and_add(&totals.rss_inexact_late, 1);
+	bpf_loop(PL_RECENT_CLAIMS, name_one, &r, 0);
+}
+
+/* A call leaving: where the claims stood, for a late loser to compare with. */
+__hidden void pl_note_call_exit(struct pl_task *t)
+{
+	if (!t)
+		return;
+	for (int m = 0; m < PL_RSS_NR; m++)
+		t->exit_seq[m] = PL_CLAIM_SEQ(claimed[m]);
 }
 
 /*
  * An update that left this CPU's slot at zero may be a fold: it claims
  * fbc->count's unclaimed movement at once, first thing in the event (the
  * sooner the claim, the smaller the window in which another CPU's fold can
- * land in it). Every such event counts itself in fold_claims before it
- * claims, so an event that finds nothing can tell whether anyone else
- * claimed since its CPU's last event. Returns the pages claimed.
+ * land in it). Returns the pages claimed, and the claim's sequence number.
  */
-static __always_inline __s64 claim_fold(__u32 m, __s64 count, __u32 *pos)
+static __always_inline __s64 claim_fold(struct percpu_counter *fbc, __u32 m, __u32 *seq,
+					bool *inexact)
 {
-	__u32 i = m & (PL_RSS_NR - 1);
-	__s64 folded;
+	__u32 i = m;
 
-	*pos = __sync_fetch_and_add(&fold_claims[i], 1);
-	folded = count - __sync_lock_test_and_set(&claimed_count[i], count);
-	/* After the claim, to keep it early: a loser looks much later than this. */
-	recent_claims[i][*pos & (PL_RECENT_CLAIMS - 1)] = (__u32)bpf_get_current_pid_tgid();
-	return folded;
+	barrier_var(i); /* keep the mask: the verifier needs the bound the compiler knows */
+	i &= PL_RSS_NR - 1;
+
+	for (int k = 0; k < PL_CLAIM_TRIES; k++) {
+		__u64 old = claimed[i], count = (__u64)fbc->count & PL_CLAIM_COUNT_MASK;
+		__u64 next = ((__u64)(PL_CLAIM_SEQ(old) + 1) << PL_CLAIM_COUNT_BITS) | count;
+
+		if (__sync_val_compare_and_swap(&claimed[i], old, next) != old)
+			continue;
+		*seq = PL_CLAIM_SEQ(next) & ((1u << (64 - PL_CLAIM_COUNT_BITS)) - 1);
+		recent_claims[i][*seq & (PL_RECENT_CLAIMS - 1)] =
+		    ((__u64)*seq << 32) | (__u32)bpf_get_current_pid_tgid();
+		/* The movement, as a signed difference of 44-bit counts. */
+		return ((__s64)((count - (old & PL_CLAIM_COUNT_MASK)) << (64 - PL_CLAIM_COUNT_BITS))) >>
+		       (64 - PL_CLAIM_COUNT_BITS);
+	}
+	*inexact = true; /* claims racing this hard: this one stays unclaimed for the next */
+	return 0;
 }
 
 /*
@@ -265,53 +338,27 @@ static __always_inline __s64 claim_fold(__u32 m, __s64 count, __u32 *pos)
  * either event claimed: then the first event takes both folds and the
  * other finds nothing. No reading can split them afterwards (the amounts
  * are in no register we can see), so the loser, which can tell, flags
- * itself and names the recent takers: its slot went to zero, nothing was
- * left to claim, and another event claimed since this CPU's last one
- * (certainly a loss if its slot was already zero: a fold it must have made;
- * else possibly a plain add that landed on zero, flagged all the same).
+ * itself and names the takers: its slot went to zero, nothing was left to
+ * claim, and another claim was made since this CPU's last event (a loss
+ * for certain if its slot was already zero: a fold it must have made; else
+ * possibly a plain add that landed on zero, flagged all the same).
  */
 static __always_inline __s64 settle_update(__u32 m, __u32 cpu, __s32 slot, __s64 folded,
-					   __u32 pos, bool *inexact)
+					   __u32 seq, bool *inexact)
 {
 	struct slot_line *line = &slot_cache[cpu & (PL_MAX_CPUS - 1)];
-	__u32 i = m & (PL_RSS_NR - 1), from = line->seen_claims[i];
+	__u32 i = m & (PL_RSS_NR - 1), from = line->seen_seq[i];
 	__s32 prev = line->slot[i];
 
 	line->slot[i] = slot;
-	line->seen_claims[i] = fold_claims[i];
+	line->seen_seq[i] = PL_CLAIM_SEQ(claimed[i]);
 	if (slot != 0)
 		return (__s64)slot - prev;
-	if (!folded && (prev == 0 || pos != from)) {
-		note_robbed(i, from, pos);
+	if (!folded && (prev == 0 || seq_after(seq, from + 1))) {
+		note_robbed(i, from, seq);
 		*inexact = true;
 	}
 	return folded - prev;
-}
-
-/* Whether a robbed fold named this call since it began (rare: only then do we look). */
-struct robbed_ctx {
-	__u32 tid;
-	bool found;
-};
-
-static long find_robbed(__u32 i, struct robbed_ctx *r)
-{
-	if (robbed_tids[i & (PL_ROBBED_RING - 1)] == r->tid) {
-		r->found = true;
-		return 1;
-	}
-	return 0;
-}
-
-/* The calling thread was named since robberies_at_entry (its call's entry). */
-__hidden bool pl_call_was_robbed(__u64 robberies_at_entry)
-{
-	struct robbed_ctx r = {.tid = (__u32)bpf_get_current_pid_tgid()};
-
-	if (totals.robberies == robberies_at_entry)
-		return false;
-	bpf_loop(PL_ROBBED_RING, find_robbed, &r, 0);
-	return r.found;
 }
 
 /* ---- filing: the call or the cause of the task that made the change ---- */
@@ -431,19 +478,23 @@ static __always_inline void note_running(__u32 m, __s64 bytes, bool teardown)
  * calling task's in-flight call if it has one for this mm, else to the
  * cause its task's state names. Global: verified once, not per caller.
  */
-__hidden int pl_account_update(__u64 mm, __u32 m, __s32 slot, __s64 folded, __u32 pos)
+/* What the entry saw, in one argument (BPF functions take five): see PL_SEEN(). */
+#define PL_SEEN(member, inexact, seq) ((member) | ((__u64)(inexact) << 8) | ((__u64)(seq) << 32))
+
+__hidden int pl_account_update(__u64 mm, __s32 slot, __s64 folded, __u64 seen)
 {
+	__u32 m = (__u32)seen & 0xff, seq = (__u32)(seen >> 32);
+	bool inexact = (seen >> 8) & 1;
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pl_task *t = bpf_task_storage_get(&tasks, task, NULL, 0);
 	bool in_call = t && t->in_call && t->call.mm == mm;
-	bool inexact = false;
 	__s64 bytes;
 	__u32 cause;
 
 	if (m >= PL_RSS_NR)
 		return 0;
 	__sync_fetch_and_add(&totals.rss_begin, 1);
-	bytes = settle_update(m, bpf_get_smp_processor_id(), slot, folded, pos, &inexact)
+	bytes = settle_update(m, bpf_get_smp_processor_id(), slot, folded, seq, &inexact)
 		<< page_shift;
 	if (inexact)
 		__sync_fetch_and_add(&totals.rss_inexact_events, 1);
@@ -472,8 +523,9 @@ SEC("tp_btf/rss_stat")
 int BPF_PROG(on_rss_stat, struct mm_struct *mm, int member)
 {
 	struct percpu_counter *fbc;
+	bool inexact = false;
 	__s64 folded = 0;
-	__u32 pos = 0;
+	__u32 seq = 0;
 	__s32 slot;
 
 	/* Every process's counter updates come here: one comparison for the others. */
@@ -482,8 +534,8 @@ int BPF_PROG(on_rss_stat, struct mm_struct *mm, int member)
 	fbc = member_counter(as_mm((__u64)mm), (__u32)member);
 	slot = percpu_slot((__u64)fbc->counters, bpf_get_smp_processor_id());
 	if (slot == 0)
-		folded = claim_fold((__u32)member, fbc->count, &pos);
-	return pl_account_update((__u64)mm, (__u32)member, slot, folded, pos);
+		folded = claim_fold(fbc, (__u32)member, &seq, &inexact);
+	return pl_account_update((__u64)mm, slot, folded, PL_SEEN((__u32)member, inexact, seq));
 }
 
 /* ---- exec and exit ----------------------------------------------------------- */

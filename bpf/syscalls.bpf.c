@@ -43,8 +43,6 @@ struct {
 
 static __u64 next_call_id;
 
-/* rss.bpf.c: whether a robbed fold named this call since it began. */
-__hidden bool pl_call_was_robbed(__u64 robberies_at_entry);
 
 /* Which of ours a syscall number is, or -1. */
 static __always_inline int traced_sys(long id)
@@ -165,7 +163,6 @@ static __always_inline struct pl_task *begin_call(__u32 sys, __u64 mm, __u32 tar
 	t->call.sys = sys;
 	t->call.mm = mm;
 	t->call.target_pid = target_pid;
-	t->call.robberies_at_entry = totals.robberies;
 	if (!totals.seeded)
 		t->call.flags |= PL_SCF_RSS_UNKNOWN;
 	return t;
@@ -329,16 +326,18 @@ static __always_inline void fill_call_event(struct pl_syscall_event *e, const st
 /*
  * The call's figure moves from "in flight" to "emitted" (or "lost"), inside
  * the same begin/end bracket as the updates, so a settled reading never
- * sees it in neither place.
+ * sees it in neither place. Global: verified once.
  */
-static __always_inline int emit_call(struct pl_task *t, long ret)
+__hidden int pl_emit_call(struct pl_task *t, long ret)
 {
-	struct pl_call *c = &t->call;
 	struct pl_syscall_event *e;
+	struct pl_call *c;
 
+	if (!t)
+		return 0;
+	c = &t->call;
 	__sync_fetch_and_add(&totals.rss_begin, 1);
-	if (pl_call_was_robbed(c->robberies_at_entry))
-		c->flags |= PL_SCF_RSS_INEXACT;
+	pl_note_call_exit(t);
 	if (c->flags & PL_SCF_RSS_INEXACT)
 		__sync_fetch_and_add(&totals.rss_inexact_calls, 1);
 	pl_chunk_mark_after_call(c, ret);
@@ -369,5 +368,5 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	t = bpf_task_storage_get(&tasks, bpf_get_current_task_btf(), NULL, 0);
 	if (!t || !t->in_call)
 		return 0;
-	return emit_call(t, ret);
+	return pl_emit_call(t, ret);
 }

@@ -336,7 +336,7 @@ static void test_json_madvise_record(void **state)
 		     "\"comm\":\"memops\",\"addr\":139637976727552,\"len\":33554432,"
 		     "\"ret\":0,\"advice\":\"MADV_DONTNEED\",\"rss_delta\":{\"anon\":-33554432,"
 		     "\"file\":0,\"shmem\":0,\"swap\":0},\"rss_known\":true,"
-		     "\"duration_ns\":1500}\n");
+		     "\"rss_exact\":true,\"duration_ns\":1500}\n");
 }
 
 static void test_json_failed_mmap_record(void **state)

@@ -2,7 +2,7 @@
 /*
  * racers: releases from several threads at once, each checkable to the byte.
  *
- *   racers [--wait] THREADS ROUNDS
+ *   racers [--wait] THREADS ROUNDS [LINGER_MS]
  *
  * THREADS releasing threads each own a 2 MiB window. Every round a thread
  * touches a random half of its window's pages, counts the resident ones
@@ -15,6 +15,8 @@
  *
  * Each call prints one JSON line: {"op","tid","addr","len","resident"}.
  * --wait: print {"ready":PID} and wait for SIGUSR1 first (for -p attach).
+ * LINGER_MS: stay alive and idle this long at the end, printing {"done":1}
+ * first, so a tracer can take settled balances of the final state.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -148,10 +150,14 @@ int main(int argc, char **argv)
 	pthread_t tids[64], fault_tid;
 	long threads;
 
-	if (argc != 3 + wait) {
-		fprintf(stderr, "usage: racers [--wait] THREADS ROUNDS\n");
+	long linger = 0;
+
+	if (argc != 3 + wait && argc != 4 + wait) {
+		fprintf(stderr, "usage: racers [--wait] THREADS ROUNDS [LINGER_MS]\n");
 		return 2;
 	}
+	if (argc == 4 + wait)
+		linger = arg_long(argv[3 + wait], "LINGER_MS");
 	no_thp();
 	threads = arg_long(argv[1 + wait], "THREADS");
 	rounds = arg_long(argv[2 + wait], "ROUNDS");
@@ -170,5 +176,12 @@ int main(int argc, char **argv)
 	for (long i = 0; i < threads; i++)
 		pthread_join(tids[i], NULL);
 	pthread_join(fault_tid, NULL);
+	if (linger) {
+		struct timespec ts = {linger / 1000, (linger % 1000) * 1000000};
+
+		printf("{\"done\":1}\n");
+		fflush(stdout);
+		nanosleep(&ts, NULL);
+	}
 	return 0;
 }

@@ -321,6 +321,8 @@ void pl_ledger_finish(struct pl_ledger *l, const struct pl_totals *t, uint64_t p
 	l->marks_truncated = t->marks_truncated;
 	l->rss_inexact_calls = t->rss_inexact_calls;
 	l->rss_inexact_events = t->rss_inexact_events;
+	l->robbed_folds = t->robbed_folds;
+	l->rss_inexact_late = t->rss_inexact_late;
 	l->stacks_captured = t->stacks_captured;
 	memcpy(l->exec_adjust, t->exec_adjust, sizeof(l->exec_adjust));
 	memcpy(l->lost_delta, t->lost_delta, sizeof(l->lost_delta));

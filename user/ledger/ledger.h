@@ -112,6 +112,8 @@ struct pl_ledger {
 	__s64 closure_end[PL_RSS_NR];
 	uint64_t rss_inexact_calls;  /* calls whose figure a concurrent fold may have moved */
 	uint64_t rss_inexact_events; /* counter updates of that kind, calls or causes */
+	uint64_t robbed_folds;	     /* folds found taken by another CPU's claim */
+	uint64_t rss_inexact_late;   /* emitted calls such a fold may be in, unflagged */
 	uint64_t stacks_captured;
 };
 

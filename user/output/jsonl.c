@@ -322,6 +322,8 @@ static void json_summary(struct pl_output *o, const struct pl_ledger *l)
 	pl_json_u64(j, "stacks_captured", l->stacks_captured);
 	pl_json_u64(j, "rss_inexact_calls", l->rss_inexact_calls);
 	pl_json_u64(j, "rss_inexact_updates", l->rss_inexact_events);
+	pl_json_u64(j, "rss_inexact_late", l->rss_inexact_late);
+	pl_json_u64(j, "rss_robbed_folds", l->robbed_folds);
 	json_rss(j, "closure", l->closure_end, false);
 	pl_json_bool(j, "closed", pl_rss_zero(l->closure_end));
 	pl_json_object_end(j);

@@ -171,10 +171,15 @@ static int seed(struct pl_tracer *t, pid_t tgid)
 }
 
 #define VERIFIER_LOG_SIZE 4096
+#define VERIFIER_FULL_LOG_SIZE (16u << 20)
 
-/* -v: the verifier's own time and work per program (log level 4: statistics only). */
-static void ask_verifier_stats(struct pl_tracer *t)
+/*
+ * -v: the verifier's own time and work per program (log level 4:
+ * statistics only). -vv: its whole log too (level 1), printed if it refuses.
+ */
+static void ask_verifier_stats(struct pl_tracer *t, int verbose)
 {
+	size_t size = verbose > 1 ? VERIFIER_FULL_LOG_SIZE : VERIFIER_LOG_SIZE;
 	struct bpf_program *prog;
 	int i = 0;
 
@@ -182,11 +187,11 @@ static void ask_verifier_stats(struct pl_tracer *t)
 	{
 		if (i >= PL_MAX_PROGS || !bpf_program__autoload(prog))
 			continue;
-		t->vlog[i] = calloc(1, VERIFIER_LOG_SIZE);
+		t->vlog[i] = calloc(1, size);
 		if (!t->vlog[i])
 			continue;
-		bpf_program__set_log_buf(prog, t->vlog[i], VERIFIER_LOG_SIZE);
-		bpf_program__set_log_level(prog, 4);
+		bpf_program__set_log_buf(prog, t->vlog[i], size);
+		bpf_program__set_log_level(prog, verbose > 1 ? 1 | 4 : 4);
 		i++;
 	}
 }
@@ -216,6 +221,28 @@ static void print_verifier_stats(struct pl_tracer *t)
 	}
 }
 
+/* The verifier's word on the program it refused: the end of its log, where the reason is. */
+static void print_failed_logs(struct pl_tracer *t)
+{
+	struct bpf_program *prog;
+	int i = 0;
+
+	bpf_object__for_each_program(prog, t->skel->obj)
+	{
+		const char *log;
+		size_t len;
+
+		if (i >= PL_MAX_PROGS || !bpf_program__autoload(prog))
+			continue;
+		log = t->vlog[i++];
+		if (!log || !log[0] || bpf_program__fd(prog) >= 0)
+			continue;
+		len = strlen(log);
+		fprintf(stderr, "pageledger: the verifier refused %s:\n%s\n", bpf_program__name(prog),
+			len > 2048 ? log + len - 2048 : log);
+	}
+}
+
 static int load(struct pl_tracer *t, const struct pl_tracer_opts *o)
 {
 	struct timespec t0;
@@ -223,11 +250,12 @@ static int load(struct pl_tracer *t, const struct pl_tracer_opts *o)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (o->verbose)
-		ask_verifier_stats(t);
+		ask_verifier_stats(t, o->verbose);
 	err = pageledger_bpf__load(t->skel);
 	if (err) {
 		fprintf(stderr, "pageledger: cannot load the BPF programs: %s%s\n", strerror(-err),
-			o->verbose > 1 ? "" : " (run with -vv for the verifier log)");
+			o->verbose ? "" : " (run with -v for the verifier's statistics)");
+		print_failed_logs(t);
 		return -1;
 	}
 	if (o->verbose) {
