@@ -108,3 +108,45 @@ def test_no_stacks_reaches_the_kernel():
     assert "caller" not in t.one("madvise")
     t = run_traced([workload("memops"), "dontneed", "8"])
     assert t.summary["stacks_captured"] > 0
+
+
+def test_go_background_and_forced_scavenging_at_once():
+    """debug.FreeOSMemory right after a GC, while the background scavenger is
+    at work on another thread: no call may claim more than its own length,
+    and the scavenger's bytes match the runtime's own accounts."""
+    import os
+    import re
+    import subprocess
+
+    from conftest import PAGELEDGER
+
+    out = BUILD / "e2e-go-concurrent.jsonl"
+    env = dict(os.environ, GODEBUG="madvdontneed=1,scavtrace=1")
+    p = subprocess.run([str(PAGELEDGER), "-j", "-o", str(out), "--",
+                        str(BUILD / "go" / "scavenge"), "-mb", "256", "-concurrent"],
+                       capture_output=True, text=True, timeout=120, env=env)
+    assert p.returncode == 0, p.stderr
+    records = parse_jsonl(out.read_text())
+    out.unlink()
+    steps = {r["step"]: r for r in parse_jsonl(p.stdout)}
+    calls = [r for r in records if r["type"] in ("madvise", "munmap", "mmap")]
+    for r in calls:
+        assert abs(r["rss_delta"]["anon"]) <= r["len"] + 4095 or not r["rss_exact"], r
+    releases = [r for r in records if r["type"] == "madvise"
+                and r.get("advice") == "MADV_DONTNEED"]
+    by_class = {}
+    for r in releases:
+        cls = r["caller"]["class"]
+        by_class[cls] = by_class.get(cls, 0) + r["len"]
+    scavenged = sum(v for k, v in by_class.items() if k.startswith("go-scavenger"))
+    released = steps["background"]["heap_released"] - steps["gc"]["heap_released"]
+    assert released > 200 * 1024 * 1024, steps
+    assert abs(scavenged - released) <= 0.03 * released, (by_class, released)
+    forced = sum(int(w) * 1024 for w in
+                 re.findall(r"scav (\d+) KiB work,[^\n]*\(forced\)", p.stderr))
+    assert forced > 0, p.stderr
+    assert abs(by_class.get("go-scavenger-forced", 0) - forced) <= 0.02 * forced, \
+        (by_class, forced)
+    # DONTNEED: the pages leave RSS inside the calls that released them.
+    rss = -sum(r["rss_delta"]["anon"] for r in releases if r["rss_exact"])
+    assert rss >= 0.9 * scavenged, (rss, scavenged)

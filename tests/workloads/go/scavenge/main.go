@@ -73,6 +73,7 @@ func main() {
 	limit := flag.Duration("limit", 20*time.Second, "longest wait for the background scavenger")
 	fomMB := flag.Int("fom-mb", 32, "MiB allocated and dropped again just before debug.FreeOSMemory, for it to return")
 	hold := flag.Duration("hold", 0, "stay alive this long at the end, like a service that idles")
+	concurrent := flag.Bool("concurrent", false, "call debug.FreeOSMemory right after the GC, while the background scavenger is at work, then wait for it")
 	flag.Parse()
 
 	say("start")
@@ -81,6 +82,17 @@ func main() {
 	sink = nil
 	runtime.GC()
 	say("gc")
+	if *concurrent {
+		// The GC just woke the background scavenger: FreeOSMemory's
+		// scavengeAll now releases on this goroutine while it works on its
+		// own thread, both on the same page allocator.
+		debug.FreeOSMemory()
+		say("freeosmemory")
+		waitForScavenger(*settle, *limit)
+		say("background")
+		time.Sleep(*hold)
+		return
+	}
 	waitForScavenger(*settle, *limit)
 	say("background")
 	// Fresh garbage that the paced background scavenger has had no time to
