@@ -245,6 +245,25 @@ static void print_other_changes(FILE *f, const struct pl_ledger *l)
 	}
 }
 
+/* The closing identity, and the calls a concurrent counter fold may have moved. */
+static void print_ledger_check(FILE *f, const struct pl_ledger *l)
+{
+	char rss[96];
+
+	if (pl_rss_zero(l->closure_end)) {
+		fprintf(f, "  ledger closes: start + every call + every cause = end, to the byte\n");
+	} else {
+		pl_text_format_rss(l->closure_end, rss, sizeof(rss));
+		fprintf(f, "  ledger does not close by %s (please report)\n", rss);
+	}
+	if (l->rss_inexact_calls || l->rss_inexact_late)
+		fprintf(f,
+			"  %llu calls may be off by another CPU's counter fold in the same instant"
+			" (flagged), %llu more already out\n",
+			(unsigned long long)l->rss_inexact_calls,
+			(unsigned long long)l->rss_inexact_late);
+}
+
 /* MADV_FREE looks like a release to the allocator and like nothing to RSS. */
 static void print_lazyfree_note(FILE *f, const struct pl_ledger *l)
 {
@@ -384,7 +403,9 @@ static void text_summary(struct pl_output *o, const struct pl_ledger *l)
 	print_callers(f, l);
 	print_top_sites(f, l);
 	print_lazyfree_note(f, l);
-	fprintf(f, "\n  page faults: %llu\n\n", (unsigned long long)l->page_faults);
+	fprintf(f, "\n  page faults: %llu\n", (unsigned long long)l->page_faults);
+	print_ledger_check(f, l);
+	fputc('\n', f);
 	print_rss_table(f, l);
 	print_other_changes(f, l);
 	print_causes(f, l);
