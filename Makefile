@@ -65,7 +65,7 @@ UNIT_TESTS += test_top_view
 UNIT_TESTS += test_ranges
 UNIT_BINS := $(addprefix $(OUTPUT)/tests/,$(UNIT_TESTS))
 
-.PHONY: all deps demo test unit e2e bench clean vmlinux workloads fmt install fuzz fuzz-ci
+.PHONY: all deps demo test test-build unit e2e bench clean vmlinux workloads fmt install fuzz fuzz-ci
 
 all: $(OUTPUT)/pageledger
 
@@ -178,14 +178,18 @@ deps:
 
 unit: $(UNIT_BINS)
 	$(Q)set -a && eval "$$(tests/unit/build-go-fixtures.sh build/go-fixtures)" && \
-		scripts/run-unit.sh $(UNIT_BINS)
+		V=$(V) scripts/run-unit.sh $(UNIT_BINS)
 
 e2e: $(OUTPUT)/pageledger $(WORKLOAD_BINS)
 	$(Q)$(PYTHON) -m pytest -q tests/e2e
 
+# Everything the tests run, as one goal: make names no up-to-date file.
+test-build: all workloads $(UNIT_BINS) $(FUZZ_BINS)
+	@:
+
 test: deps
-	$(Q)$(MAKE) --no-print-directory all workloads $(UNIT_BINS) $(FUZZ_BINS)
-	$(Q)scripts/run-tests.sh
+	$(Q)$(MAKE) --no-print-directory test-build
+	$(Q)FUZZERS="$(FUZZERS)" V=$(V) scripts/run-tests.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/workloads/demo

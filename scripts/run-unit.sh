@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs cmocka unit test binaries and totals their results.
 # Usage: scripts/run-unit.sh TEST_BINARY...
-# Prints each binary's normal cmocka output, then "unit: N passed, M failed".
+# Quiet by default: a line per binary that failed or skipped, then
+# "unit: N passed, N failed, N skipped". V=1 prints every binary's output.
+# Each skip names its reason (the message the test printed before skip()).
 # Exits non-zero if any test failed or any binary exited non-zero.
 set -u
 
@@ -18,32 +20,46 @@ trap 'rm -f "$log"' EXIT
 
 passed=0
 failed=0
+skipped=0
 status=0
 
-for bin in "$@"; do
-	echo "== $bin"
-	"$bin" 2>&1 | tee "$log"
-	rc=${PIPESTATUS[0]}
+# The reason a skipped test gave: the lines it printed between RUN and SKIPPED.
+skip_reasons() {
+	awk '/^\[ RUN      \] /{name=$4; why=""; next}
+	     /^\[  SKIPPED \] [^0-9]/{if (name != "") print "  skipped " name ": " (why == "" ? "(no reason given)" : why); name=""; next}
+	     /^\[/{next}
+	     {why = why (why == "" ? "" : " ") $0}' "$1"
+}
 
-	# "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s), listed below:"
-	# (the per-test "[  FAILED  ] name" lines carry no count and are skipped).
-	p=$(sed -n 's/^.*\[  PASSED  \] \([0-9][0-9]*\) test(s)\..*$/\1/p' "$log" | tail -n 1)
-	f=$(sed -n 's/^.*\[  FAILED  \] \([0-9][0-9]*\) test(s).*$/\1/p' "$log" | tail -n 1)
+count() {
+	sed -n "s/^.*\[  $1  *\] \([0-9][0-9]*\) test(s).*$/\1/p" "$2" | tail -n 1
+}
+
+for bin in "$@"; do
+	"$bin" >"$log" 2>&1
+	rc=$?
+	[ "${V:-0}" = 1 ] && { echo "== $bin"; cat "$log"; }
+
+	p=$(count PASSED "$log")
+	f=$(count FAILED "$log")
+	s=$(count SKIPPED "$log")
 	passed=$((passed + ${p:-0}))
 	failed=$((failed + ${f:-0}))
+	skipped=$((skipped + ${s:-0}))
 
-	if [ "$rc" -ne 0 ]; then
+	if [ -n "$s" ] && [ "$s" -gt 0 ]; then
+		echo "unit: $(basename "$bin"): $s skipped"
+		skip_reasons "$log"
+	fi
+	if [ "$rc" -ne 0 ] || { [ -n "$f" ] && [ "$f" -gt 0 ]; } || [ -z "$p$f" ]; then
 		status=1
-		if [ -z "$p" ] && [ -z "$f" ]; then
+		[ "${V:-0}" = 1 ] || { echo "== $bin"; cat "$log"; }
+		if [ -z "$p$f" ]; then
 			echo "run-unit: $bin exited with status $rc without a cmocka summary"
+			failed=$((failed + 1))
 		fi
-	elif [ -n "$f" ] && [ "$f" -gt 0 ]; then
-		status=1
-	elif [ -z "$p" ]; then
-		echo "run-unit: $bin printed no cmocka summary"
-		status=1
 	fi
 done
 
-echo "unit: $passed passed, $failed failed"
+echo "unit: $passed passed, $failed failed, $skipped skipped"
 exit "$status"

@@ -16,8 +16,6 @@ from conftest import ROOT, TIMEOUT, MiB, wait_for_line, workload
 
 PREFIX = "/opt/pageledger-test"
 SCRIPTS = ["why-rss-high", "compare-madvise-modes"]
-# Being added on other branches: checked as soon as --help lists them.
-PENDING_OPTIONS = ["top", "perfetto", "report", "until-rss-below", "until-rss-above"]
 
 
 @pytest.fixture(scope="module")
@@ -97,18 +95,10 @@ def test_every_long_option_in_help_is_in_the_man_page(installed):
     options = long_options(installed_help(installed))
     man_src = (installed / "share/man/man8/pageledger.8").read_text()
     assert {"pid", "duration", "json", "output", "quiet", "ringbuf-size", "stacks",
-            "no-stacks", "interval", "verbose", "help"} <= set(options), options
+            "no-stacks", "interval", "verbose", "help", "top", "no-top", "perfetto", "report",
+            "until-rss-below", "until-rss-above"} <= set(options), options
     missing = [o for o in options if not in_man_page(man_src, o)]
     assert not missing, f"long options in --help but not in the man page: {missing}"
-
-
-@pytest.mark.parametrize("option", PENDING_OPTIONS)
-def test_option_from_other_branches_is_in_the_man_page(installed, option):
-    """Skipped only while --help does not list the option yet."""
-    if option not in long_options(installed_help(installed)):
-        pytest.skip(f"--{option} is not in --help yet")
-    man_src = (installed / "share/man/man8/pageledger.8").read_text()
-    assert in_man_page(man_src, option), f"--{option} is in --help but not in the man page"
 
 
 def test_installed_why_rss_high_finds_the_installed_binary(installed):

@@ -70,16 +70,14 @@ expect "$out/pclnprobe" "$out/expect.jsonl"
 expect "$out/pclnprobe-pie" "$out/expect-pie.jsonl"
 
 rm -f "$out/pclnprobe-pie-external" "$out/expect-pie-external.jsonl"
-if command -v "${CC:-gcc}" >/dev/null 2>&1; then
-	# External linking needs cgo enabled; the program itself uses none.
-	if CGO_ENABLED=1 build "$out/pclnprobe-pie-external" -buildmode=pie -ldflags=-linkmode=external \
-		2> >(grep -v 'loadinternal: cannot find runtime/cgo' | grep -v '^# pclnprobe$' >&2); then
-		expect "$out/pclnprobe-pie-external" "$out/expect-pie-external.jsonl"
-	else
-		echo "build-go-fixtures: external linking failed; skipping that variant" >&2
-		rm -f "$out/pclnprobe-pie-external"
-	fi
+# External linking needs cgo enabled (the program itself uses none) and gcc,
+# which make deps installs: a failure here is a failure, not a skipped case.
+if ! CGO_ENABLED=1 build "$out/pclnprobe-pie-external" -buildmode=pie -ldflags=-linkmode=external \
+	2> >(grep -v 'loadinternal: cannot find runtime/cgo' | grep -v '^# pclnprobe$' >&2); then
+	echo "build-go-fixtures: the externally linked PIE variant did not build" >&2
+	exit 1
 fi
+expect "$out/pclnprobe-pie-external" "$out/expect-pie-external.jsonl"
 
 cat <<EOF
 PL_GO_BIN_PLAIN=$out/pclnprobe

@@ -264,8 +264,10 @@ static void test_vdso(void **state)
 	const struct pl_frame *f;
 
 	(void)state;
-	if (!fn)
+	if (!fn) {
+		print_message("this process has no vDSO (vdso=0 on the kernel command line?)\n");
 		skip();
+	}
 	s = pl_symbolizer_new();
 	assert_int_equal(pl_symbolizer_add_process(s, getpid()), 0);
 	f = one_frame(s, getpid(), addr_of(fn) + 2);
@@ -429,23 +431,30 @@ static int copy_file(const char *from, const char *to)
  */
 static void test_deleted_binary(void **state)
 {
-	char dir[] = "/tmp/pl-symbolizer-XXXXXX", copy[PATH_MAX], name[PATH_MAX + 16];
+	/* Under build/, not /tmp: a noexec /tmp would make this a skip. */
+	char dir[PATH_MAX], copy[PATH_MAX + 16], name[PATH_MAX + 32];
 	struct pl_symbolizer *s = pl_symbolizer_new();
 	const struct pl_frame *f;
 	uint64_t marker;
 	pid_t child;
 
 	(void)state;
-	if (geteuid() != 0)
-		skip(); /* map_files needs CAP_SYS_ADMIN */
+	if (geteuid() != 0) {
+		print_message("not root: /proc/PID/map_files needs CAP_SYS_ADMIN\n");
+		skip();
+	}
+	assert_non_null(getcwd(dir, sizeof(dir) - 32));
+	strcat(dir, "/build/pl-symbolizer-XXXXXX");
 	assert_non_null(mkdtemp(dir));
 	snprintf(copy, sizeof(copy), "%s/copy of test", dir);
 	assert_int_equal(copy_file(self_exe(), copy), 0);
 	child = run_copy(copy, &marker);
 	unlink(copy);
 	rmdir(dir);
-	if (child < 0)
-		skip(); /* e.g. a noexec /tmp */
+	if (child < 0) {
+		print_message("cannot run a copy from %s (mounted noexec?)\n", dir);
+		skip();
+	}
 	assert_int_equal(pl_symbolizer_add_process(s, child), 0);
 	f = one_frame(s, child, marker + 2);
 	assert_func(f, "test_function", 2);
