@@ -2,6 +2,7 @@
 /* pageledger: orchestration. Everything with a purpose of its own lives elsewhere. */
 #include <errno.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -463,6 +464,16 @@ static void note_ranges(struct run *r)
 	pl_ranges_grand_total(&r->ranges.ranges, &l->ranges_all);
 }
 
+/* Our own peak RSS: what tracing this target cost us in memory. */
+static uint64_t tracer_maxrss(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		return 0;
+	return (uint64_t)ru.ru_maxrss * 1024; /* kilobytes on Linux */
+}
+
 static void finish(struct run *r)
 {
 	struct pl_totals totals;
@@ -475,6 +486,7 @@ static void finish(struct run *r)
 	}
 	pl_tracer_totals(&r->tracer, &totals);
 	pl_ledger_finish(&r->ledger, &totals, pl_tracer_page_faults(&r->tracer), now_ns());
+	r->ledger.tracer_maxrss = tracer_maxrss();
 	pl_ledger_sort_sites(&r->ledger);
 	if (r->ranging)
 		note_ranges(r);

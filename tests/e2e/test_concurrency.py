@@ -150,3 +150,13 @@ def test_go_background_and_forced_scavenging_at_once():
     # DONTNEED: the pages leave RSS inside the calls that released them.
     rss = -sum(r["rss_delta"]["anon"] for r in releases if r["rss_exact"])
     assert rss >= 0.9 * scavenged, (rss, scavenged)
+
+
+def test_tracer_maxrss_is_reported():
+    """The summary says what tracing cost us in memory: present and plausible
+    (more than the binary alone, far less than the target's 3 x 2 MiB windows
+    could make it if they were copied)."""
+    t = run_traced([workload("racers"), "2", "30"])
+    assert t.returncode == 0, t.stderr
+    maxrss = t.summary["tracer"]["maxrss"]
+    assert 1024 * 1024 < maxrss < 64 * 1024 * 1024, maxrss

@@ -115,6 +115,7 @@ struct pl_ledger {
 	uint64_t robbed_folds;	     /* folds found taken by another CPU's claim */
 	uint64_t rss_inexact_late;   /* emitted calls such a fold may be in, unflagged */
 	uint64_t stacks_captured;
+	uint64_t tracer_maxrss; /* bytes: pageledger's own peak RSS (getrusage) */
 };
 
 void pl_ledger_init(struct pl_ledger *l, uint32_t pid, uint64_t t_start_ns);

@@ -326,6 +326,9 @@ static void json_summary(struct pl_output *o, const struct pl_ledger *l)
 	pl_json_u64(j, "rss_robbed_folds", l->robbed_folds);
 	json_rss(j, "closure", l->closure_end, false);
 	pl_json_bool(j, "closed", pl_rss_zero(l->closure_end));
+	pl_json_object_begin(j, "tracer");
+	pl_json_u64(j, "maxrss", l->tracer_maxrss);
+	pl_json_object_end(j);
 	pl_json_object_end(j);
 	pl_json_line_end(j);
 	fflush(o->f);
