@@ -1,32 +1,43 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-"""pageledger benchmark: what tracing costs the traced process, and how fast
-a syscall storm can be before events are lost.
+"""pageledger benchmark: what tracing costs the traced process, what it
+costs everything else, how fast it starts and stops, and how it compares
+with its peers on the same work.
 
   1. Fault storm: build/workloads/faultstorm (mmap, touch every page, munmap),
-     untraced vs `pageledger -j -q`. Target: <= 3% slowdown.
+     untraced vs `pageledger -j -q`, and the peers: bpftrace on the same
+     tracepoints, strace and perf trace (which see the calls, not the
+     faults). Goal: ratio <= 1.05.
   2. madvise storm: build/workloads/madvstorm (touch a chunk, MADV_DONTNEED
-     it), untraced vs `pageledger -j -q` vs `pageledger -j -o FILE` (every
-     event written out as JSON).
+     it), untraced vs `pageledger -j -q`, `-j -o FILE` (every event written
+     out as JSON), `--no-stacks`, and the same peers. Goal: ratio <= 1.30.
   3. Rate ladder: madvstorm paced at increasing call rates, traced with the
      full JSON stream and the default ring buffer: the highest rate with
      zero lost events.
+  4. The cost to a process that is not traced: a getppid loop, alone and
+     while pageledger traces another process (syscall tracepoints run on
+     every task's syscalls).
+  5. Start and stop: process start to the "tracing" line, and SIGINT to
+     exit, on a small target. Goal: 300 ms each.
 
 Runs are interleaved (untraced, traced, untraced, traced, ...) so drift in
 the machine's speed hits every variant alike, and the figure compared is
 the median of the workload's own elapsed_ns: the time of its timed loop
-only, so pageledger's start-up (loading and attaching BPF) is not counted.
+only, so a tracer's start-up (loading and attaching BPF) is not counted.
+Nothing is pinned unless --pin is given: users do not pin either.
 
 Run as root, via `make bench` (which builds everything first) or directly:
-  /usr/bin/python3 bench/bench.py [--runs N] [--quick]
-Exit status: 0 when every run ran (a missed target is reported, not an
-error), 1 when something could not run, 130 on Ctrl-C.
+  /usr/bin/python3 bench/bench.py [--runs N] [--quick] [--pin] [--no-peers]
+Exit status: 0 when every run ran and every goal was met, 2 when a goal was
+missed (not judged under --quick), 1 when something could not run, 130 on
+Ctrl-C.
 """
 
 import argparse
 import json
 import os
 import platform
+import shutil
 import signal
 import statistics
 import subprocess
@@ -37,14 +48,40 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAGELEDGER = os.path.join(ROOT, "build", "pageledger")
 WORKLOADS = os.path.join(ROOT, "build", "workloads")
-# The workload runs alone on the last CPU and pageledger on CPU 0: on a small
-# VM this takes most of the run-to-run noise out of the medians.
+# --pin: the workload alone on the last CPU and the tracer on CPU 0, which
+# takes most of the run-to-run noise out of the medians on a small VM.
 _LAST_CPU = str((os.cpu_count() or 1) - 1)
-PIN_WORKLOAD = ["taskset", "-c", _LAST_CPU] if (os.cpu_count() or 1) > 1 else []
-PIN_TRACER = ["taskset", "-c", "0"] if (os.cpu_count() or 1) > 1 else []
-# The two probes that run on every page fault; skipping them shows their share.
-FAULT_PATH_PROBES = "tp_btf/page_fault_user tp_btf/rss_stat"
-FAULT_TARGET_PCT = 3.0
+PIN_WORKLOAD = []
+PIN_TRACER = []
+# The fault probes (rss_stat, which tracing needs, runs on every fault too):
+# skipping them shows what fault attribution and the per-range ledger cost.
+FAULT_PATH_PROBES = "tp_btf/page_fault_user tp_btf/page_fault_kernel"
+GOALS = {"fault storm": 1.05, "madvise storm": 1.30}
+START_STOP_GOAL_MS = 300.0
+
+# The peers, each on the same work. bpftrace gets the tracepoints pageledger
+# uses (the classic rss_stat: bpftrace 0.17 has no raw or BTF tracepoints),
+# counting per process; strace and perf trace see the memory syscalls only.
+BPFTRACE_FAULTS = ("tracepoint:exceptions:page_fault_user /pid == cpid/ { @faults = count(); } "
+                   "tracepoint:kmem:rss_stat /pid == cpid/ { @rss[args->member] = sum(1); }")
+BPFTRACE_CALLS = (BPFTRACE_FAULTS + " tracepoint:syscalls:sys_enter_madvise /pid == cpid/ "
+                  "{ @start[tid] = nsecs; } tracepoint:syscalls:sys_exit_madvise "
+                  "/pid == cpid/ { @calls = count(); delete(@start[tid]); }")
+MEMORY_SYSCALLS = "mmap,munmap,madvise,mremap,brk"
+PEERS = {
+    "bpftrace": lambda cmd, script: ["bpftrace", "-q", "-e", script, "-c", " ".join(cmd)],
+    "strace": lambda cmd, script: ["strace", "-f", "-qq", "-e", "trace=" + MEMORY_SYSCALLS,
+                                   "-o", "/dev/null", "--"] + cmd,
+    "perf trace": lambda cmd, script: ["perf", "trace", "-e", MEMORY_SYSCALLS,
+                                       "-o", "/dev/null", "--"] + cmd,
+}
+PEER_SEES = {
+    "bpftrace": "counts of the same tracepoints; no per-call RSS, no causes, no callers",
+    "strace": "the calls and their arguments (ptrace: two stops per syscall); no RSS, "
+              "no faults",
+    "perf trace": "the calls and their arguments; no RSS (faults only as separate events "
+                  "with -F)",
+}
 
 
 class BenchError(Exception):
@@ -194,6 +231,13 @@ class Runner:
         return res
 
 
+    def peer(self, cmd, wrap):
+        """cmd under a peer tool: only the workload's own timing is kept."""
+        full = wrap(PIN_WORKLOAD + cmd)
+        out, _ = run(full, self.timeout)
+        return {"workload": workload_result(out, full)}
+
+
 def median(values):
     return statistics.median(values)
 
@@ -228,10 +272,14 @@ def compare(runner, name, cmd, variants, runs, per_op, op_name):
         for label, stream, *more in variants:
             env = more[0] if len(more) > 0 else None
             args = more[1] if len(more) > 1 else ()
-            res = runner.traced(cmd, stream, env, args)
+            wrap = more[2] if len(more) > 2 else None
+            res = runner.peer(cmd, wrap) if wrap else runner.traced(cmd, stream, env, args)
             if i:
                 samples[label].append(res["workload"]["elapsed_ns"])
                 kept.setdefault(label, []).append(res)
+            if wrap:
+                row.append(f"{label} {fmt_s(res['workload']['elapsed_ns'])}")
+                continue
             s = res["summary"]
             row.append(f"{label} {fmt_s(res['workload']['elapsed_ns'])} "
                        f"(events {s['events']}, lost {s['lost_events']}, "
@@ -241,21 +289,24 @@ def compare(runner, name, cmd, variants, runs, per_op, op_name):
     base = median(samples["untraced"])
     out = {"name": name, "untraced": base, "untraced_samples": samples["untraced"],
            "per_op": per_op, "op_name": op_name, "variants": []}
-    for label, stream, *_ in variants:
+    for label, stream, *more in variants:
         med = median(samples[label])
         results = kept[label]
+        peer = len(more) > 2 and more[2] is not None
         v = {
             "label": label,
             "stream": stream,
+            "peer": peer,
             "median": med,
             "samples": samples[label],
             "ratio": med / base,
             "slowdown": (med / base - 1) * 100,
-            "events": max(r["summary"]["events"] for r in results),
-            "lost": max(r["summary"]["lost_events"] for r in results),
-            "page_faults": min(r["summary"].get("page_faults", 0) for r in results),
-            "summaries": [r["summary"] for r in results],
-            "lines": [r["lines"] for r in results],
+            "events": None if peer else max(r["summary"]["events"] for r in results),
+            "lost": None if peer else max(r["summary"]["lost_events"] for r in results),
+            "page_faults": None if peer else min(r["summary"].get("page_faults", 0)
+                                                 for r in results),
+            "summaries": [] if peer else [r["summary"] for r in results],
+            "lines": [] if peer else [r["lines"] for r in results],
         }
         out["variants"].append(v)
         log(f"   {label}: median {fmt_s(med)} vs untraced {fmt_s(base)}: "
@@ -327,7 +378,7 @@ def ladder(runner, rates, seconds, chunk_kib, ceiling, flags):
     return steps
 
 
-def markdown(cfg, results, steps, fault_slowdown, sym=None):
+def markdown(cfg, results, steps, verdicts, sym=None, others=None):
     lines = []
     lines.append(f"Measured on Linux {platform.release()}, {os.cpu_count()} CPUs, "
                  f"{cfg['runs']} interleaved runs per variant, medians of the workload's own "
@@ -339,9 +390,12 @@ def markdown(cfg, results, steps, fault_slowdown, sym=None):
         lines.append(f"| {r['name']} | none | {fmt_s(r['untraced'])} | "
                      f"{r['untraced'] / r['per_op']:.0f} ns/{r['op_name']} | 1.000 | - | - | - |")
         for v in r["variants"]:
-            lines.append(f"| {r['name']} | `{v['label']}` | {fmt_s(v['median'])} | "
+            label = v["label"] if v["peer"] else f"`{v['label']}`"
+            events = "-" if v["events"] is None else v["events"]
+            lost = "-" if v["lost"] is None else v["lost"]
+            lines.append(f"| {r['name']} | {label} | {fmt_s(v['median'])} | "
                          f"{v['median'] / r['per_op']:.0f} ns/{r['op_name']} | {v['ratio']:.3f} | "
-                         f"{v['slowdown']:+.1f}% | {v['events']} | {v['lost']} |")
+                         f"{v['slowdown']:+.1f}% | {events} | {lost} |")
     lines.append("")
     lines.append(f"A madvise-storm call re-touches a {cfg['chunk_kib']} KiB chunk "
                  f"({cfg['chunk_kib'] // 4} page faults) and drops it with one "
@@ -376,13 +430,126 @@ def markdown(cfg, results, steps, fault_slowdown, sym=None):
                      f"compiler, built here), page cache dropped, 1000 addresses: "
                      f"**{sym['median_ms']:.1f} ms** median, {sym['resolved']}/1000 resolved "
                      f"(target <= {SYM_TARGET_MS} ms): {verdict}")
-    if fault_slowdown is not None:
-        verdict = "PASS" if fault_slowdown <= FAULT_TARGET_PCT else "MISS"
+    if any(v["peer"] for r in results for v in r["variants"]):
         lines.append("")
-        lines.append(f"fault storm slowdown {fault_slowdown:.1f}% "
-                     f"(target <= {FAULT_TARGET_PCT:g}%): {verdict}"
+        lines.append("What each peer sees: "
+                     + "; ".join(f"**{k}**: {v}" for k, v in PEER_SEES.items()) + ".")
+    for line in others or []:
+        lines.append("")
+        lines.append(line)
+    if verdicts:
+        lines.append("")
+        lines.append("Goals: " + "; ".join(verdicts)
                      + (" [--quick: too few, too short runs to judge]" if cfg["quick"] else ""))
     return "\n".join(lines)
+
+
+def untraced_cost(runner, runs, calls):
+    """A getppid loop that is not traced, alone and while pageledger traces
+    another (sleeping) process: what enabling the syscall and fault
+    tracepoints costs everything else on the machine."""
+    cmd = [os.path.join(WORKLOADS, "sysloop"), str(calls)]
+    log(f"\n== Cost to an untraced process: {calls} getppid calls, alone and while "
+        f"pageledger traces another process, {runs} interleaved runs")
+    alone, beside = [], []
+    for i in range(runs + 1):
+        a = runner.untraced(cmd)["workload"]["elapsed_ns"]
+        with Background(["sleep", "600"]) as sleeper, \
+                Background([PAGELEDGER, "-j", "-q", "-p", str(sleeper.pid)], ready="tracing pid"):
+            b = runner.untraced(cmd)["workload"]["elapsed_ns"]
+        if i:
+            alone.append(a)
+            beside.append(b)
+        log(f"   {'warm-up' if i == 0 else f'run {i}/{runs}'}: alone {fmt_s(a)}, "
+            f"beside pageledger {fmt_s(b)}")
+    ratio = median(beside) / median(alone)
+    per_call = (median(beside) - median(alone)) / calls
+    log(f"   ratio {ratio:.3f}: {per_call:+.1f} ns per syscall of a process that is not traced")
+    return {"ratio": ratio, "per_call_ns": per_call, "alone": median(alone),
+            "beside": median(beside)}
+
+
+class Background:
+    """A process for the length of a with-block; ready: a stderr line to wait for."""
+
+    def __init__(self, cmd, ready=None, timeout=30.0):
+        self.cmd, self.ready, self.timeout = cmd, ready, timeout
+
+    def __enter__(self):
+        self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.pid = self.proc.pid
+        if self.ready:
+            wait_for_stderr(self.proc, self.ready, self.timeout)
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return False
+
+
+def wait_for_stderr(proc, needle, timeout):
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        seen.append(line)
+        if needle in line:
+            return
+    raise BenchError(f"never saw {needle!r} from {' '.join(proc.args)}: {''.join(seen)[-500:]}")
+
+
+def start_stop(runs):
+    """Process start to the "tracing" line, and SIGINT to exit, on a sleeping
+    target: the wait before tracing starts and the wait at the end."""
+    log(f"\n== Start and stop: pageledger -j -q -p <a sleeping process>, {runs} runs")
+    starts, stops = [], []
+    for i in range(runs + 1):
+        with Background(["sleep", "600"]) as sleeper:
+            t0 = time.monotonic()
+            proc = subprocess.Popen([PAGELEDGER, "-j", "-q", "-p", str(sleeper.pid)],
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE, text=True)
+            wait_for_stderr(proc, "tracing pid", 30)
+            t1 = time.monotonic()
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=30)
+            t2 = time.monotonic()
+        if i:
+            starts.append((t1 - t0) * 1e3)
+            stops.append((t2 - t1) * 1e3)
+        log(f"   {'warm-up' if i == 0 else f'run {i}/{runs}'}: start {(t1 - t0) * 1e3:.0f} ms, "
+            f"stop {(t2 - t1) * 1e3:.0f} ms")
+    return {"start_ms": median(starts), "stop_ms": median(stops)}
+
+
+def judge(results, lifecycle):
+    """The goals, each with its measured figure: (verdict lines, all met)."""
+    verdicts, met = [], True
+    for r in results:
+        goal = next((g for k, g in GOALS.items() if r["name"].startswith(k)), None)
+        if goal is None:
+            continue
+        ratio = r["variants"][0]["ratio"]
+        ok = ratio <= goal
+        met &= ok
+        verdicts.append(f"{r['name'].split(',')[0]} x{ratio:.3f} (goal x{goal:.2f}): "
+                        f"{'PASS' if ok else 'MISS'}")
+    if lifecycle:
+        for key, what in (("start_ms", "start"), ("stop_ms", "stop")):
+            ok = lifecycle[key] <= START_STOP_GOAL_MS
+            met &= ok
+            verdicts.append(f"{what} {lifecycle[key]:.0f} ms (goal {START_STOP_GOAL_MS:.0f} ms): "
+                            f"{'PASS' if ok else 'MISS'}")
+    return verdicts, met
 
 
 SYMBENCH = os.path.join(ROOT, "build", "bench", "symbench")
@@ -416,7 +583,7 @@ def preflight():
               "(try: sudo make bench)", file=sys.stderr)
         sys.exit(1)
     missing = [p for p in [PAGELEDGER] + [os.path.join(WORKLOADS, w)
-                                          for w in ("faultstorm", "madvstorm")]
+                                          for w in ("faultstorm", "madvstorm", "sysloop")]
                if not os.access(p, os.X_OK)]
     if missing:
         print("bench.py: not built: " + ", ".join(os.path.relpath(p, ROOT) for p in missing)
@@ -432,7 +599,15 @@ def main():
                     help="fewer and smaller runs: a smoke check, not a measurement")
     ap.add_argument("--timeout", type=float, default=180.0,
                     help="seconds allowed for any one run (default 180)")
+    ap.add_argument("--pin", action="store_true",
+                    help="pin the workload to the last CPU and the tracer to CPU 0")
+    ap.add_argument("--no-peers", action="store_true",
+                    help="leave out bpftrace, strace and perf trace")
     args = ap.parse_args()
+    global PIN_WORKLOAD, PIN_TRACER
+    if args.pin and (os.cpu_count() or 1) > 1:
+        PIN_WORKLOAD = ["taskset", "-c", _LAST_CPU]
+        PIN_TRACER = ["taskset", "-c", "0"]
     if args.runs is not None and args.runs < 1:
         ap.error("--runs must be at least 1")
     preflight()
@@ -440,11 +615,11 @@ def main():
     if args.quick:
         cfg = {"quick": True, "runs": args.runs or 3, "fault_mib": 64, "fault_rounds": 4,
                "madv_calls": 30000, "chunk_kib": 16, "ladder_s": 0.5,
-               "rates": [20000, 100000, 400000, 0]}
+               "rates": [20000, 100000, 400000, 0], "sys_calls": 200000}
     else:
         cfg = {"quick": False, "runs": args.runs or 7, "fault_mib": 128, "fault_rounds": 8,
                "madv_calls": 200000, "chunk_kib": 16, "ladder_s": 2.0,
-               "rates": [20000, 50000, 100000, 200000, 400000, 0]}
+               "rates": [20000, 50000, 100000, 200000, 400000, 0], "sys_calls": 2000000}
 
     started = time.monotonic()
     thp = ""
@@ -459,8 +634,10 @@ def main():
     flags = []
     results = []
     steps = []
-    fault_slowdown = None
     sym = None
+    others = []
+    lifecycle = None
+    peers = [] if args.no_peers else [p for p in PEERS if shutil.which(p.split()[0])]
     try:
         with tempfile.TemporaryDirectory(prefix="pageledger-bench-") as tmp:
             runner = Runner(tmp, args.timeout)
@@ -471,11 +648,12 @@ def main():
                          [os.path.join(WORKLOADS, "faultstorm"), str(cfg["fault_mib"]),
                           str(cfg["fault_rounds"])],
                          [("-j -q", False),
-                          ("-j -q, fault-path probes skipped", False,
-                           {"PAGELEDGER_SKIP_PROBES": FAULT_PATH_PROBES})],
+                          ("-j -q, page-fault probes skipped", False,
+                           {"PAGELEDGER_SKIP_PROBES": FAULT_PATH_PROBES})]
+                         + [(p, False, None, (), lambda c, p=p: PEERS[p](c, BPFTRACE_FAULTS))
+                            for p in peers],
                          cfg["runs"], faults, "fault")
             results.append(fr)
-            fault_slowdown = fr["variants"][0]["slowdown"]
             for v in fr["variants"][:1]:
                 if v["page_faults"] < faults:
                     flags.append(f"fault storm, {v['label']}: summary counts {v['page_faults']} "
@@ -486,7 +664,9 @@ def main():
                          [os.path.join(WORKLOADS, "madvstorm"), str(calls),
                           str(cfg["chunk_kib"])],
                          [("-j -q", False), ("-j -o FILE", True),
-                          ("-j -q --no-stacks", False, None, ["--no-stacks"])],
+                          ("-j -q --no-stacks", False, None, ["--no-stacks"])]
+                         + [(p, False, None, (), lambda c, p=p: PEERS[p](c, BPFTRACE_CALLS))
+                            for p in peers],
                          cfg["runs"], calls, "call")
             results.append(mr)
             check_streams(mr, flags)
@@ -501,6 +681,15 @@ def main():
 
             steps = ladder(runner, cfg["rates"], cfg["ladder_s"], cfg["chunk_kib"],
                            ceiling, flags)
+            cost = untraced_cost(runner, cfg["runs"], cfg["sys_calls"])
+            others.append(f"A process that is not traced pays x{cost['ratio']:.3f} "
+                          f"({cost['per_call_ns']:+.1f} ns per syscall) while pageledger "
+                          f"traces another: {cfg['sys_calls']} getppid calls, "
+                          f"{fmt_s(cost['alone'])} alone, {fmt_s(cost['beside'])} beside it.")
+            lifecycle = start_stop(cfg["runs"])
+            others.append(f"Start (process start to the \"tracing\" line) "
+                          f"**{lifecycle['start_ms']:.0f} ms**, stop (SIGINT to exit) "
+                          f"**{lifecycle['stop_ms']:.0f} ms**, medians on a sleeping target.")
             sym = symbolization(cfg["runs"], args.timeout)
     except BenchError as e:
         print(f"\nbench.py: error: {e}", file=sys.stderr)
@@ -509,15 +698,17 @@ def main():
         print("\nbench.py: interrupted", file=sys.stderr)
         return 130
 
+    verdicts, met = judge(results, lifecycle)
     log(f"\n== Results ({time.monotonic() - started:.0f} s)\n")
-    log(markdown(cfg, results, steps, fault_slowdown, sym))
+    log(markdown(cfg, results, steps, verdicts, sym, others))
     if flags:
         log("\nFLAGGED:")
         for f in flags:
             log(f"  - {f}")
     if args.quick:
         log("\n(--quick: small runs, for a smoke check only; run without it to measure.)")
-    return 0
+        return 0
+    return 0 if met else 2
 
 
 if __name__ == "__main__":

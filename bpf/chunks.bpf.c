@@ -50,8 +50,8 @@ __u64 release_gen = 0;
 static __always_inline void note_fault(unsigned long address, struct pt_regs *user_regs, __u32 kind)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct pl_task *t = bpf_task_storage_get(&tasks, task, NULL,
-						 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	struct pl_task *t =
+	    bpf_task_storage_get(&tasks, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	__u32 zero = 0;
 	__u64 *n;
 
@@ -223,35 +223,53 @@ static __always_inline __u64 word_mask(__u32 w, __u32 lo, __u32 hi)
 	return (b - a == 64 ? ~0ull : ((1ull << (b - a)) - 1)) << a;
 }
 
+struct word_ctx {
+	struct pl_chunk *c;
+	__u32 lo, hi; /* pages lo..hi-1 of the chunk */
+	bool release;
+};
+
+/*
+ * One 64-page word of a chunk's released-page bitmap. A loop callback of
+ * its own: an unrolled loop of eight words, each with its own branches,
+ * cost the verifier a quarter of a second at every load.
+ */
+static long mark_word(__u32 w, struct word_ctx *x)
+{
+	__u64 mask = word_mask(w, x->lo, x->hi);
+
+	if (!x->c || !mask)
+		return 0;
+	if (x->release)
+		__sync_fetch_and_or(&x->c->released[w & (PL_CHUNK_WORDS - 1)], mask);
+	else
+		__sync_fetch_and_and(&x->c->released[w & (PL_CHUNK_WORDS - 1)], ~mask);
+	return 0;
+}
+
 static long mark_chunk(__u32 i, struct mark_ctx *m)
 {
 	__u64 key = m->first + i, base = key << PL_CHUNK_SHIFT, span = 1ull << PL_CHUNK_SHIFT;
 	__u64 lo_addr = m->start > base ? m->start : base;
 	__u64 hi_addr = m->end < base + span ? m->end : base + span;
-	__u32 lo = (lo_addr - base) >> page_shift, hi = (hi_addr - base) >> page_shift;
-	struct pl_chunk *c = chunk_get(key, m->release);
+	struct word_ctx x = {.lo = (lo_addr - base) >> page_shift,
+			     .hi = (hi_addr - base) >> page_shift,
+			     .release = m->release};
 
-	if (!c)
+	x.c = chunk_get(key, m->release);
+	if (!x.c)
 		return 0;
-	for (__u32 w = 0; w < PL_CHUNK_WORDS; w++) {
-		__u64 mask = word_mask(w, lo, hi);
-
-		if (!mask)
-			continue;
-		if (m->release)
-			__sync_fetch_and_or(&c->released[w], mask);
-		else
-			__sync_fetch_and_and(&c->released[w], ~mask);
-	}
+	bpf_loop(PL_CHUNK_WORDS, mark_word, &x, 0);
 	if (m->release)
-		c->released_ns = m->now;
+		x.c->released_ns = m->now;
 	return 0;
 }
 
 /* Up to 128 GiB per call is marked page by page; the rest is counted, not marked. */
 #define PL_MAX_MARK_CHUNKS 65536
 
-static __always_inline void mark_range(__u64 addr, __u64 len, bool release)
+/* Global: its loop callback is verified once, not at each of its call sites. */
+__hidden void pl_mark_range(__u64 addr, __u64 len, bool release)
 {
 	struct mark_ctx m = {.release = release, .now = bpf_ktime_get_ns()};
 	__u64 page = pl_page_size(), n;
@@ -290,24 +308,24 @@ __hidden void pl_chunk_mark_after_call(struct pl_call *c, long ret)
 	switch (c->sys) {
 	case PL_SYS_MADVISE:
 		if (advice_releases(c->args[2]))
-			mark_range(c->args[0], c->args[1], true);
+			pl_mark_range(c->args[0], c->args[1], true);
 		break;
 	case PL_SYS_PROCESS_MADVISE:
 		if (advice_releases(c->args[3]) && c->iov_read == 1)
-			mark_range(c->iov_addr, c->iov_bytes, true);
+			pl_mark_range(c->iov_addr, c->iov_bytes, true);
 		break;
 	case PL_SYS_BRK:
 		if ((__u64)ret < c->old_brk)
-			mark_range((__u64)ret, c->old_brk - (__u64)ret, true);
+			pl_mark_range((__u64)ret, c->old_brk - (__u64)ret, true);
 		break;
 	case PL_SYS_MUNMAP:
-		mark_range(c->args[0], c->args[1], false);
+		pl_mark_range(c->args[0], c->args[1], false);
 		break;
 	case PL_SYS_MREMAP: /* a move or a shrink leaves the old pages unmapped */
 		if ((__u64)ret != c->args[0])
-			mark_range(c->args[0], c->args[1], false);
+			pl_mark_range(c->args[0], c->args[1], false);
 		else if (c->args[2] < c->args[1])
-			mark_range(c->args[0] + c->args[2], c->args[1] - c->args[2], false);
+			pl_mark_range(c->args[0] + c->args[2], c->args[1] - c->args[2], false);
 		break;
 	}
 }

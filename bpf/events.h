@@ -61,7 +61,8 @@ enum pl_rss_member {
  */
 enum pl_cause {
 	PL_CAUSE_FAULT = 0,	   /* a page fault of the target's own (user or kernel mode) */
-	PL_CAUSE_LAZYFREE_RECLAIM, /* reclaim dropped anon pages (lazily freed ones, without swap) */
+	PL_CAUSE_LAZYFREE_RECLAIM, /* reclaim dropped anon pages (lazily freed ones, without swap)
+				    */
 	PL_CAUSE_SWAP_OUT,	   /* reclaim wrote anon pages to swap */
 	PL_CAUSE_RECLAIM,	   /* reclaim dropped file or shmem pages */
 	PL_CAUSE_KHUGEPAGED,	   /* khugepaged collapsed ranges into huge pages */

@@ -20,18 +20,16 @@
 #define PL_MAX_ERRNO 4095
 
 #if defined(__TARGET_ARCH_x86)
-/* The syscall number at sys_exit: the entry code keeps it in orig_ax. */
-#define PL_SYSCALL_NR(regs) ((long)(regs)->orig_ax)
 /* bpf_tracing.h of libbpf 1.1 stops at the fifth syscall argument. */
 #define PL_SYSCALL_ARG6(regs) BPF_CORE_READ(regs, r9)
 /* Above this, a fault address is the kernel's own (x86-64 4-level user space). */
 #define PL_USER_ADDR_END 0x0000800000000000ull
 #elif defined(__TARGET_ARCH_arm64)
-#define PL_SYSCALL_NR(regs) ((long)(regs)->syscallno)
 #define PL_SYSCALL_ARG6(regs) BPF_CORE_READ(regs, regs[5])
 #define PL_USER_ADDR_END 0x0001000000000000ull
 #else
-#error "pageledger: add this architecture's syscall number and user address end to bpf/kernel.h"
+#error                                                                                             \
+    "pageledger: add this architecture's sixth syscall argument and user address end to bpf/kernel.h"
 #endif
 
 #endif

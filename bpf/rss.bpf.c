@@ -139,7 +139,8 @@ static __noinline void take_baseline(__u64 mm, __s64 *rss)
 	for (__u32 m = 0; m < PL_RSS_NR; m++) {
 		b.member = m;
 		b.pages = member_counter(as_mm(mm), m)->count;
-		claimed[m] = (claimed[m] & ~PL_CLAIM_COUNT_MASK) | ((__u64)b.pages & PL_CLAIM_COUNT_MASK);
+		claimed[m] =
+		    (claimed[m] & ~PL_CLAIM_COUNT_MASK) | ((__u64)b.pages & PL_CLAIM_COUNT_MASK);
 		bpf_loop(nr_cpus, baseline_cpu, &b, 0);
 		rss[m] = b.pages << page_shift;
 	}
@@ -323,7 +324,8 @@ static __always_inline __s64 claim_fold(struct percpu_counter *fbc, __u32 m, __u
 		recent_claims[i][*seq & (PL_RECENT_CLAIMS - 1)] =
 		    ((__u64)*seq << 32) | (__u32)bpf_get_current_pid_tgid();
 		/* The movement, as a signed difference of 44-bit counts. */
-		return ((__s64)((count - (old & PL_CLAIM_COUNT_MASK)) << (64 - PL_CLAIM_COUNT_BITS))) >>
+		return ((__s64)((count - (old & PL_CLAIM_COUNT_MASK))
+				<< (64 - PL_CLAIM_COUNT_BITS))) >>
 		       (64 - PL_CLAIM_COUNT_BITS);
 	}
 	*inexact = true; /* claims racing this hard: this one stays unclaimed for the next */
@@ -343,8 +345,8 @@ static __always_inline __s64 claim_fold(struct percpu_counter *fbc, __u32 m, __u
  * for certain if its slot was already zero: a fold it must have made; else
  * possibly a plain add that landed on zero, flagged all the same).
  */
-static __always_inline __s64 settle_update(__u32 m, __u32 cpu, __s32 slot, __s64 folded,
-					   __u32 seq, bool *inexact)
+static __always_inline __s64 settle_update(__u32 m, __u32 cpu, __s32 slot, __s64 folded, __u32 seq,
+					   bool *inexact)
 {
 	struct slot_line *line = &slot_cache[cpu & (PL_MAX_CPUS - 1)];
 	__u32 i = m & (PL_RSS_NR - 1), from = line->seen_seq[i];

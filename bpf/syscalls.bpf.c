@@ -2,9 +2,14 @@
 /*
  * The memory syscalls: mmap, munmap, madvise, mremap and brk of the
  * target's own threads, and process_madvise by anyone on the target. One
- * program at syscall entry and one at exit (tp_btf/sys_enter, sys_exit):
- * two programs to verify instead of twelve, and the arguments come from
- * the task's registers. Every other task's syscall costs one comparison.
+ * program at syscall entry and one at exit, each attached by user space to
+ * the six syscalls' tracepoints: two programs to verify instead of twelve,
+ * and no BPF at all runs for any other syscall. (A tp_btf on sys_enter and
+ * sys_exit would run for every syscall on the machine: measured here, it
+ * cost every untraced process about 170 ns per syscall, where the syscall
+ * tracepoints' own filter costs about 45.) The program reads only the
+ * record's syscall number, the one field every syscall's record has, and
+ * takes the arguments from the task's registers.
  *
  * Between entry and exit the call lives in the task's storage; rss.bpf.c
  * adds to it every counter update this task makes, so the call's figure is
@@ -42,7 +47,6 @@ struct {
 } stack_scratch SEC(".maps");
 
 static __u64 next_call_id;
-
 
 /* Which of ours a syscall number is, or -1. */
 static __always_inline int traced_sys(long id)
@@ -259,9 +263,12 @@ static __always_inline int enter_process_madvise(void *ctx, struct pt_regs *regs
 	return 0;
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
+/* Attached to each syscall's tracepoint by the loader (see the top of this file). */
+SEC("tp/syscalls/sys_enter_mmap")
+int on_sys_enter(struct trace_event_raw_sys_enter *ctx)
 {
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	long id = ctx->id;
 	int sys;
 
 	if (!pl_is_target())
@@ -357,10 +364,10 @@ __hidden int pl_emit_call(struct pl_task *t, long ret)
 	return 0;
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
+SEC("tp/syscalls/sys_exit_mmap")
+int on_sys_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	long id = PL_SYSCALL_NR(regs);
+	long id = ctx->id, ret = ctx->ret;
 	struct pl_task *t;
 
 	if (!pl_is_target() ? id != nr_process_madvise : traced_sys(id) < 0)

@@ -13,6 +13,7 @@ PACKAGES=(
 	jq man-db groff-base # scripts tests (jq), man page lint and install test
 	tmux
 	golang-go libjemalloc2 libjemalloc-dev libgoogle-perftools-dev
+	strace linux-perf bpftrace # the peers make bench measures side by side
 )
 
 missing=()

@@ -225,10 +225,9 @@ static int open_output(struct run *r)
 	return open_file_sinks(r);
 }
 
-/* Every probe is a BTF tracepoint: no tracefs needed, nothing mounted for us. */
-static int check_environment(void)
+static int check_environment(const struct pl_config *cfg)
 {
-	if (pl_require_root() || pl_require_btf())
+	if (pl_require_root() || pl_require_btf() || pl_require_tracefs(cfg->verbose))
 		return -1;
 	return 0;
 }
@@ -534,7 +533,7 @@ int main(int argc, char **argv)
 	if (status != PL_EXIT_OK || r.cfg.help_shown)
 		return status;
 	r.target.pidfd = r.target.go_fd = r.target.err_fd = -1;
-	if (check_environment() || open_output(&r))
+	if (check_environment(&r.cfg) || open_output(&r))
 		return PL_EXIT_ERROR;
 	if (prepare_target(&r))
 		goto cleanup;

@@ -71,14 +71,24 @@ def test_no_btf():
     assert "has no BTF" in one_line(p.stderr)
 
 
-def test_tracefs_is_not_needed():
-    """Every probe is a BTF tracepoint: with tracefs unmounted (a fresh boot),
-    tracing works and nothing is said about it."""
+def test_tracefs_without_events_is_reported(tmp_path):
+    p = run(["-p", "1"], env={"PAGELEDGER_TRACEFS": str(tmp_path)})
+    assert p.returncode == 1
+    assert "no events/ directory" in one_line(p.stderr)
+
+
+def test_tracefs_is_mounted_when_missing():
+    """On a fresh boot tracefs may be unmounted: pageledger mounts it (the
+    syscall tracepoints are attached through it), and says so under -v only,
+    so bad input keeps its one line on a fresh boot."""
     if os.path.ismount("/sys/kernel/tracing"):
         subprocess.run(["umount", "/sys/kernel/tracing"], check=False)
-    t = run_traced([workload("memops"), "dontneed", "8"])
+    unmounted = not os.path.ismount("/sys/kernel/tracing")
+    t = run_traced([workload("memops"), "dontneed", "8"], extra=["-v"])
     assert t.returncode == 0, t.stderr
-    assert "tracefs" not in t.stderr
+    assert os.path.ismount("/sys/kernel/tracing")
+    if unmounted:
+        assert "mounted tracefs" in t.stderr
     assert t.one("madvise")["rss_delta"]["anon"] == -8 * MiB
 
 
@@ -121,6 +131,31 @@ def test_missing_optional_probe_is_skipped_and_the_rest_work():
     assert t.returncode == 0, t.stderr
     assert "skipping tp_btf/page_fault_kernel" in t.stderr
     assert t.of("mremap")
+    assert t.of("munmap")[-1]["rss_delta"]["anon"] == -8 * MiB
+
+
+def test_missing_syscall_tracepoint_is_skipped_and_the_rest_work(tmp_path):
+    """A kernel without sys_enter_mremap: that call is not traced, with one
+    warning; the other calls are, exactly."""
+    real = Path("/sys/kernel/tracing/events")
+    if not real.exists():
+        subprocess.run(["mount", "-t", "tracefs", "nodev", "/sys/kernel/tracing"], check=True)
+    fake = tmp_path / "events"
+    fake.mkdir()
+    for entry in real.iterdir():
+        if entry.name != "syscalls":
+            (fake / entry.name).symlink_to(entry)
+    (fake / "syscalls").mkdir()
+    for entry in (real / "syscalls").iterdir():
+        if entry.name != "sys_enter_mremap":
+            (fake / "syscalls" / entry.name).symlink_to(entry)
+    env = dict(os.environ, PAGELEDGER_TRACEFS=str(tmp_path))
+    t = run_traced([workload("memops"), "mremap", "8"], env=env)
+    assert t.returncode == 0, t.stderr
+    warnings = [l for l in t.stderr.splitlines() if "warning" in l]
+    assert any("sys_enter_mremap" in l and "mremap is not traced" in l for l in warnings), \
+        t.stderr
+    assert not t.of("mremap")
     assert t.of("munmap")[-1]["rss_delta"]["anon"] == -8 * MiB
 
 

@@ -229,8 +229,7 @@ void pl_ledger_set_seed(struct pl_ledger *l, const __s64 rss[PL_RSS_NR])
 	memcpy(l->seed_start, rss, sizeof(l->seed_start));
 }
 
-void pl_ledger_closure(const struct pl_ledger *l, const struct pl_totals *t,
-		       __s64 out[PL_RSS_NR])
+void pl_ledger_closure(const struct pl_ledger *l, const struct pl_totals *t, __s64 out[PL_RSS_NR])
 {
 	struct pl_stat calls;
 

@@ -157,8 +157,7 @@ void pl_ledger_set_seed(struct pl_ledger *l, const __s64 rss[PL_RSS_NR]);
  * counted twice or missed; meaningful when t was read settled and every
  * record submitted before it was taken.
  */
-void pl_ledger_closure(const struct pl_ledger *l, const struct pl_totals *t,
-		       __s64 out[PL_RSS_NR]);
+void pl_ledger_closure(const struct pl_ledger *l, const struct pl_totals *t, __s64 out[PL_RSS_NR]);
 bool pl_rss_zero(const __s64 v[PL_RSS_NR]);
 /*
  * Why RSS is above what the process still uses, in bytes per cause, at the

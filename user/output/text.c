@@ -251,7 +251,8 @@ static void print_ledger_check(FILE *f, const struct pl_ledger *l)
 	char rss[96];
 
 	if (pl_rss_zero(l->closure_end)) {
-		fprintf(f, "  ledger closes: start + every call + every cause = end, to the byte\n");
+		fprintf(f,
+			"  ledger closes: start + every call + every cause = end, to the byte\n");
 	} else {
 		pl_text_format_rss(l->closure_end, rss, sizeof(rss));
 		fprintf(f, "  ledger does not close by %s (please report)\n", rss);

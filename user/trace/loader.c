@@ -31,21 +31,6 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, args);
 }
 
-/* Every program is a BTF tracepoint or an iterator: BTF says which exist, no tracefs. */
-static bool probe_exists(const char *sec)
-{
-	if (!strncmp(sec, "tp_btf/", 7))
-		return pl_btf_tracepoint_exists(sec + 7);
-	return true; /* iterators need no tracepoint */
-}
-
-/* Without these there is nothing to trace: their absence stops us, in one line. */
-static bool probe_essential(const char *sec)
-{
-	return !strcmp(sec, "tp_btf/rss_stat") || !strcmp(sec, "tp_btf/sys_enter") ||
-	       !strcmp(sec, "tp_btf/sys_exit") || !strncmp(sec, "iter/", 5);
-}
-
 /* $PAGELEDGER_SKIP_PROBES: space-separated sections to leave out, as if missing. */
 static bool skipped_by_request(const char *sec)
 {
@@ -62,6 +47,75 @@ static bool skipped_by_request(const char *sec)
 	return false;
 }
 
+/*
+ * BTF tracepoints are found in BTF; the two syscall programs are attached
+ * to each syscall's own tracepoint below (attach_syscalls), one by one.
+ */
+static bool probe_exists(const char *sec)
+{
+	if (!strncmp(sec, "tp_btf/", 7))
+		return pl_btf_tracepoint_exists(sec + 7);
+	return true;
+}
+
+/* Without these there is nothing to trace: their absence stops us, in one line. */
+static bool probe_essential(const char *sec)
+{
+	return !strcmp(sec, "tp_btf/rss_stat") || !strncmp(sec, "tp/syscalls/", 12) ||
+	       !strncmp(sec, "iter/", 5);
+}
+
+/* The calls we trace, by tracepoint name: the syscall programs go on each one. */
+static const char *const traced_syscalls[PL_SYS_NR] = {
+    [PL_SYS_MMAP] = "mmap",	  [PL_SYS_MUNMAP] = "munmap",
+    [PL_SYS_MADVISE] = "madvise", [PL_SYS_MREMAP] = "mremap",
+    [PL_SYS_BRK] = "brk",	  [PL_SYS_PROCESS_MADVISE] = "process_madvise",
+};
+
+static int attach_one_syscall(struct pl_tracer *t, const char *name)
+{
+	char enter[64], exit_[64];
+
+	snprintf(enter, sizeof(enter), "sys_enter_%s", name);
+	snprintf(exit_, sizeof(exit_), "sys_exit_%s", name);
+	if (skipped_by_request(enter) || !pl_tracepoint_exists("syscalls", enter) ||
+	    !pl_tracepoint_exists("syscalls", exit_)) {
+		fprintf(stderr,
+			"pageledger: warning: this kernel lacks syscalls:%s; %s is not traced\n",
+			enter, name);
+		t->probes_skipped++;
+		return 0;
+	}
+	t->sys_links[t->n_sys_links] =
+	    bpf_program__attach_tracepoint(t->skel->progs.on_sys_enter, "syscalls", enter);
+	if (!t->sys_links[t->n_sys_links])
+		return -errno;
+	t->n_sys_links++;
+	t->sys_links[t->n_sys_links] =
+	    bpf_program__attach_tracepoint(t->skel->progs.on_sys_exit, "syscalls", exit_);
+	if (!t->sys_links[t->n_sys_links])
+		return -errno;
+	t->n_sys_links++;
+	return 0;
+}
+
+/* The exit program first would see calls whose entry it never saw: enter first, per call. */
+static int attach_syscalls(struct pl_tracer *t)
+{
+	for (int sys = 0; sys < PL_SYS_NR; sys++) {
+		int err = attach_one_syscall(t, traced_syscalls[sys]);
+
+		if (err)
+			return err;
+	}
+	if (!t->n_sys_links) {
+		fprintf(stderr,
+			"pageledger: this kernel has none of the memory syscalls' tracepoints\n");
+		return -ENOENT;
+	}
+	return 0;
+}
+
 static int skip_missing_probes(struct pl_tracer *t)
 {
 	struct bpf_program *prog;
@@ -74,7 +128,8 @@ static int skip_missing_probes(struct pl_tracer *t)
 		if (!asked && probe_exists(sec))
 			continue;
 		if (probe_essential(sec)) {
-			fprintf(stderr, "pageledger: this kernel lacks %s, which tracing needs\n", sec);
+			fprintf(stderr, "pageledger: this kernel lacks %s, which tracing needs\n",
+				sec);
 			return -1;
 		}
 		if (asked)
@@ -129,6 +184,8 @@ static int configure(struct pl_tracer *t, const struct pl_tracer_opts *o)
 		return -1;
 	}
 	bpf_program__set_autoattach(skel->progs.seed, false);
+	bpf_program__set_autoattach(skel->progs.on_sys_enter, false);
+	bpf_program__set_autoattach(skel->progs.on_sys_exit, false);
 	return skip_missing_probes(t);
 }
 
@@ -238,8 +295,8 @@ static void print_failed_logs(struct pl_tracer *t)
 		if (!log || !log[0] || bpf_program__fd(prog) >= 0)
 			continue;
 		len = strlen(log);
-		fprintf(stderr, "pageledger: the verifier refused %s:\n%s\n", bpf_program__name(prog),
-			len > 2048 ? log + len - 2048 : log);
+		fprintf(stderr, "pageledger: the verifier refused %s:\n%s\n",
+			bpf_program__name(prog), len > 2048 ? log + len - 2048 : log);
 	}
 }
 
@@ -288,6 +345,8 @@ int pl_tracer_start(struct pl_tracer *t, const struct pl_tracer_opts *o)
 		return -1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	err = pageledger_bpf__attach(t->skel);
+	if (!err)
+		err = attach_syscalls(t);
 	if (err) {
 		fprintf(stderr, "pageledger: cannot attach the BPF programs: %s\n", strerror(-err));
 		return -1;
@@ -488,6 +547,9 @@ void pl_tracer_forget_chunk(const struct pl_tracer *t, __u64 idx)
 
 void pl_tracer_stop(struct pl_tracer *t)
 {
+	for (int i = 0; i < t->n_sys_links; i++)
+		bpf_link__destroy(t->sys_links[i]);
+	t->n_sys_links = 0;
 	for (int i = 0; i < PL_MAX_PROGS; i++) {
 		free(t->vlog[i]);
 		t->vlog[i] = NULL;

@@ -10,6 +10,7 @@
 
 struct pageledger_bpf;
 struct ring_buffer;
+struct bpf_link;
 
 typedef int (*pl_record_fn)(void *ctx, void *data, size_t size);
 
@@ -20,7 +21,9 @@ struct pl_tracer {
 	struct ring_buffer *rb;
 	int nr_cpus;
 	unsigned int probes_skipped;
-	char *vlog[PL_MAX_PROGS]; /* -v: each program's verifier statistics */
+	char *vlog[PL_MAX_PROGS];		   /* -v: each program's verifier statistics */
+	struct bpf_link *sys_links[2 * PL_SYS_NR]; /* the syscall programs, on each call */
+	int n_sys_links;
 };
 
 struct pl_tracer_opts {
@@ -28,9 +31,9 @@ struct pl_tracer_opts {
 	uint64_t ringbuf_size;
 	int verbose; /* 1: phases and verifier times; 2: libbpf's own log too */
 	bool no_stacks;
-	bool spawned;		 /* we started it: --until-rss-below arms once above */
-	uint64_t until_above;	 /* --until-rss-above bytes, 0: off */
-	uint64_t until_below;	 /* --until-rss-below bytes, 0: off */
+	bool spawned;	      /* we started it: --until-rss-below arms once above */
+	uint64_t until_above; /* --until-rss-above bytes, 0: off */
+	uint64_t until_below; /* --until-rss-below bytes, 0: off */
 	pl_record_fn on_record;
 	void *ctx;
 };

@@ -5,12 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "trace/sysenv.h"
 
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
 
+static char tracefs_root[PATH_MAX];
 
 int pl_require_root(void)
 {
@@ -34,6 +36,70 @@ int pl_require_btf(void)
 		"CONFIG_DEBUG_INFO_BTF=y is required\n",
 		path);
 	return -1;
+}
+
+static bool has_events(const char *root)
+{
+	char path[PATH_MAX];
+
+	int n = snprintf(path, sizeof(path), "%s/events", root);
+
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return false;
+	return access(path, R_OK | X_OK) == 0;
+}
+
+const char *pl_tracefs_root(void)
+{
+	const char *over = getenv("PAGELEDGER_TRACEFS");
+
+	if (over && *over)
+		return over;
+	return tracefs_root[0] ? tracefs_root : "/sys/kernel/tracing";
+}
+
+int pl_require_tracefs(bool verbose)
+{
+	static const char *const candidates[] = {"/sys/kernel/tracing",
+						 "/sys/kernel/debug/tracing"};
+	const char *over = getenv("PAGELEDGER_TRACEFS");
+
+	if (over && *over) {
+		if (has_events(over))
+			return 0;
+		fprintf(stderr, "pageledger: PAGELEDGER_TRACEFS=%s has no events/ directory\n",
+			over);
+		return -1;
+	}
+	for (size_t i = 0; i < 2; i++) {
+		if (has_events(candidates[i])) {
+			snprintf(tracefs_root, sizeof(tracefs_root), "%s", candidates[i]);
+			return 0;
+		}
+	}
+	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0 &&
+	    has_events("/sys/kernel/tracing")) {
+		snprintf(tracefs_root, sizeof(tracefs_root), "/sys/kernel/tracing");
+		if (verbose) /* a step taken for the user, not a problem: quiet by default */
+			fprintf(stderr, "pageledger: mounted tracefs at /sys/kernel/tracing\n");
+		return 0;
+	}
+	fprintf(stderr,
+		"pageledger: tracefs is not mounted and mounting it failed (%s); "
+		"run: mount -t tracefs nodev /sys/kernel/tracing\n",
+		strerror(errno));
+	return -1;
+}
+
+bool pl_tracepoint_exists(const char *category, const char *name)
+{
+	char path[PATH_MAX];
+
+	int n = snprintf(path, sizeof(path), "%s/events/%s/%s", pl_tracefs_root(), category, name);
+
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return false;
+	return access(path, F_OK) == 0;
 }
 
 bool pl_btf_tracepoint_exists(const char *name)
