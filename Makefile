@@ -30,9 +30,12 @@ else
   msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
+# The version, defined here only: --version prints it.
+VERSION  := 0.1
+
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
-CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(OUTPUT) -Ibpf -Iuser
+CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(OUTPUT) -Ibpf -Iuser -DPL_VERSION='"$(VERSION)"'
 LDLIBS   := -lbpf -lelf -lz
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-I$(VMLINUX_DIR) -Ibpf

@@ -379,9 +379,8 @@ static void send_sample(struct run *r)
 /* Polls until the target exits, the duration passes or a signal arrives. */
 static void trace_loop(struct run *r)
 {
-	uint64_t deadline =
-	    r->cfg.duration_s ? now_ns() + (uint64_t)r->cfg.duration_s * 1000000000ull : 0;
-	uint64_t step = (uint64_t)r->cfg.interval_s * 1000000000ull;
+	uint64_t deadline = r->cfg.duration_ns ? now_ns() + r->cfg.duration_ns : 0;
+	uint64_t step = r->cfg.interval_ns;
 	uint64_t next_balance = step ? now_ns() + step : 0;
 
 	while (!stop_requested) {
