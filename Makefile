@@ -48,7 +48,7 @@ USER_LIB_SRCS := user/cli.c user/decode/decode.c \
 	user/symbolize/callers.c user/symbolize/procmaps.c user/symbolize/elfsym.c \
 	user/symbolize/gopclntab.c user/symbolize/symbolizer.c \
 	user/output/json.c user/output/text.c user/output/jsonl.c user/output/perfetto.c \
-	user/output/report.c user/output/top_view.c user/output/top.c
+	user/output/report.c user/output/top_view.c user/output/top.c user/util/outfile.c
 USER_APP_SRCS := user/main.c user/trace/loader.c user/trace/target.c user/trace/sysenv.c \
 	user/symbolize/attribution.c user/ledger/pagemap.c user/ledger/range_tracker.c
 USER_HDRS := $(wildcard user/*.h user/*/*.h)
@@ -66,6 +66,7 @@ UNIT_TESTS := test_decode test_ledger test_json test_cli test_callers test_procm
 UNIT_TESTS += test_perfetto test_report test_until
 UNIT_TESTS += test_top_view
 UNIT_TESTS += test_ranges
+UNIT_TESTS += test_outfile
 UNIT_BINS := $(addprefix $(OUTPUT)/tests/,$(UNIT_TESTS))
 
 .PHONY: all deps demo test unit e2e bench clean vmlinux workloads fmt install fuzz fuzz-ci

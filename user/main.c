@@ -19,6 +19,7 @@
 #include "ledger/range_tracker.h"
 #include "trace/sysenv.h"
 #include "trace/target.h"
+#include "util/outfile.h"
 
 #define POLL_MS 100
 
@@ -40,7 +41,9 @@ struct run {
 	struct pl_range_tracker ranges;
 	bool ranging;
 	uint64_t next_range_look_ns;
-	FILE *out_file;
+	/* The files written (stream, --perfetto, --report), each write checked. */
+	struct pl_outfile stream, perfetto_file, report_file;
+	bool reader_gone; /* the stream's reader left (EPIPE): end quietly, exit 0 */
 	/* File sinks and the RSS stop (below_armed: a started command has been above). */
 	bool below_armed;
 	struct pl_output perfetto, report;
@@ -57,6 +60,11 @@ static void on_stop_signal(int sig)
 	stop_requested = 1;
 }
 
+/*
+ * SIGPIPE stays ignored (main set it first), so that a reader who leaves
+ * is an EPIPE we see and end on cleanly; a started command gets its
+ * default SIGPIPE back before exec.
+ */
 static void install_signals(void)
 {
 	struct sigaction sa = {.sa_handler = on_stop_signal};
@@ -136,12 +144,14 @@ static int handle_record(void *ctx, void *data, size_t size)
 static int open_file_sinks(struct run *r)
 {
 	if (r->cfg.perfetto_path) {
-		if (pl_output_perfetto_init(&r->perfetto, r->cfg.perfetto_path))
+		if (pl_outfile_open(&r->perfetto_file, r->cfg.perfetto_path) ||
+		    pl_output_perfetto_init(&r->perfetto, r->perfetto_file.f))
 			return -1;
 		r->sinks[r->n_sinks++] = &r->perfetto;
 	}
 	if (r->cfg.report_path) {
-		if (pl_output_report_init(&r->report, r->cfg.report_path))
+		if (pl_outfile_open(&r->report_file, r->cfg.report_path) ||
+		    pl_output_report_init(&r->report, r->report_file.f, r->cfg.report_path))
 			return -1;
 		r->sinks[r->n_sinks++] = &r->report;
 	}
@@ -188,25 +198,18 @@ static bool until_reached(struct run *r)
 	return true;
 }
 
+/*
+ * The stream on stdout or -o. A file is written beside FILE and renamed at
+ * the end: nothing is truncated before tracing can start.
+ */
 static int open_output(struct run *r)
 {
-	FILE *f = stdout;
+	FILE *f;
 
-	if (r->cfg.out_path) {
-		f = fopen(r->cfg.out_path, "w");
-		if (!f) {
-			fprintf(stderr, "pageledger: cannot write %s: %s\n", r->cfg.out_path,
-				strerror(errno));
-			return -1;
-		}
-		r->out_file = f;
-	}
-	/*
-	 * A command started with -- writes to the same stdout: whole lines keep
-	 * the two streams from cutting into each other's lines.
-	 */
-	if (!r->cfg.out_path && r->cfg.cmd)
-		setvbuf(stdout, NULL, _IOLBF, 0);
+	if (r->cfg.out_path ? pl_outfile_open(&r->stream, r->cfg.out_path)
+			    : pl_outfile_stdout(&r->stream))
+		return -1;
+	f = r->stream.f;
 	if (pl_cli_want_top(&r->cfg, isatty(STDOUT_FILENO))) {
 		if (pl_output_top_init(&r->out, f))
 			return -1;
@@ -376,6 +379,29 @@ static void send_sample(struct run *r)
 			r->sinks[i]->ops->sample(r->sinks[i], &s);
 }
 
+/*
+ * Every poll flushes and checks each file: a write error ends the run
+ * (exit 1), and so does the stream's reader going away (quietly, exit 0),
+ * even while the target is silent.
+ */
+static bool outputs_hold(struct run *r)
+{
+	struct pl_outfile *files[] = {&r->stream, &r->perfetto_file, &r->report_file};
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		enum pl_out_state st = pl_outfile_state(files[i]);
+
+		if (st == PL_OUT_FAILED)
+			return false;
+		/* A --perfetto FIFO's reader may leave: only the stream's ends the run. */
+		if (st == PL_OUT_READER_GONE && files[i] == &r->stream) {
+			r->reader_gone = true;
+			return false;
+		}
+	}
+	return true;
+}
+
 /* Polls until the target exits, the duration passes or a signal arrives. */
 static void trace_loop(struct run *r)
 {
@@ -388,7 +414,8 @@ static void trace_loop(struct run *r)
 			break;
 		track_ranges(r, flush_causes(r));
 		send_sample(r);
-		fflush(r->out.f);
+		if (!outputs_hold(r))
+			break;
 		if (until_reached(r))
 			break;
 		if (r->out.quit) /* q in the live view */
@@ -468,29 +495,70 @@ static int prepare_target(struct run *r)
 	return pl_target_attach(&r->target, r->cfg.pid);
 }
 
+/*
+ * Each file closed and checked; a temporary becomes FILE. A reader that
+ * left is no error. PL_EXIT_OK, or PL_EXIT_ERROR after one line per file.
+ */
+static int close_outputs(struct run *r)
+{
+	int rc = PL_EXIT_OK;
+
+	if (pl_outfile_finish(&r->stream) == PL_OUT_FAILED)
+		rc = PL_EXIT_ERROR;
+	if (pl_outfile_finish(&r->perfetto_file) == PL_OUT_FAILED)
+		rc = PL_EXIT_ERROR;
+	if (pl_outfile_finish(&r->report_file) == PL_OUT_FAILED)
+		rc = PL_EXIT_ERROR;
+	return rc;
+}
+
+/* A run that never got going leaves no file behind, and FILE as it was. */
+static void discard_outputs(struct run *r)
+{
+	pl_outfile_discard(&r->stream);
+	pl_outfile_discard(&r->perfetto_file);
+	pl_outfile_discard(&r->report_file);
+}
+
+/* --help, --usage, --version: checked like any output (a reader that left is fine). */
+static int stdout_written(void)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return PL_EXIT_OK;
+	if (errno == EPIPE)
+		return PL_EXIT_OK;
+	fprintf(stderr, "pageledger: cannot write stdout: %s\n", strerror(errno ? errno : EIO));
+	return PL_EXIT_ERROR;
+}
+
 int main(int argc, char **argv)
 {
 	static struct run r; /* large: the ledger has a row per syscall and advice */
 	int status;
 	int err = PL_EXIT_ERROR;
 
+	signal(SIGPIPE, SIG_IGN); /* even --help | head: an EPIPE we see, exit 0 */
 	status = pl_cli_parse(argc, argv, &r.cfg);
-	if (status != PL_EXIT_OK || r.cfg.help_shown)
+	if (status != PL_EXIT_OK)
 		return status;
-	r.target.pidfd = r.target.go_fd = r.target.err_fd = -1;
-	if (check_environment(&r.cfg) || open_output(&r))
-		return PL_EXIT_ERROR;
-	if (prepare_target(&r))
-		goto cleanup;
+	if (r.cfg.help_shown)
+		return stdout_written();
+	/* First: a signal during start-up must not leave a temporary file behind. */
 	install_signals();
-	if (start_tracing(&r))
+	r.target.pidfd = r.target.go_fd = r.target.err_fd = -1;
+	if (check_environment(&r.cfg))
+		return PL_EXIT_ERROR;
+	/* Every check that needs no BPF comes first: the command, the PID, the files. */
+	if (open_output(&r) || prepare_target(&r) || start_tracing(&r))
 		goto cleanup;
 	trace_loop(&r);
+	if (r.reader_gone && r.cfg.verbose)
+		fprintf(stderr, "pageledger: the stream's reader went away: ending the run\n");
 	if (r.target.spawned && !pl_target_exited(&r.target))
 		pl_target_stop(&r.target);
 	finish(&r);
-	err = PL_EXIT_OK;
-	if ((r.cfg.until_below || r.cfg.until_above) && !r.until_met)
+	err = close_outputs(&r);
+	if (err == PL_EXIT_OK && (r.cfg.until_below || r.cfg.until_above) && !r.until_met)
 		err = PL_EXIT_UNTIL_UNMET;
 cleanup:
 	if (r.target.spawned && !r.target.reaped)
@@ -502,7 +570,6 @@ cleanup:
 		pl_range_tracker_free(&r.ranges);
 	pl_ledger_free(&r.ledger);
 	pl_target_close(&r.target);
-	if (r.out_file)
-		fclose(r.out_file);
+	discard_outputs(&r);
 	return err;
 }

@@ -107,6 +107,7 @@ static void __attribute__((noreturn)) run_held_child(int go_fd, int err_fd, char
 	while (read(go_fd, &go, 1) < 0 && errno == EINTR)
 		;
 	close(go_fd);
+	signal(SIGPIPE, SIG_DFL); /* ignored by the tracer: not by what it starts */
 	execvp(argv[0], argv);
 	err = errno;
 	if (write(err_fd, &err, sizeof(err)) < 0)
