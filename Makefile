@@ -50,6 +50,7 @@ USER_LIB_SRCS := user/cli.c user/decode/decode.c \
 	user/output/json.c user/output/text.c user/output/jsonl.c user/output/perfetto.c \
 	user/output/report.c user/output/top_view.c user/output/top.c user/util/outfile.c
 USER_APP_SRCS := user/main.c user/trace/loader.c user/trace/target.c user/trace/sysenv.c \
+	user/trace/pidns.c \
 	user/symbolize/attribution.c user/ledger/pagemap.c user/ledger/range_tracker.c
 USER_HDRS := $(wildcard user/*.h user/*/*.h)
 USER_LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_LIB_SRCS))

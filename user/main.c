@@ -61,8 +61,9 @@ static void on_stop_signal(int sig)
 }
 
 /*
- * SIGPIPE stays ignored (main set it first), so that a reader who leaves
- * is an EPIPE we see and end on cleanly; a started command gets its
+ * SIGHUP too: a closed terminal or session ends the run the way Ctrl-C
+ * does. SIGPIPE stays ignored (main set it first), so that a reader who
+ * leaves is an EPIPE we see and end on cleanly; a started command gets its
  * default SIGPIPE back before exec.
  */
 static void install_signals(void)
@@ -72,6 +73,7 @@ static void install_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -232,7 +234,7 @@ static int check_environment(const struct pl_config *cfg)
 static int start_tracing(struct run *r)
 {
 	struct pl_tracer_opts opts = {
-	    .tgid = r->target.pid,
+	    .tgid = r->target.kernel_pid,
 	    .ringbuf_size = r->cfg.ringbuf_size,
 	    .verbose = r->cfg.verbose,
 	    .on_record = handle_record,
@@ -240,6 +242,7 @@ static int start_tracing(struct run *r)
 	};
 	struct pl_run_info info = {0};
 	struct pl_totals totals;
+	char kernel_pid[64] = "";
 
 	if (pl_tracer_start(&r->tracer, &opts))
 		return -1;
@@ -262,13 +265,16 @@ static int start_tracing(struct run *r)
 		r->sinks[i]->ops->begin(r->sinks[i], &info);
 	if (!r->target.spawned)
 		take_balance(r, "attach");
+	if (r->target.kernel_pid != r->target.pid)
+		snprintf(kernel_pid, sizeof(kernel_pid), "; pid %d in the kernel's namespace",
+			 r->target.kernel_pid);
 	if (r->target.spawned) {
-		fprintf(stderr, "pageledger: tracing '%s' (pid %d)... Ctrl-C to end.\n",
-			r->target.comm, r->target.pid);
+		fprintf(stderr, "pageledger: tracing '%s' (pid %d%s)... Ctrl-C to end.\n",
+			r->target.comm, r->target.pid, kernel_pid);
 		return pl_target_release(&r->target);
 	}
-	fprintf(stderr, "pageledger: tracing pid %d (%s)... Ctrl-C to end.\n", r->target.pid,
-		r->target.comm);
+	fprintf(stderr, "pageledger: tracing pid %d (%s%s)... Ctrl-C to end.\n", r->target.pid,
+		r->target.comm, kernel_pid);
 	return 0;
 }
 
@@ -488,10 +494,11 @@ static void finish(struct run *r)
 			(unsigned long long)r->ledger.bad_records);
 }
 
+/* A started command's stdout joins our stderr when our stream owns stdout. */
 static int prepare_target(struct run *r)
 {
 	if (r->cfg.cmd)
-		return pl_target_spawn(&r->target, r->cfg.cmd);
+		return pl_target_spawn(&r->target, r->cfg.cmd, pl_outfile_is_stdout(&r->stream));
 	return pl_target_attach(&r->target, r->cfg.pid);
 }
 
