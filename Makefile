@@ -60,6 +60,7 @@ SKEL     := $(OUTPUT)/pageledger.skel.h
 
 WORKLOADS := memops pmadvise demo faultstorm madvstorm gtrim jepurge tcrelease
 WORKLOADS += steady
+WORKLOADS += threads
 WORKLOAD_BINS := $(addprefix $(OUTPUT)/workloads/,$(WORKLOADS))
 
 UNIT_TESTS := test_decode test_ledger test_json test_cli test_callers test_procmaps \
