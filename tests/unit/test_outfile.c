@@ -140,7 +140,12 @@ static void test_discard_leaves_file_as_it_was(void **state)
 	remove_dir(&d);
 }
 
-static void test_symlink_replaces_the_file_it_names(void **state)
+/*
+ * A link is written through in place (open() keeps the kernel's link
+ * protections): the file it names keeps its content until the first write,
+ * which comes once tracing runs.
+ */
+static void test_symlink_is_written_through(void **state)
 {
 	char link[160];
 	struct pl_outfile o;
@@ -149,14 +154,20 @@ static void test_symlink_replaces_the_file_it_names(void **state)
 
 	(void)state;
 	make_dir(&d);
-	write_file(d.file, "old\n");
+	write_file(d.file, "the old, longer content\n");
 	snprintf(link, sizeof(link), "%s/link", d.path);
 	assert_int_equal(symlink(d.file, link), 0);
 	assert_int_equal(pl_outfile_open(&o, link), 0);
+	assert_null(o.tmp);
+	assert_file_is(d.file, "the old, longer content\n"); /* nothing truncated at open */
 	fputs("new\n", o.f);
 	assert_int_equal(pl_outfile_finish(&o), PL_OUT_OK);
 	assert_int_equal(lstat(link, &st), 0);
 	assert_true(S_ISLNK(st.st_mode)); /* still a link */
+	assert_file_is(d.file, "new\n");
+
+	assert_int_equal(pl_outfile_open(&o, link), 0);
+	pl_outfile_discard(&o); /* a run that never started */
 	assert_file_is(d.file, "new\n");
 	unlink(link);
 	remove_dir(&d);
@@ -231,7 +242,7 @@ int main(void)
 	    cmocka_unit_test(test_new_file_appears_only_when_finished),
 	    cmocka_unit_test(test_existing_file_kept_until_finished),
 	    cmocka_unit_test(test_discard_leaves_file_as_it_was),
-	    cmocka_unit_test(test_symlink_replaces_the_file_it_names),
+	    cmocka_unit_test(test_symlink_is_written_through),
 	    cmocka_unit_test(test_device_full_fails),
 	    cmocka_unit_test(test_failed_write_keeps_old_file),
 	    cmocka_unit_test(test_closed_pipe_is_reader_gone),

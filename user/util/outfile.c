@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,16 +163,20 @@ static int open_temp(struct pl_outfile *o, const char *dest, const struct stat *
 	return 0;
 }
 
-/* Devices, FIFOs, dangling links, mount points: written where they are. */
-static int open_in_place(struct pl_outfile *o, const char *path, bool regular)
+/*
+ * Devices, FIFOs, symbolic links, mount points: written where they are. A
+ * regular file is truncated only at the first write, once tracing runs.
+ */
+static int open_in_place(struct pl_outfile *o, const char *path)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+	struct stat st;
 
 	if (fd < 0) {
 		fprintf(stderr, "pageledger: cannot write %s: %s\n", o->name, strerror(errno));
 		return -1;
 	}
-	o->trunc_later = regular;
+	o->trunc_later = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 	if (wrap_fd(o, fd)) {
 		close(fd);
 		return -1;
@@ -184,27 +187,20 @@ static int open_in_place(struct pl_outfile *o, const char *path, bool regular)
 int pl_outfile_open(struct pl_outfile *o, const char *path)
 {
 	struct stat st;
-	char *real;
-	int rc;
 
 	reset(o, path);
-	if (stat(path, &st) < 0) {
-		if (errno != ENOENT ||
-		    lstat(path, &st) == 0) /* a dangling link: create through it */
-			return open_in_place(o, path, false);
-		return open_temp(o, path, NULL);
-	}
-	if (!S_ISREG(st.st_mode))
-		return open_in_place(o, path, false);
-	if (is_mount_point(path))
-		return open_in_place(o, path, true);
-	/* Through a symbolic link, the file it names is what gets replaced. */
-	real = realpath(path, NULL);
-	if (!real)
-		return open_in_place(o, path, true);
-	rc = open_temp(o, real, &st);
-	free(real);
-	return rc;
+	/*
+	 * A symbolic link is opened through, not resolved and renamed over:
+	 * open() applies the kernel's link protections (a root tool writing
+	 * into /tmp must not follow another user's link).
+	 */
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+		return open_in_place(o, path);
+	if (stat(path, &st) < 0)
+		return errno == ENOENT ? open_temp(o, path, NULL) : open_in_place(o, path);
+	if (!S_ISREG(st.st_mode) || is_mount_point(path))
+		return open_in_place(o, path);
+	return open_temp(o, path, &st);
 }
 
 /* A pipe or socket whose reader left, or a terminal that hung up. */

@@ -3,9 +3,10 @@
  * The files a run writes (the stream on stdout or -o, --perfetto, --report),
  * every write checked. A regular file is written to a temporary beside it
  * and renamed over it at the end, so FILE is either what it was before or
- * the whole new output, never half of one. Devices, pipes and FIFOs are
- * written in place. A reader that went away (EPIPE) is told apart from a
- * write that failed.
+ * the whole new output, never half of one. Devices, pipes, FIFOs, symbolic
+ * links and mount points are written in place (a regular file there is
+ * truncated at the first write, once tracing runs). A reader that went away
+ * (EPIPE) is told apart from a write that failed.
  */
 #ifndef PL_OUTFILE_H
 #define PL_OUTFILE_H
@@ -31,8 +32,8 @@ struct pl_outfile {
 };
 
 /*
- * Creates the temporary for path (or opens a device, FIFO or mount point
- * in place, truncating nothing yet). 0, or -1 after one line on stderr.
+ * Creates the temporary for path (or opens it in place, truncating nothing
+ * yet). 0, or -1 after one line on stderr.
  */
 int pl_outfile_open(struct pl_outfile *o, const char *path);
 /* The stream on stdout. 0, or -1 after one line on stderr. */
