@@ -178,8 +178,8 @@ static int find_kernel_pid(struct pl_target *t, pid_t named)
 }
 
 /*
- * A thread was named: its process is traced. Returns the process's pidfd,
- * opened by its number in our namespace (NStgid's entry at our depth).
+ * A thread was named: its process is traced, its pidfd opened by its
+ * number in our namespace (NStgid's entry at our depth). 0 or -1.
  */
 static int switch_to_process(struct pl_target *t, pid_t named, const struct proc_status *st)
 {
