@@ -109,11 +109,17 @@ def test_reader_gone_mid_stream_after_writes():
     command would (steady makes calls for 600 s)."""
     tracer = subprocess.Popen([str(PAGELEDGER), "-j", "--", workload("steady"), "8", "600"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    for _ in range(3):
-        assert tracer.stdout.readline()
-    tracer.stdout.close()
+    try:
+        for _ in range(3):
+            assert tracer.stdout.readline()
+        tracer.stdout.close()
+        rc = tracer.wait(timeout=TIMEOUT)  # its stderr is a few lines: no pipe fills
+    finally:
+        if tracer.poll() is None:
+            tracer.kill()
+            tracer.wait()
     err = tracer.stderr.read().decode()
-    assert tracer.wait(timeout=TIMEOUT) == 0, err
+    assert rc == 0, err
     assert error_lines(err) == [], err
 
 
