@@ -30,9 +30,12 @@ else
   msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
+# The version, defined here only: --version prints it.
+VERSION  := 0.1
+
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
-CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(OUTPUT) -Ibpf -Iuser
+CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(OUTPUT) -Ibpf -Iuser -DPL_VERSION='"$(VERSION)"'
 LDLIBS   := -lbpf -lelf -lz
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-I$(VMLINUX_DIR) -Ibpf
@@ -45,8 +48,9 @@ USER_LIB_SRCS := user/cli.c user/decode/decode.c \
 	user/symbolize/callers.c user/symbolize/procmaps.c user/symbolize/elfsym.c \
 	user/symbolize/gopclntab.c user/symbolize/symbolizer.c \
 	user/output/json.c user/output/text.c user/output/jsonl.c user/output/perfetto.c \
-	user/output/report.c user/output/top_view.c user/output/top.c
+	user/output/report.c user/output/top_view.c user/output/top.c user/util/outfile.c
 USER_APP_SRCS := user/main.c user/trace/loader.c user/trace/target.c user/trace/sysenv.c \
+	user/trace/pidns.c \
 	user/symbolize/attribution.c user/ledger/pagemap.c user/ledger/range_tracker.c
 USER_HDRS := $(wildcard user/*.h user/*/*.h)
 USER_LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_LIB_SRCS))
@@ -55,7 +59,7 @@ BPF_OBJ  := $(OUTPUT)/pageledger.bpf.o
 SKEL     := $(OUTPUT)/pageledger.skel.h
 
 WORKLOADS := memops pmadvise demo faultstorm madvstorm gtrim jepurge tcrelease
-WORKLOADS += steady racers sysloop
+WORKLOADS += steady racers sysloop threads
 WORKLOAD_BINS := $(addprefix $(OUTPUT)/workloads/,$(WORKLOADS))
 
 UNIT_TESTS := test_decode test_ledger test_json test_cli test_callers test_procmaps \
@@ -63,6 +67,7 @@ UNIT_TESTS := test_decode test_ledger test_json test_cli test_callers test_procm
 UNIT_TESTS += test_perfetto test_report test_until
 UNIT_TESTS += test_top_view
 UNIT_TESTS += test_ranges
+UNIT_TESTS += test_outfile
 UNIT_BINS := $(addprefix $(OUTPUT)/tests/,$(UNIT_TESTS))
 
 .PHONY: all deps demo test test-build unit e2e bench clean vmlinux workloads fmt install fuzz fuzz-ci

@@ -204,6 +204,8 @@ struct pl_totals {
 	__u64 until_met_ns;
 	__s64 until_met_resident; /* the reading that met it, bytes */
 	__u64 until_armed;	  /* --until-rss-below on a started command: been above */
+	__u64 execs;		  /* exec's of the target since attach */
+	__u64 tearing_down;	  /* an address space of the target is being torn down */
 	__u64 lost_events;	  /* ring buffer reserve failures */
 	__u64 inflight_drops;	  /* syscall entries we could not track */
 	__u64 stacks_dropped;	  /* user stacks the stacks map had no room for */

@@ -439,12 +439,15 @@ static __always_inline void file_cause(__u32 cause, __u32 m, __s64 bytes)
 	acc->updates[cause]++;
 	if (cause == PL_CAUSE_EXIT)
 		__sync_fetch_and_add(&totals.rss_exit_delta[m], bytes);
+	if (cause == PL_CAUSE_EXIT || cause == PL_CAUSE_EXEC)
+		totals.tearing_down = 1;
 }
 
 /* --until-rss-*: decided on every reading, so a short peak or trough counts. */
 static __always_inline void check_until(__s64 resident)
 {
-	if (totals.until_met)
+	/* A command we start counts from its exec: before it, it is our own fork. */
+	if (totals.until_met || (spawned && !totals.execs))
 		return;
 	if (until_below && resident >= until_below)
 		totals.until_armed = 1;
@@ -558,6 +561,8 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	for (int m = 0; m < PL_RSS_NR; m++)
 		totals.exec_adjust[m] += rss[m] - old[m];
 	start_epoch(mm, rss);
+	totals.execs++;
+	totals.tearing_down = 0; /* the old address space is gone; this one is new */
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		__sync_fetch_and_add(&totals.lost_events, 1);

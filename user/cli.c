@@ -8,8 +8,10 @@
 #include "cli.h"
 #include "output/report.h"
 
-const char *argp_program_version = "pageledger 0.1";
-const char *argp_program_bug_address = "<https://github.com/pageledger/pageledger/issues>";
+/* PL_VERSION comes from the Makefile, its one definition. */
+#ifndef PL_VERSION
+#error "PL_VERSION is not defined: build with make"
+#endif
 
 static const char doc[] =
     "Trace one process's memory syscalls (mmap, munmap, madvise, mremap, brk,\n"
@@ -21,6 +23,7 @@ static const char doc[] =
     "EXAMPLES:\n"
     "    pageledger -p 1234              # trace PID 1234 until it exits or Ctrl-C\n"
     "    pageledger -d 30 -p 1234        # trace for 30 seconds, then summarize\n"
+    "    pageledger -d 0.5 -p 1234       # half a second\n"
     "    pageledger -q -d 10 -p 1234     # only the summary table\n"
     "    pageledger -j -p 1234 | jq 'select(.type==\"madvise\")'\n"
     "    pageledger -j -o trace.jsonl -- ./server --port 8080\n"
@@ -33,9 +36,11 @@ static const char doc[] =
     "    pageledger --top -p 1234        # live view; q quits with the summary\n"
     "\n"
     "EXIT STATUS:\n"
-    "    0  traced and summarized\n"
+    "    0  traced and summarized (also when the reader of the stream went away,\n"
+    "       e.g. | head)\n"
     "    1  could not trace: no such process, not root, no BTF, no tracefs,\n"
-    "       BPF load or attach failure, output file not writable\n"
+    "       BPF load or attach failure, a command that cannot run, an output\n"
+    "       that cannot be written (then the file is left as it was)\n"
     "    2  usage error\n"
     "    3  --until-rss-below/--until-rss-above given, and the run ended\n"
     "       (target exit, duration, signal) before RSS got there\n";
@@ -46,10 +51,12 @@ enum { OPT_HELP = 'h', OPT_USAGE = 0x100, OPT_STACKS, OPT_NO_STACKS };
 /* Files drawn from the run, and a stop on RSS. */
 enum { OPT_PERFETTO = 0x200, OPT_REPORT, OPT_UNTIL_BELOW, OPT_UNTIL_ABOVE };
 enum { OPT_TOP = 0x300, OPT_NO_TOP };
+enum { OPT_VERSION = 'V' };
 
 static const struct argp_option options[] = {
     {"pid", 'p', "PID", 0, "Trace this running process (all its threads)", 0},
-    {"duration", 'd', "SECONDS", 0, "Stop after SECONDS (default: until exit or Ctrl-C)", 0},
+    {"duration", 'd', "SECONDS", 0,
+     "Stop after SECONDS, e.g. 30 or 0.5 (default: until exit or Ctrl-C)", 0},
     {"interval", 'i', "SECONDS", 0,
      "Every SECONDS, hold the ledger's RSS against /proc (status, smaps_rollup)", 0},
     {"json", 'j', NULL, 0, "Write JSON Lines instead of text", 0},
@@ -61,7 +68,8 @@ static const struct argp_option options[] = {
      "Print pageledger's phases with timings and each program's verifier time; "
      "twice (-vv): libbpf's own log too",
      0},
-    {"stacks", OPT_STACKS, NULL, 0, "Print each call's full user stack under it (text)", 0},
+    {"stacks", OPT_STACKS, NULL, 0,
+     "Print each call's full user stack under it (text; -j records carry the frames)", 0},
     {"no-stacks", OPT_NO_STACKS, NULL, 0,
      "Capture no user stacks: no caller classes, less overhead", 0},
     {"perfetto", OPT_PERFETTO, "FILE", 0,
@@ -75,16 +83,25 @@ static const struct argp_option options[] = {
     {"top", OPT_TOP, NULL, 0,
      "Live view, redrawn every second; q quits with the summary (default on a terminal)", 0},
     {"no-top", OPT_NO_TOP, NULL, 0, "The event stream, even when stdout is a terminal", 0},
+    {"version", OPT_VERSION, NULL, 0, "Print the version and exit", -1},
     {"help", OPT_HELP, NULL, 0, "Show this help", -1},
     {"usage", OPT_USAGE, NULL, 0, "Show a short usage message", -1},
     {0},
 };
+
+/* strtol would take leading blanks and a sign: a number here is digits only. */
+static bool starts_with_digit(const char *s)
+{
+	return s && *s >= '0' && *s <= '9';
+}
 
 int pl_parse_pid(const char *s, pid_t *out)
 {
 	char *end;
 	long v;
 
+	if (!starts_with_digit(s))
+		return -1;
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno || end == s || *end || v <= 0 || v > INT_MAX)
@@ -93,16 +110,48 @@ int pl_parse_pid(const char *s, pid_t *out)
 	return 0;
 }
 
-int pl_parse_seconds(const char *s, long *out)
-{
-	char *end;
-	long v;
+#define NS_PER_S 1000000000ull
+#define MAX_DURATION_S (365ull * 24 * 3600)
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v <= 0 || v > 365L * 24 * 3600)
+/*
+ * The fraction after the point, as nanoseconds: 1 to 9 digits. Parsed by
+ * hand, not with strtod, so that no exponent, blank, sign or rounding
+ * sneaks in.
+ */
+static int parse_fraction_ns(const char *s, uint64_t *ns)
+{
+	uint64_t scale = NS_PER_S / 10;
+	size_t n = 0;
+
+	*ns = 0;
+	for (; s[n] >= '0' && s[n] <= '9'; n++, scale /= 10) {
+		if (n == 9)
+			return -1; /* finer than a nanosecond */
+		*ns += (uint64_t)(s[n] - '0') * scale;
+	}
+	return n && !s[n] ? 0 : -1;
+}
+
+int pl_parse_duration(const char *s, uint64_t *out_ns)
+{
+	unsigned long long whole;
+	uint64_t frac = 0, ns;
+	char *end;
+
+	if (!starts_with_digit(s))
 		return -1;
-	*out = v;
+	errno = 0;
+	whole = strtoull(s, &end, 10);
+	if (errno || whole > MAX_DURATION_S)
+		return -1;
+	if (*end == '.' && parse_fraction_ns(end + 1, &frac))
+		return -1;
+	if (*end && *end != '.')
+		return -1;
+	ns = (uint64_t)whole * NS_PER_S + frac;
+	if (ns == 0 || ns > MAX_DURATION_S * NS_PER_S)
+		return -1;
+	*out_ns = ns;
 	return 0;
 }
 
@@ -113,7 +162,7 @@ int pl_parse_size(const char *s, uint64_t *out)
 	char *end;
 
 	/* Digits first: strtoull would skip blanks and wrap " -1" to UINT64_MAX. */
-	if (!s || *s < '0' || *s > '9')
+	if (!starts_with_digit(s))
 		return -1;
 	errno = 0;
 	v = strtoull(s, &end, 10);
@@ -213,14 +262,18 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 					   arg);
 		break;
 	case 'd':
-		if (pl_parse_seconds(arg, &cfg->duration_s))
-			return usage_error(
-			    state, "invalid duration '%s': expected whole seconds > 0", arg);
+		if (pl_parse_duration(arg, &cfg->duration_ns))
+			return usage_error(state,
+					   "invalid duration '%s': expected seconds > 0, "
+					   "e.g. 30 or 0.5, up to a year",
+					   arg);
 		break;
 	case 'i':
-		if (pl_parse_seconds(arg, &cfg->interval_s))
-			return usage_error(
-			    state, "invalid interval '%s': expected whole seconds > 0", arg);
+		if (pl_parse_duration(arg, &cfg->interval_ns))
+			return usage_error(state,
+					   "invalid interval '%s': expected seconds > 0, "
+					   "e.g. 5 or 0.5, up to a year",
+					   arg);
 		break;
 	case 'j':
 		cfg->json = true;
@@ -260,6 +313,10 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 		argp_state_help(state, stdout, ARGP_HELP_USAGE);
 		cfg->help_shown = true;
 		break;
+	case OPT_VERSION:
+		printf("pageledger %s\n", PL_VERSION);
+		cfg->help_shown = true;
+		break;
 	case ARGP_KEY_ARG:
 		/* The first non-option starts the command: the rest is its argv. */
 		cfg->cmd = &state->argv[state->next - 1];
@@ -273,6 +330,10 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 					   "--stacks and --no-stacks contradict each other");
 		if (cfg->top && cfg->no_top)
 			return usage_error(state, "%s", "--top and --no-top contradict each other");
+		if (cfg->stacks && cfg->json)
+			return usage_error(state, "%s",
+					   "--stacks is for the text output: -j records carry "
+					   "each call's frames (caller.frames)");
 		if (cfg->top && (cfg->json || cfg->out_path || cfg->quiet || cfg->stacks))
 			return usage_error(
 			    state, "%s", "--top draws on the terminal: no -j, -o, -q or --stacks");

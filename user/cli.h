@@ -7,8 +7,8 @@
 #include <sys/types.h>
 
 /* Exit codes (documented in --help, README and the man page). */
-#define PL_EXIT_OK 0
-#define PL_EXIT_ERROR 1 /* bad PID, not root, no BTF, no tracefs, load failure */
+#define PL_EXIT_OK 0	/* also when the stream's reader went away (EPIPE) */
+#define PL_EXIT_ERROR 1 /* bad PID, not root, no BTF, no tracefs, load or write failure */
 #define PL_EXIT_USAGE 2 /* bad command line */
 /* --until-rss-below/above given, and the run ended before RSS got there. */
 #define PL_EXIT_UNTIL_UNMET 3
@@ -18,8 +18,8 @@
 struct pl_config {
 	pid_t pid;	       /* -p, or 0 */
 	char **cmd;	       /* -- CMD [ARG...], NULL-terminated, or NULL */
-	long duration_s;       /* -d, 0 = until exit or signal */
-	long interval_s;       /* -i: cross-check with /proc every N seconds, 0 = off */
+	uint64_t duration_ns;  /* -d, 0 = until exit or signal */
+	uint64_t interval_ns;  /* -i: cross-check with /proc this often, 0 = off */
 	bool json;	       /* -j */
 	const char *out_path;  /* -o */
 	uint64_t ringbuf_size; /* -b, a power of two */
@@ -27,7 +27,7 @@ struct pl_config {
 	int verbose;	       /* -v: phases and timings; -vv: libbpf's log too */
 	bool stacks;	       /* --stacks: full stacks in the text output */
 	bool no_stacks;	       /* --no-stacks: no stack capture, no caller classes */
-	bool help_shown;
+	bool help_shown;       /* --help, --usage or --version printed: exit 0 */
 	/* Files drawn from the run, and a stop on RSS. */
 	const char *perfetto_path; /* --perfetto: Chrome JSON trace */
 	const char *report_path;   /* --report: .svg or .html */
@@ -51,9 +51,13 @@ int pl_cli_parse(int argc, char **argv, struct pl_config *cfg);
  */
 bool pl_cli_want_top(const struct pl_config *cfg, bool stdout_is_tty);
 
-/* Number parsers, each strict: the whole string, no overflow. 0 or -1. */
+/*
+ * Number parsers, each strict: the whole string, digits first (no blank,
+ * no sign), no overflow. 0, or -1 with *out untouched.
+ */
 int pl_parse_pid(const char *s, pid_t *out);
-int pl_parse_seconds(const char *s, long *out);
+/* Seconds > 0, whole or with up to 9 decimals ("30", "0.5"), at most a year. */
+int pl_parse_duration(const char *s, uint64_t *out_ns);
 /* "4096", "64K", "4M", "1G" (binary units). */
 int pl_parse_size(const char *s, uint64_t *out);
 /* Whether resident (anon+file+shmem) meets a --until-rss-* condition. */

@@ -2,7 +2,6 @@
 /* pageledger: orchestration. Everything with a purpose of its own lives elsewhere. */
 #include <errno.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include "ledger/range_tracker.h"
 #include "trace/sysenv.h"
 #include "trace/target.h"
+#include "util/outfile.h"
 
 #define POLL_MS 100
 
@@ -42,7 +42,9 @@ struct run {
 	struct pl_range_tracker ranges;
 	bool ranging;
 	uint64_t next_range_look_ns;
-	FILE *out_file;
+	/* The files written (stream, --perfetto, --report), each write checked. */
+	struct pl_outfile stream, perfetto_file, report_file;
+	bool reader_gone; /* the stream's reader left (EPIPE): end quietly, exit 0 */
 	/* File sinks and the RSS stop (below_armed: a started command has been above). */
 	bool below_armed;
 	struct pl_output perfetto, report;
@@ -59,6 +61,12 @@ static void on_stop_signal(int sig)
 	stop_requested = 1;
 }
 
+/*
+ * SIGHUP too: a closed terminal or session ends the run the way Ctrl-C
+ * does. SIGPIPE stays ignored (main set it first), so that a reader who
+ * leaves is an EPIPE we see and end on cleanly; a started command gets its
+ * default SIGPIPE back before exec.
+ */
 static void install_signals(void)
 {
 	struct sigaction sa = {.sa_handler = on_stop_signal};
@@ -66,6 +74,7 @@ static void install_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -138,12 +147,14 @@ static int handle_record(void *ctx, void *data, size_t size)
 static int open_file_sinks(struct run *r)
 {
 	if (r->cfg.perfetto_path) {
-		if (pl_output_perfetto_init(&r->perfetto, r->cfg.perfetto_path))
+		if (pl_outfile_open(&r->perfetto_file, r->cfg.perfetto_path) ||
+		    pl_output_perfetto_init(&r->perfetto, r->perfetto_file.f))
 			return -1;
 		r->sinks[r->n_sinks++] = &r->perfetto;
 	}
 	if (r->cfg.report_path) {
-		if (pl_output_report_init(&r->report, r->cfg.report_path))
+		if (pl_outfile_open(&r->report_file, r->cfg.report_path) ||
+		    pl_output_report_init(&r->report, r->report_file.f, r->cfg.report_path))
 			return -1;
 		r->sinks[r->n_sinks++] = &r->report;
 	}
@@ -164,7 +175,8 @@ static bool until_met_now(const struct run *r, const struct pl_totals *t, int64_
 		*resident = t->until_met_resident;
 		return true;
 	}
-	if (t->exited)
+	/* Not while an address space is torn down, nor before a command we started is itself. */
+	if (t->exited || t->tearing_down || (r->target.spawned && !t->execs))
 		return false;
 	*resident = pl_rss_total(t->rss_cur);
 	/* A command we start begins near zero: "below" counts once it has been above. */
@@ -194,25 +206,18 @@ static bool until_reached(struct run *r)
 	return true;
 }
 
+/*
+ * The stream on stdout or -o. A file is written beside FILE and renamed at
+ * the end: nothing is truncated before tracing can start.
+ */
 static int open_output(struct run *r)
 {
-	FILE *f = stdout;
+	FILE *f;
 
-	if (r->cfg.out_path) {
-		f = fopen(r->cfg.out_path, "w");
-		if (!f) {
-			fprintf(stderr, "pageledger: cannot write %s: %s\n", r->cfg.out_path,
-				strerror(errno));
-			return -1;
-		}
-		r->out_file = f;
-	}
-	/*
-	 * A command started with -- writes to the same stdout: whole lines keep
-	 * the two streams from cutting into each other's lines.
-	 */
-	if (!r->cfg.out_path && r->cfg.cmd)
-		setvbuf(stdout, NULL, _IOLBF, 0);
+	if (r->cfg.out_path ? pl_outfile_open(&r->stream, r->cfg.out_path)
+			    : pl_outfile_stdout(&r->stream))
+		return -1;
+	f = r->stream.f;
 	if (pl_cli_want_top(&r->cfg, isatty(STDOUT_FILENO))) {
 		if (pl_output_top_init(&r->out, f))
 			return -1;
@@ -235,7 +240,8 @@ static int check_environment(const struct pl_config *cfg)
 static int start_tracing(struct run *r)
 {
 	struct pl_tracer_opts opts = {
-	    .tgid = r->target.pid,
+	    .tgid = r->target.kernel_pid,
+	    .pidfd = r->target.pidfd,
 	    .ringbuf_size = r->cfg.ringbuf_size,
 	    .verbose = r->cfg.verbose,
 	    .no_stacks = r->cfg.no_stacks,
@@ -247,6 +253,7 @@ static int start_tracing(struct run *r)
 	};
 	struct pl_run_info info = {0};
 	struct pl_totals totals;
+	char kernel_pid[64] = "";
 
 	if (pl_tracer_start(&r->tracer, &opts))
 		return -1;
@@ -270,13 +277,16 @@ static int start_tracing(struct run *r)
 		r->sinks[i]->ops->begin(r->sinks[i], &info);
 	if (!r->target.spawned)
 		take_balance(r, "attach");
+	if (r->target.kernel_pid != r->target.pid)
+		snprintf(kernel_pid, sizeof(kernel_pid), "; pid %d in the kernel's namespace",
+			 r->target.kernel_pid);
 	if (r->target.spawned) {
-		fprintf(stderr, "pageledger: tracing '%s' (pid %d)... Ctrl-C to end.\n",
-			r->target.comm, r->target.pid);
+		fprintf(stderr, "pageledger: tracing '%s' (pid %d%s)... Ctrl-C to end.\n",
+			r->target.comm, r->target.pid, kernel_pid);
 		return pl_target_release(&r->target);
 	}
-	fprintf(stderr, "pageledger: tracing pid %d (%s)... Ctrl-C to end.\n", r->target.pid,
-		r->target.comm);
+	fprintf(stderr, "pageledger: tracing pid %d (%s%s)... Ctrl-C to end.\n", r->target.pid,
+		r->target.comm, kernel_pid);
 	return 0;
 }
 
@@ -419,12 +429,34 @@ static void send_sample(struct run *r)
 			r->sinks[i]->ops->sample(r->sinks[i], &s);
 }
 
+/*
+ * Every poll flushes and checks each file: a write error ends the run
+ * (exit 1), and so does the stream's reader going away (quietly, exit 0),
+ * even while the target is silent.
+ */
+static bool outputs_hold(struct run *r)
+{
+	struct pl_outfile *files[] = {&r->stream, &r->perfetto_file, &r->report_file};
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		enum pl_out_state st = pl_outfile_state(files[i]);
+
+		if (st == PL_OUT_FAILED)
+			return false;
+		/* A --perfetto FIFO's reader may leave: only the stream's ends the run. */
+		if (st == PL_OUT_READER_GONE && files[i] == &r->stream) {
+			r->reader_gone = true;
+			return false;
+		}
+	}
+	return true;
+}
+
 /* Polls until the target exits, the duration passes or a signal arrives. */
 static void trace_loop(struct run *r)
 {
-	uint64_t deadline =
-	    r->cfg.duration_s ? now_ns() + (uint64_t)r->cfg.duration_s * 1000000000ull : 0;
-	uint64_t step = (uint64_t)r->cfg.interval_s * 1000000000ull;
+	uint64_t deadline = r->cfg.duration_ns ? now_ns() + r->cfg.duration_ns : 0;
+	uint64_t step = r->cfg.interval_ns;
 	uint64_t next_balance = step ? now_ns() + step : 0;
 
 	while (!stop_requested) {
@@ -432,7 +464,8 @@ static void trace_loop(struct run *r)
 			break;
 		track_ranges(r, flush_causes(r));
 		send_sample(r);
-		fflush(r->out.f);
+		if (!outputs_hold(r))
+			break;
 		if (until_reached(r))
 			break;
 		if (r->out.quit) /* q in the live view */
@@ -463,14 +496,25 @@ static void note_ranges(struct run *r)
 	pl_ranges_grand_total(&r->ranges.ranges, &l->ranges_all);
 }
 
-/* Our own peak RSS: what tracing this target cost us in memory. */
+/*
+ * Our own peak RSS: what tracing this target cost us in memory. VmHWM, not
+ * getrusage(): ru_maxrss carries the peak of the address space we were
+ * forked with (exec folds it in), so a tracer started by a big parent
+ * would report the parent's size.
+ */
 static uint64_t tracer_maxrss(void)
 {
-	struct rusage ru;
+	char line[128];
+	uint64_t kb = 0;
+	FILE *f = fopen("/proc/self/status", "re");
 
-	if (getrusage(RUSAGE_SELF, &ru))
+	if (!f)
 		return 0;
-	return (uint64_t)ru.ru_maxrss * 1024; /* kilobytes on Linux */
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmHWM:", 6))
+			kb = strtoull(line + 6, NULL, 10);
+	fclose(f);
+	return kb * 1024;
 }
 
 static void finish(struct run *r)
@@ -516,11 +560,48 @@ static void finish(struct run *r)
 			(unsigned long long)r->ledger.bad_records);
 }
 
+/* A started command's stdout joins our stderr when our stream owns stdout. */
 static int prepare_target(struct run *r)
 {
 	if (r->cfg.cmd)
-		return pl_target_spawn(&r->target, r->cfg.cmd);
+		return pl_target_spawn(&r->target, r->cfg.cmd, pl_outfile_is_stdout(&r->stream));
 	return pl_target_attach(&r->target, r->cfg.pid);
+}
+
+/*
+ * Each file closed and checked; a temporary becomes FILE. A reader that
+ * left is no error. PL_EXIT_OK, or PL_EXIT_ERROR after one line per file.
+ */
+static int close_outputs(struct run *r)
+{
+	int rc = PL_EXIT_OK;
+
+	if (pl_outfile_finish(&r->stream) == PL_OUT_FAILED)
+		rc = PL_EXIT_ERROR;
+	if (pl_outfile_finish(&r->perfetto_file) == PL_OUT_FAILED)
+		rc = PL_EXIT_ERROR;
+	if (pl_outfile_finish(&r->report_file) == PL_OUT_FAILED)
+		rc = PL_EXIT_ERROR;
+	return rc;
+}
+
+/* A run that never got going leaves no file behind, and FILE as it was. */
+static void discard_outputs(struct run *r)
+{
+	pl_outfile_discard(&r->stream);
+	pl_outfile_discard(&r->perfetto_file);
+	pl_outfile_discard(&r->report_file);
+}
+
+/* --help, --usage, --version: checked like any output (a reader that left is fine). */
+static int stdout_written(void)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return PL_EXIT_OK;
+	if (errno == EPIPE)
+		return PL_EXIT_OK;
+	fprintf(stderr, "pageledger: cannot write stdout: %s\n", strerror(errno ? errno : EIO));
+	return PL_EXIT_ERROR;
 }
 
 int main(int argc, char **argv)
@@ -529,24 +610,29 @@ int main(int argc, char **argv)
 	int status;
 	int err = PL_EXIT_ERROR;
 
+	signal(SIGPIPE, SIG_IGN); /* even --help | head: an EPIPE we see, exit 0 */
 	status = pl_cli_parse(argc, argv, &r.cfg);
-	if (status != PL_EXIT_OK || r.cfg.help_shown)
+	if (status != PL_EXIT_OK)
 		return status;
-	r.target.pidfd = r.target.go_fd = r.target.err_fd = -1;
-	if (check_environment(&r.cfg) || open_output(&r))
-		return PL_EXIT_ERROR;
-	if (prepare_target(&r))
-		goto cleanup;
+	if (r.cfg.help_shown)
+		return stdout_written();
+	/* First: a signal during start-up must not leave a temporary file behind. */
 	install_signals();
-	if (start_tracing(&r))
+	r.target.pidfd = r.target.go_fd = r.target.err_fd = -1;
+	if (check_environment(&r.cfg))
+		return PL_EXIT_ERROR;
+	/* Every check that needs no BPF comes first: the command, the PID, the files. */
+	if (open_output(&r) || prepare_target(&r) || start_tracing(&r))
 		goto cleanup;
 	trace_loop(&r);
 	until_reached(&r); /* a peak the last poll had no time to see */
+	if (r.reader_gone && r.cfg.verbose)
+		fprintf(stderr, "pageledger: the stream's reader went away: ending the run\n");
 	if (r.target.spawned && !pl_target_exited(&r.target))
 		pl_target_stop(&r.target);
 	finish(&r);
-	err = PL_EXIT_OK;
-	if ((r.cfg.until_below || r.cfg.until_above) && !r.until_met)
+	err = close_outputs(&r);
+	if (err == PL_EXIT_OK && (r.cfg.until_below || r.cfg.until_above) && !r.until_met)
 		err = PL_EXIT_UNTIL_UNMET;
 cleanup:
 	if (r.target.spawned && !r.target.reaped)
@@ -558,7 +644,6 @@ cleanup:
 		pl_range_tracker_free(&r.ranges);
 	pl_ledger_free(&r.ledger);
 	pl_target_close(&r.target);
-	if (r.out_file)
-		fclose(r.out_file);
+	discard_outputs(&r);
 	return err;
 }

@@ -101,6 +101,12 @@ def test_usage_errors_exit_2():
         ["-d", "1x", "-p", "1"],
         ["-b", "1K", "-p", "1"],
         ["-p", "1", "--", "true"],
+        ["-p", " 12"],  # strtol alone would take a blank
+        ["-p", "+5"],  # and a sign
+        ["-d", "1.", "-p", "1"],
+        ["-d", "1e3", "-p", "1"],
+        ["-i", "0.0", "-p", "1"],
+        ["--stacks", "-j", "-p", "1"],  # -j records carry the frames already
     ]
     for args in cases:
         p = run(args)
@@ -108,6 +114,26 @@ def test_usage_errors_exit_2():
         assert one_line(p.stderr), args
     p = run(["--no-such-option"])
     assert p.returncode == 2
+
+
+def test_version_prints_the_version_and_exits_0():
+    for flag in ("--version", "-V"):
+        p = run([flag])
+        assert p.returncode == 0 and p.stderr == ""
+        assert p.stdout.startswith("pageledger ") and len(p.stdout.splitlines()) == 1
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    version = next(l.split(":=")[1].strip() for l in makefile.splitlines()
+                   if l.startswith("VERSION"))
+    assert run(["--version"]).stdout == f"pageledger {version}\n"
+    # The man page's title names it too: kept in step with the one definition.
+    man = (Path(__file__).resolve().parents[2] / "man" / "pageledger.8").read_text()
+    assert f'"pageledger {version}"' in next(l for l in man.splitlines() if l.startswith(".TH"))
+
+
+def test_stacks_with_json_is_refused():
+    p = run(["--stacks", "-j", "-p", "1"])
+    assert p.returncode == 2
+    assert "--stacks" in one_line(p.stderr) and "-j" in one_line(p.stderr)
 
 
 def test_help_has_usage_and_examples():

@@ -105,8 +105,8 @@ def test_duration_ends_the_run_with_a_summary():
     assert 0.9 < took < 10
 
 
-def test_sigint_and_sigterm_end_the_run_with_a_summary():
-    for sig in (signal.SIGINT, signal.SIGTERM):
+def test_sigint_sigterm_and_sighup_end_the_run_with_a_summary():
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         s = sleeper()
         tracer = subprocess.Popen([str(PAGELEDGER), "-j", "-p", str(s.pid)],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -128,7 +128,8 @@ def test_a_short_peak_between_polls_counts():
 
 
 def test_teardown_at_exit_never_meets_below():
-    """Exit empties RSS: that is not the program getting below SIZE."""
-    t = run_traced([workload("memops"), "touch", "32"], extra=["--until-rss-below", "1M"])
+    """Exit empties RSS: that is not the program getting below SIZE. (The
+    program itself never goes under its libraries' ~1 MiB once it has run.)"""
+    t = run_traced([workload("memops"), "touch", "32"], extra=["--until-rss-below", "256K"])
     assert t.returncode == 3, t.stderr
     assert not REACHED.search(t.stderr)

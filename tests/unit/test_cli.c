@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -35,27 +36,73 @@ static void test_parse_pid(void **state)
 	assert_int_equal(pl_parse_pid("2147483648", &pid), -1);
 	assert_int_equal(pl_parse_pid("99999999999999999999", &pid), -1);
 	assert_int_equal(pl_parse_pid("", &pid), -1);
+	/* strtol alone would take these: a blank, a sign. */
+	assert_int_equal(pl_parse_pid(" 12", &pid), -1);
+	assert_int_equal(pl_parse_pid("\t12", &pid), -1);
+	assert_int_equal(pl_parse_pid("+5", &pid), -1);
+	assert_int_equal(pl_parse_pid("0x10", &pid), -1);
 	assert_int_equal(pid, -7); /* untouched on failure */
 }
 
-static void test_parse_seconds(void **state)
+#define NS 1000000000ull
+
+static void check_duration(const char *s, uint64_t want_ns)
 {
-	long s = -7;
+	uint64_t ns = 0;
 
+	if (pl_parse_duration(s, &ns) != 0)
+		fail_msg("pl_parse_duration(\"%s\") rejected a valid duration", s);
+	assert_int_equal(ns, want_ns);
+}
+
+static void check_bad_duration(const char *s)
+{
+	uint64_t ns = 12345;
+
+	if (pl_parse_duration(s, &ns) != -1)
+		fail_msg("pl_parse_duration(\"%s\") accepted a bad duration", s);
+	assert_int_equal(ns, 12345); /* untouched on failure */
+}
+
+static void test_parse_duration(void **state)
+{
 	(void)state;
-	assert_int_equal(pl_parse_seconds("30", &s), 0);
-	assert_int_equal(s, 30);
-	assert_int_equal(pl_parse_seconds("31536000", &s), 0); /* one year */
-	assert_int_equal(s, 31536000);
+	check_duration("30", 30 * NS);
+	check_duration("1", NS);
+	check_duration("0.1", NS / 10);
+	check_duration("0.5", NS / 2);
+	check_duration("2.25", 2 * NS + NS / 4);
+	check_duration("0.000000001", 1); /* one nanosecond */
+	check_duration("1.999999999", 2 * NS - 1);
+	check_duration("007", 7 * NS);
+	check_duration("31536000", 31536000 * NS); /* one year */
+	check_duration("31536000.0", 31536000 * NS);
+}
 
-	s = -7;
-	assert_int_equal(pl_parse_seconds("31536001", &s), -1);
-	assert_int_equal(pl_parse_seconds("0", &s), -1);
-	assert_int_equal(pl_parse_seconds("-1", &s), -1);
-	assert_int_equal(pl_parse_seconds("5s", &s), -1);
-	assert_int_equal(pl_parse_seconds("", &s), -1);
-	assert_int_equal(pl_parse_seconds("99999999999999999999", &s), -1);
-	assert_int_equal(s, -7);
+static void test_parse_duration_rejects(void **state)
+{
+	(void)state;
+	check_bad_duration("0");
+	check_bad_duration("0.0");
+	check_bad_duration("0.0000000001"); /* finer than a nanosecond */
+	check_bad_duration("31536000.000000001");
+	check_bad_duration("31536001");
+	check_bad_duration("99999999999999999999");
+	check_bad_duration("-1");
+	check_bad_duration("+1");
+	check_bad_duration(" 1");
+	check_bad_duration("1 ");
+	check_bad_duration("");
+	check_bad_duration(".5");
+	check_bad_duration("1.");
+	check_bad_duration("1..5");
+	check_bad_duration("1.5.2");
+	check_bad_duration("1e3");
+	check_bad_duration("1,5");
+	check_bad_duration("5s");
+	check_bad_duration("0x10");
+	check_bad_duration("inf");
+	check_bad_duration("nan");
 }
 
 static void check_size(const char *s, uint64_t want)
@@ -162,7 +209,7 @@ static void test_cli_pid(void **state)
 	assert_int_equal(PARSE(&a, &cfg, "-p", "123"), PL_EXIT_OK);
 	assert_int_equal(cfg.pid, 123);
 	assert_null(cfg.cmd);
-	assert_int_equal(cfg.duration_s, 0);
+	assert_int_equal(cfg.duration_ns, 0);
 	assert_false(cfg.json);
 	assert_false(cfg.quiet);
 	assert_false(cfg.help_shown);
@@ -171,8 +218,34 @@ static void test_cli_pid(void **state)
 
 	assert_int_equal(PARSE(&a, &cfg, "--pid=77", "-d", "30", "-v"), PL_EXIT_OK);
 	assert_int_equal(cfg.pid, 77);
-	assert_int_equal(cfg.duration_s, 30);
+	assert_int_equal(cfg.duration_ns, 30 * NS);
 	assert_true(cfg.verbose);
+}
+
+static void test_cli_fractional_durations(void **state)
+{
+	struct pl_config cfg;
+	struct args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, &cfg, "-d", "0.1", "-i", "0.5", "-p", "1"), PL_EXIT_OK);
+	assert_int_equal(cfg.duration_ns, NS / 10);
+	assert_int_equal(cfg.interval_ns, NS / 2);
+	assert_int_equal(PARSE(&a, &cfg, "-d", "1.", "-p", "1"), PL_EXIT_USAGE);
+	assert_int_equal(PARSE(&a, &cfg, "-i", "0", "-p", "1"), PL_EXIT_USAGE);
+	assert_int_equal(PARSE(&a, &cfg, "-i", "1e3", "-p", "1"), PL_EXIT_USAGE);
+}
+
+static void test_cli_stacks_needs_text(void **state)
+{
+	struct pl_config cfg;
+	struct args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, &cfg, "--stacks", "-j", "-p", "1"), PL_EXIT_USAGE);
+	assert_int_equal(PARSE(&a, &cfg, "-j", "--stacks", "-p", "1"), PL_EXIT_USAGE);
+	assert_int_equal(PARSE(&a, &cfg, "--stacks", "-p", "1"), PL_EXIT_OK);
+	assert_true(cfg.stacks);
 }
 
 static void test_cli_bad_values(void **state)
@@ -183,6 +256,8 @@ static void test_cli_bad_values(void **state)
 	(void)state;
 	assert_int_equal(PARSE(&a, &cfg, "-p", "abc"), PL_EXIT_USAGE);
 	assert_int_equal(PARSE(&a, &cfg, "-p", "0"), PL_EXIT_USAGE);
+	assert_int_equal(PARSE(&a, &cfg, "-p", " 12"), PL_EXIT_USAGE);
+	assert_int_equal(PARSE(&a, &cfg, "-p", "+5"), PL_EXIT_USAGE);
 	assert_int_equal(PARSE(&a, &cfg, "-p", "1", "-d", "0"), PL_EXIT_USAGE);
 	assert_int_equal(PARSE(&a, &cfg, "-p", "1", "-b", "1K"), PL_EXIT_USAGE);
 	assert_int_equal(PARSE(&a, &cfg, "-p", "1", "-b", "2G"), PL_EXIT_USAGE);
@@ -278,21 +353,57 @@ static void test_cli_help_needs_no_target(void **state)
 	assert_true(cfg.help_shown);
 }
 
+/* --version prints "pageledger VERSION" on stdout and needs no target. */
+static void test_cli_version(void **state)
+{
+	char path[] = "/tmp/test_cli_version.XXXXXX";
+	int fd = mkstemp(path);
+	int saved = dup(STDOUT_FILENO);
+	struct pl_config cfg;
+	struct args a;
+	char buf[64] = "";
+	int rc_long, rc_short;
+	ssize_t n;
+
+	(void)state;
+	assert_true(fd >= 0 && saved >= 0);
+	unlink(path);
+	fflush(stdout);
+	dup2(fd, STDOUT_FILENO);
+	rc_long = PARSE(&a, &cfg, "--version");
+	rc_short = PARSE(&a, &cfg, "-V");
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	close(fd);
+
+	assert_int_equal(rc_long, PL_EXIT_OK);
+	assert_int_equal(rc_short, PL_EXIT_OK);
+	assert_true(cfg.help_shown);
+	assert_true(n > 0);
+	assert_string_equal(buf, "pageledger " PL_VERSION "\npageledger " PL_VERSION "\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest cli_tests[] = {
 	    cmocka_unit_test(test_parse_pid),
-	    cmocka_unit_test(test_parse_seconds),
+	    cmocka_unit_test(test_parse_duration),
+	    cmocka_unit_test(test_parse_duration_rejects),
 	    cmocka_unit_test(test_parse_size),
 	    cmocka_unit_test(test_parse_size_rejects),
 	    cmocka_unit_test(test_round_pow2),
 	    cmocka_unit_test(test_cli_pid),
+	    cmocka_unit_test(test_cli_fractional_durations),
+	    cmocka_unit_test(test_cli_stacks_needs_text),
 	    cmocka_unit_test(test_cli_bad_values),
 	    cmocka_unit_test(test_cli_needs_exactly_one_target),
 	    cmocka_unit_test(test_cli_ringbuf_rounds_up),
 	    cmocka_unit_test(test_cli_command_after_dashes),
 	    cmocka_unit_test(test_cli_command_without_dashes),
 	    cmocka_unit_test(test_cli_help_needs_no_target),
+	    cmocka_unit_test(test_cli_version),
 	};
 
 	return cmocka_run_group_tests(cli_tests, NULL, NULL);

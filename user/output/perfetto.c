@@ -235,10 +235,7 @@ static void perfetto_end(struct pl_output *o)
 {
 	struct perfetto_sink *s = o->priv;
 
-	pl_perfetto_footer(&s->fmt);
-	if (fclose(o->f))
-		fprintf(stderr, "pageledger: writing the perfetto trace failed: %s\n",
-			strerror(errno));
+	pl_perfetto_footer(&s->fmt); /* the caller owns the file: it checks and closes it */
 	o->f = NULL;
 	free(s->seen);
 	free(s);
@@ -255,7 +252,7 @@ static const struct pl_output_ops perfetto_ops = {
     .end = perfetto_end,
 };
 
-int pl_output_perfetto_init(struct pl_output *o, const char *path)
+int pl_output_perfetto_init(struct pl_output *o, FILE *f)
 {
 	struct perfetto_sink *s = calloc(1, sizeof(*s));
 
@@ -264,12 +261,7 @@ int pl_output_perfetto_init(struct pl_output *o, const char *path)
 		fprintf(stderr, "pageledger: out of memory\n");
 		return -1;
 	}
-	o->f = fopen(path, "w");
-	if (!o->f) {
-		fprintf(stderr, "pageledger: cannot write %s: %s\n", path, strerror(errno));
-		free(s);
-		return -1;
-	}
+	o->f = f;
 	s->fmt.f = o->f;
 	o->ops = &perfetto_ops;
 	o->priv = s;

@@ -12,8 +12,11 @@
 #include <stdio.h>
 #include "output/output.h"
 
-/* Opens path and makes o a sink. 0, or -1 after one line on stderr. */
-int pl_output_perfetto_init(struct pl_output *o, const char *path);
+/*
+ * Makes o a sink writing to f. The caller opened f and closes it, after
+ * the sink's end, checking every write. 0, or -1 after one line on stderr.
+ */
+int pl_output_perfetto_init(struct pl_output *o, FILE *f);
 
 /*
  * Pure formatting, one event per call, each a JSON object on its own line

@@ -551,9 +551,7 @@ static void report_end(struct pl_output *o)
 
 	s->d.pts = s->pts;
 	s->d.marks = s->marks;
-	pl_report_render(o->f, &s->d, s->kind);
-	if (fclose(o->f))
-		fprintf(stderr, "pageledger: writing the report failed: %s\n", strerror(errno));
+	pl_report_render(o->f, &s->d, s->kind); /* the caller checks and closes the file */
 	o->f = NULL;
 	free(s->pts);
 	free(s->marks);
@@ -571,7 +569,7 @@ static const struct pl_output_ops report_ops = {
     .end = report_end,
 };
 
-int pl_output_report_init(struct pl_output *o, const char *path)
+int pl_output_report_init(struct pl_output *o, FILE *f, const char *path)
 {
 	struct report_sink *s;
 
@@ -586,12 +584,7 @@ int pl_output_report_init(struct pl_output *o, const char *path)
 		fprintf(stderr, "pageledger: out of memory\n");
 		return -1;
 	}
-	o->f = fopen(path, "w");
-	if (!o->f) {
-		fprintf(stderr, "pageledger: cannot write %s: %s\n", path, strerror(errno));
-		free(s);
-		return -1;
-	}
+	o->f = f;
 	s->kind = pl_report_kind(path);
 	o->ops = &report_ops;
 	o->priv = s;

@@ -23,8 +23,12 @@ enum pl_report_kind {
 /* By the file name's extension (.svg, .html or .htm, any case). */
 enum pl_report_kind pl_report_kind(const char *path);
 
-/* Opens path and makes o a sink. 0, or -1 after one line on stderr. */
-int pl_output_report_init(struct pl_output *o, const char *path);
+/*
+ * Makes o a sink drawing into f, of the kind path names. The caller opened
+ * f and closes it, after the sink's end, checking every write. 0, or -1
+ * after one line on stderr.
+ */
+int pl_output_report_init(struct pl_output *o, FILE *f, const char *path);
 
 /* One poll's figures, as drawn. */
 struct pl_report_point {

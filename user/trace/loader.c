@@ -194,12 +194,19 @@ static int configure(struct pl_tracer *t, const struct pl_tracer_opts *o)
  * mm and its RSS at this instant. Done before the tracepoints attach, so
  * every reading they take has a baseline.
  */
-static int seed(struct pl_tracer *t, pid_t tgid)
+static int seed(struct pl_tracer *t, pid_t tgid, int pidfd)
 {
-	/* The target's threads only: no walk over every task on the machine. */
+	/*
+	 * The target's threads only: no walk over every task on the machine.
+	 * By pidfd when we have one: a PID is read in our own namespace, and
+	 * tgid is the kernel's (initial namespace) number.
+	 */
 	union bpf_iter_link_info linfo = {.task.pid = (__u32)tgid};
 	LIBBPF_OPTS(bpf_iter_attach_opts, iter_opts, .link_info = &linfo,
 		    .link_info_len = sizeof(linfo));
+
+	if (pidfd >= 0)
+		linfo = (union bpf_iter_link_info){.task.pid_fd = (__u32)pidfd};
 	struct bpf_link *link;
 	char buf[64];
 	int fd;
@@ -354,7 +361,7 @@ int pl_tracer_start(struct pl_tracer *t, const struct pl_tracer_opts *o)
 	if (o->verbose)
 		fprintf(stderr, "pageledger: attached in %.1f ms\n", ms_since(&t0));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (seed(t, o->tgid))
+	if (seed(t, o->tgid, o->pidfd))
 		return -1;
 	if (o->verbose)
 		fprintf(stderr, "pageledger: seeded in %.1f ms\n", ms_since(&t0));

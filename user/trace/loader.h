@@ -27,7 +27,8 @@ struct pl_tracer {
 };
 
 struct pl_tracer_opts {
-	pid_t tgid;
+	pid_t tgid; /* in the initial PID namespace: what the kernel side filters on */
+	int pidfd;  /* the target's pidfd, or -1 */
 	uint64_t ringbuf_size;
 	int verbose; /* 1: phases and verifier times; 2: libbpf's own log too */
 	bool no_stacks;

@@ -102,13 +102,20 @@ bool pl_tracepoint_exists(const char *category, const char *name)
 	return access(path, F_OK) == 0;
 }
 
-bool pl_btf_tracepoint_exists(const char *name)
+const struct btf *pl_vmlinux_btf(void)
 {
 	static struct btf *vmlinux;
-	char type[128];
 
 	if (!vmlinux)
 		vmlinux = btf__load_vmlinux_btf();
+	return vmlinux;
+}
+
+bool pl_btf_tracepoint_exists(const char *name)
+{
+	const struct btf *vmlinux = pl_vmlinux_btf();
+	char type[128];
+
 	if (!vmlinux)
 		return false;
 	snprintf(type, sizeof(type), "btf_trace_%s", name);

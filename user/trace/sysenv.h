@@ -18,6 +18,9 @@ int pl_require_tracefs(bool verbose);
 const char *pl_tracefs_root(void);
 /* Whether tracefs has events/CATEGORY/NAME. */
 bool pl_tracepoint_exists(const char *category, const char *name);
+/* The running kernel's BTF, loaded once; NULL if it cannot be read. */
+struct btf;
+const struct btf *pl_vmlinux_btf(void);
 /* Whether the kernel's BTF has the tp_btf target btf_trace_NAME. */
 bool pl_btf_tracepoint_exists(const char *name);
 

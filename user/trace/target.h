@@ -7,20 +7,32 @@
 #include <sys/types.h>
 
 struct pl_target {
-	pid_t pid;    /* tgid */
-	int pidfd;    /* readable once the process has exited */
-	bool spawned; /* started by us: we reap it */
-	int go_fd;    /* spawned: write end the child waits on */
-	int err_fd;   /* spawned: read end carrying exec's errno */
+	pid_t pid;	  /* tgid as /proc numbers it: every /proc path and what we show */
+	pid_t own_pid;	  /* as our PID namespace numbers it: kill(2), waitpid(2) */
+	pid_t kernel_pid; /* tgid in the initial PID namespace: what the BPF side filters on */
+	int pidfd;	  /* readable once the process has exited */
+	bool spawned;	  /* started by us: we reap it */
+	int go_fd;	  /* spawned: write end the child waits on */
+	int err_fd;	  /* spawned: read end carrying exec's errno */
 	bool reaped;
 	int wait_status;
 	char comm[64];
 };
 
-/* Validates a running PID. Returns 0, or -1 after one line on stderr. */
+/*
+ * Validates a running PID, given as the caller sees it (in its own PID
+ * namespace), and finds its /proc and kernel numbers. Returns 0, or -1
+ * after one line on stderr.
+ */
 int pl_target_attach(struct pl_target *t, pid_t pid);
-/* Forks CMD, held before exec until pl_target_release(). 0 or -1. */
-int pl_target_spawn(struct pl_target *t, char **argv);
+/*
+ * Forks CMD, held before exec until pl_target_release(). CMD is checked
+ * first (found on PATH, executable), so a command that cannot run fails
+ * before anything is loaded. The child dies with the tracer
+ * (PR_SET_PDEATHSIG), and never runs unless released. stdout_to_stderr:
+ * its stdout goes to our stderr, because our stream owns stdout. 0 or -1.
+ */
+int pl_target_spawn(struct pl_target *t, char **argv, bool stdout_to_stderr);
 /* Lets a held child exec. Returns 0, or -1 if exec failed (line on stderr). */
 int pl_target_release(struct pl_target *t);
 /* Non-blocking: true once the process has exited (reaps a spawned child). */
