@@ -46,8 +46,12 @@ USER_LIB_SRCS := user/cli.c user/decode/decode.c \
 	user/symbolize/gopclntab.c user/symbolize/symbolizer.c \
 	user/output/json.c user/output/text.c user/output/jsonl.c user/output/perfetto.c \
 	user/output/report.c user/output/top_view.c user/output/top.c
+# goheap/: the Go runtime's page allocator, read from outside (the pure parts here).
+USER_LIB_SRCS += user/goheap/layout.c user/goheap/buildinfo.c user/goheap/x86scan.c \
+	user/goheap/gobinary.c user/goheap/pagealloc.c
 USER_APP_SRCS := user/main.c user/trace/loader.c user/trace/target.c user/trace/sysenv.c \
 	user/symbolize/attribution.c user/ledger/pagemap.c user/ledger/range_tracker.c
+USER_APP_SRCS += user/goheap/goheap.c
 USER_HDRS := $(wildcard user/*.h user/*/*.h)
 USER_LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_LIB_SRCS))
 USER_APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_APP_SRCS))
@@ -145,7 +149,18 @@ $(OUTPUT)/go/scavenge-%: $(GO_SRC)
 	$(Q)mkdir -p $(@D) && cd tests/workloads/go/scavenge && \
 		$(GO_ENV) $(GO) build $(GO_VARIANT_FLAGS_$*) -o $(abspath $@) .
 
-workloads: $(WORKLOAD_BINS) $(GO_WORKLOADS)
+# The go_heap oracle: plain (with .symtab) and stripped PIE (mheap_ found from code).
+GOHEAP_SRC := $(wildcard tests/workloads/go/goheap/*.go) tests/workloads/go/goheap/go.mod
+GOHEAP_WORKLOADS := $(OUTPUT)/go/goheap $(OUTPUT)/go/goheap-pie-stripped
+$(OUTPUT)/go/goheap: $(GOHEAP_SRC)
+	$(call msg,GO,$@)
+	$(Q)mkdir -p $(@D) && cd tests/workloads/go/goheap && $(GO_ENV) $(GO) build -o $(abspath $@) .
+$(OUTPUT)/go/goheap-%: $(GOHEAP_SRC)
+	$(call msg,GO,$@)
+	$(Q)mkdir -p $(@D) && cd tests/workloads/go/goheap && \
+		$(GO_ENV) $(GO) build $(GO_VARIANT_FLAGS_$*) -o $(abspath $@) .
+
+workloads: $(WORKLOAD_BINS) $(GO_WORKLOADS) $(GOHEAP_WORKLOADS)
 
 # ---- tests ------------------------------------------------------------------
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(USER_LIB_OBJS) | $(OUTPUT)/tests
