@@ -67,6 +67,7 @@ UNIT_TESTS := test_decode test_ledger test_json test_cli test_callers test_procm
 UNIT_TESTS += test_perfetto test_report test_until
 UNIT_TESTS += test_top_view
 UNIT_TESTS += test_ranges
+UNIT_TESTS += test_goheap
 UNIT_BINS := $(addprefix $(OUTPUT)/tests/,$(UNIT_TESTS))
 
 .PHONY: all deps demo test unit e2e bench clean vmlinux workloads fmt install fuzz fuzz-ci
@@ -151,7 +152,8 @@ $(OUTPUT)/go/scavenge-%: $(GO_SRC)
 
 # The go_heap oracle: plain (with .symtab) and stripped PIE (mheap_ found from code).
 GOHEAP_SRC := $(wildcard tests/workloads/go/goheap/*.go) tests/workloads/go/goheap/go.mod
-GOHEAP_WORKLOADS := $(OUTPUT)/go/goheap $(OUTPUT)/go/goheap-pie-stripped
+GOHEAP_WORKLOADS := $(OUTPUT)/go/goheap $(OUTPUT)/go/goheap-stripped $(OUTPUT)/go/goheap-pie \
+	$(OUTPUT)/go/goheap-pie-stripped
 $(OUTPUT)/go/goheap: $(GOHEAP_SRC)
 	$(call msg,GO,$@)
 	$(Q)mkdir -p $(@D) && cd tests/workloads/go/goheap && $(GO_ENV) $(GO) build -o $(abspath $@) .
@@ -160,7 +162,17 @@ $(OUTPUT)/go/goheap-%: $(GOHEAP_SRC)
 	$(Q)mkdir -p $(@D) && cd tests/workloads/go/goheap && \
 		$(GO_ENV) $(GO) build $(GO_VARIANT_FLAGS_$*) -o $(abspath $@) .
 
-workloads: $(WORKLOAD_BINS) $(GO_WORKLOADS) $(GOHEAP_WORKLOADS)
+# The layout oracle for test_goheap: DWARF offsets and runtime.mheap_ of the
+# unstripped builds, and of other releases' binaries with DWARF on this machine.
+GOHEAP_DWARF_EXTRA := $(wildcard /usr/local/bin/docker)
+$(OUTPUT)/go/gooffsets: $(wildcard tests/workloads/go/gooffsets/*.go) tests/workloads/go/gooffsets/go.mod
+	$(call msg,GO,$@)
+	$(Q)mkdir -p $(@D) && cd tests/workloads/go/gooffsets && $(GO_ENV) $(GO) build -o $(abspath $@) .
+$(OUTPUT)/go/goheap.offsets: $(OUTPUT)/go/gooffsets $(OUTPUT)/go/goheap $(OUTPUT)/go/goheap-pie
+	$(call msg,GEN,$@)
+	$(Q)$(OUTPUT)/go/gooffsets $(OUTPUT)/go/goheap $(OUTPUT)/go/goheap-pie $(GOHEAP_DWARF_EXTRA) > $@.tmp && mv $@.tmp $@
+
+workloads: $(WORKLOAD_BINS) $(GO_WORKLOADS) $(GOHEAP_WORKLOADS) $(OUTPUT)/go/goheap.offsets
 
 # ---- tests ------------------------------------------------------------------
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(USER_LIB_OBJS) | $(OUTPUT)/tests
@@ -169,6 +181,7 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(USER_LIB_OBJS) | $(OUTPUT)/tests
 
 # ---- fuzzing: a libFuzzer target per parser of untrusted bytes ----------------
 FUZZERS := fuzz_procmaps fuzz_elfsym fuzz_gopclntab fuzz_smaps
+FUZZERS += fuzz_gobinary fuzz_gobuildinfo fuzz_x86scan fuzz_goheap_mem
 FUZZ_BINS := $(addprefix $(OUTPUT)/fuzz/,$(FUZZERS))
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-std=gnu11 -D_GNU_SOURCE -Iuser -Ibpf
@@ -176,6 +189,11 @@ FUZZ_SRCS_fuzz_procmaps := user/symbolize/procmaps.c
 FUZZ_SRCS_fuzz_elfsym := user/symbolize/elfsym.c
 FUZZ_SRCS_fuzz_gopclntab := user/symbolize/gopclntab.c
 FUZZ_SRCS_fuzz_smaps := user/ledger/procstat.c user/symbolize/procmaps.c
+FUZZ_SRCS_fuzz_gobinary := user/goheap/gobinary.c user/goheap/buildinfo.c user/goheap/x86scan.c \
+	user/goheap/layout.c user/symbolize/elfsym.c user/symbolize/gopclntab.c
+FUZZ_SRCS_fuzz_gobuildinfo := user/goheap/buildinfo.c
+FUZZ_SRCS_fuzz_x86scan := user/goheap/x86scan.c
+FUZZ_SRCS_fuzz_goheap_mem := user/goheap/pagealloc.c user/goheap/layout.c
 FUZZ_SECONDS ?= 60
 
 $(OUTPUT)/fuzz/%: tests/fuzz/%.c $(wildcard user/*/*.c) $(USER_HDRS) | $(OUTPUT)

@@ -143,6 +143,22 @@ static enum pl_go_binary_status find_heap(const struct pl_elf *e, const struct i
 	return PL_GO_BIN_NO_HEAP;
 }
 
+bool pl_go_binary_heap_from_code(const struct pl_elf *e, struct pl_go_binary *out)
+{
+	struct pl_pclntab *t;
+	struct image im;
+	bool found;
+
+	im.b = pl_elf_image(e, &im.n);
+	load_segments(e, &im);
+	t = im.b && is_x86_64(&im) ? pl_pclntab_open(im.b, im.n) : NULL;
+	if (!t)
+		return false;
+	found = heap_from_code(&im, t, out);
+	pl_pclntab_close(t);
+	return found;
+}
+
 enum pl_go_binary_status pl_go_binary_analyze(const struct pl_elf *e, struct pl_go_binary *out,
 					      char *why, size_t whylen)
 {

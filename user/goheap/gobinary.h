@@ -43,5 +43,11 @@ enum pl_go_binary_status {
  */
 enum pl_go_binary_status pl_go_binary_analyze(const struct pl_elf *e, struct pl_go_binary *out,
 					      char *why, size_t whylen);
+/*
+ * Only the code method, whatever .symtab says (analyze uses it when there
+ * is no symbol; tests hold it against the symbol). Fills out->mheap,
+ * found_by, sites and sites_read. False if no address wins.
+ */
+bool pl_go_binary_heap_from_code(const struct pl_elf *e, struct pl_go_binary *out);
 
 #endif
