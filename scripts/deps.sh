@@ -13,6 +13,7 @@ PACKAGES=(
 	jq man-db groff-base # scripts tests (jq), man page lint and install test
 	tmux
 	golang-go libjemalloc2 libjemalloc-dev libgoogle-perftools-dev
+	prometheus # a real Go service for the go_heap test (bound to 127.0.0.1)
 )
 
 missing=()

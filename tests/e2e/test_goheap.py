@@ -343,3 +343,45 @@ def test_prometheus_go_heap_matches_its_metrics():
         prom.terminate()
         prom.wait(timeout=60)
         shutil.rmtree(work, ignore_errors=True)
+
+
+# ---- another release: Go 1.24, when this machine has a binary of it ---------------
+
+GO124 = Path("/usr/bin/gcloud-crc32c")  # ships with the image's Cloud SDK, stripped, go1.24
+
+
+@pytest.mark.skipif(not GO124.exists(), reason="no Go 1.24 binary on this machine")
+def test_go124_stripped_binary_reads_consistently():
+    """No MemStats to hold it against: the reader's own checks (ranges that
+    sum to inUse.totalBytes, bitmaps that never say allocated and scavenged)
+    and the figures adding up over the ranges."""
+    # It reads its stdin to the end: with the pipe held open, it waits.
+    target = subprocess.Popen([str(GO124), "/dev/stdin"], stdin=subprocess.PIPE,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    trace_path = BUILD / f"e2e-go124-{os.getpid()}.jsonl"
+    try:
+        tracer = subprocess.Popen([str(PAGELEDGER), "-j", "-i", "1", "-v", "-o", str(trace_path),
+                                   "-p", str(target.pid)],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while not [b for b in read_jsonl(trace_path)
+                   if b["type"] == "balance" and b["when"] == "interval"]:
+            assert time.monotonic() < deadline and tracer.poll() is None, "no interval balance"
+            time.sleep(0.05)
+        tracer.send_signal(signal.SIGINT)
+        _, err = tracer.communicate(timeout=60)
+        assert tracer.returncode == 0, err
+        recs = parse_jsonl(trace_path.read_text())
+    finally:
+        target.kill()
+        target.wait()
+        trace_path.unlink(missing_ok=True)
+    balances = [b for b in recs if b["type"] == "balance"]
+    assert len(balances) >= 3 and "go_heap: null" not in err
+    for b in balances:
+        g = b["go_heap"]
+        assert g["version"].startswith("go1.24"), g
+        assert g["inuse"] + g["idle"] == sum(rg["limit"] - rg["base"] for rg in g["ranges"])
+        assert 0 < g["inuse"] and g["released"] <= g["idle"]
+        assert g["retained"] <= g["idle"] - g["released"]
+        assert g["inuse_resident"] <= g["inuse"]

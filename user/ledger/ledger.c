@@ -158,17 +158,21 @@ static void diagnose_go(const struct pl_ledger *l, struct pl_diagnosis *d)
 
 bool pl_diagnosis_go_hint(const struct pl_diagnosis *d, char *buf, size_t len)
 {
-	char retained[16], scavenged[16], inuse[16];
+	char retained[16], scavenged[48], inuse[16];
 
 	if (!d->go_known || d->go_retained < (1 << 20))
 		return false;
 	pl_format_size(d->go_retained, retained, sizeof(retained));
-	pl_format_size((int64_t)d->go_scavenged, scavenged, sizeof(scavenged));
+	pl_format_size((int64_t)d->go_scavenged, inuse, sizeof(inuse));
+	if (d->go_scavenged)
+		snprintf(scavenged, sizeof(scavenged), "%s in this run", inuse);
+	else
+		snprintf(scavenged, sizeof(scavenged), "nothing yet");
 	pl_format_size(d->go_inuse, inuse, sizeof(inuse));
 	snprintf(buf, len,
 		 "Go heap retained %s (free in the runtime's eyes, not yet scavenged, still "
 		 "resident: %lld%% of in use): the background scavenger returns it at its own "
-		 "pace (%s in this run) and stops about 10%% above the heap goal; a GOMEMLIMIT a "
+		 "pace (%s) and stops about 10%% above the heap goal; a GOMEMLIMIT a "
 		 "little above the heap in use (%s) makes it return memory down to the limit; "
 		 "debug.FreeOSMemory() returns all %s at once",
 		 retained, d->in_use ? (long long)(d->go_retained * 100 / d->in_use) : 0, scavenged,

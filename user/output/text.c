@@ -529,10 +529,10 @@ static void print_diagnosis_go(FILE *f, const struct pl_diagnosis *d)
 	while (*p) {
 		int n = (int)strlen(p), cut = n;
 
-		if (n > 72)
-			for (cut = 72; cut > 0 && p[cut] != ' '; cut--)
+		if (n > 66)
+			for (cut = 66; cut > 0 && p[cut] != ' '; cut--)
 				;
-		cut = cut > 0 ? cut : (n < 72 ? n : 72);
+		cut = cut > 0 ? cut : (n < 66 ? n : 66);
 		fprintf(f, "      %s%.*s\n", p == hint ? "hint: " : "      ", cut, p);
 		p += cut;
 		while (*p == ' ')
