@@ -243,7 +243,18 @@ void pl_goheap_read(struct pl_goheap *g, struct pl_go_heap *out)
 	struct stat st;
 
 	memset(out, 0, sizeof(*out));
-	if (stat_exe(g->pid, &st) || pl_maps_read(g->pid, &s.maps)) {
+	if (stat_exe(g->pid, &st)) {
+		unknown(g, out, "the process is gone");
+		return;
+	}
+	/* The same executable as last time, and nothing to read in it: no more work. */
+	if (g->analyzed && g->exe_dev == st.st_dev && g->exe_ino == st.st_ino &&
+	    g->status != PL_GO_BIN_OK) {
+		snprintf(out->version, sizeof(out->version), "%s", g->bin.version);
+		unknown(g, out, g->why);
+		return;
+	}
+	if (pl_maps_read(g->pid, &s.maps)) {
 		unknown(g, out, "the process is gone");
 		return;
 	}
