@@ -49,9 +49,13 @@ USER_LIB_SRCS := user/cli.c user/decode/decode.c \
 	user/symbolize/gopclntab.c user/symbolize/symbolizer.c \
 	user/output/json.c user/output/text.c user/output/jsonl.c user/output/perfetto.c \
 	user/output/report.c user/output/top_view.c user/output/top.c user/util/outfile.c
+# goheap/: the Go runtime's page allocator, read from outside (the pure parts here).
+USER_LIB_SRCS += user/goheap/layout.c user/goheap/buildinfo.c user/goheap/x86scan.c \
+	user/goheap/gobinary.c user/goheap/pagealloc.c
 USER_APP_SRCS := user/main.c user/trace/loader.c user/trace/target.c user/trace/sysenv.c \
 	user/trace/pidns.c \
 	user/symbolize/attribution.c user/ledger/pagemap.c user/ledger/range_tracker.c
+USER_APP_SRCS += user/goheap/goheap.c
 USER_HDRS := $(wildcard user/*.h user/*/*.h)
 USER_LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_LIB_SRCS))
 USER_APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_APP_SRCS))
@@ -68,6 +72,7 @@ UNIT_TESTS += test_perfetto test_report test_until
 UNIT_TESTS += test_top_view
 UNIT_TESTS += test_ranges
 UNIT_TESTS += test_outfile
+UNIT_TESTS += test_goheap
 UNIT_BINS := $(addprefix $(OUTPUT)/tests/,$(UNIT_TESTS))
 
 .PHONY: all deps demo test test-build unit e2e bench clean vmlinux workloads fmt install fuzz fuzz-ci
@@ -150,7 +155,29 @@ $(OUTPUT)/go/scavenge-%: $(GO_SRC)
 	$(Q)mkdir -p $(@D) && cd tests/workloads/go/scavenge && \
 		$(GO_ENV) $(GO) build $(GO_VARIANT_FLAGS_$*) -o $(abspath $@) .
 
-workloads: $(WORKLOAD_BINS) $(GO_WORKLOADS)
+# The go_heap oracle: plain (with .symtab) and stripped PIE (mheap_ found from code).
+GOHEAP_SRC := $(wildcard tests/workloads/go/goheap/*.go) tests/workloads/go/goheap/go.mod
+GOHEAP_WORKLOADS := $(OUTPUT)/go/goheap $(OUTPUT)/go/goheap-stripped $(OUTPUT)/go/goheap-pie \
+	$(OUTPUT)/go/goheap-pie-stripped
+$(OUTPUT)/go/goheap: $(GOHEAP_SRC)
+	$(call msg,GO,$@)
+	$(Q)mkdir -p $(@D) && cd tests/workloads/go/goheap && $(GO_ENV) $(GO) build -o $(abspath $@) .
+$(OUTPUT)/go/goheap-%: $(GOHEAP_SRC)
+	$(call msg,GO,$@)
+	$(Q)mkdir -p $(@D) && cd tests/workloads/go/goheap && \
+		$(GO_ENV) $(GO) build $(GO_VARIANT_FLAGS_$*) -o $(abspath $@) .
+
+# The layout oracle for test_goheap: DWARF offsets and runtime.mheap_ of the
+# unstripped builds, and of other releases' binaries with DWARF on this machine.
+GOHEAP_DWARF_EXTRA := $(wildcard /usr/local/bin/docker)
+$(OUTPUT)/go/gooffsets: $(wildcard tests/workloads/go/gooffsets/*.go) tests/workloads/go/gooffsets/go.mod
+	$(call msg,GO,$@)
+	$(Q)mkdir -p $(@D) && cd tests/workloads/go/gooffsets && $(GO_ENV) $(GO) build -o $(abspath $@) .
+$(OUTPUT)/go/goheap.offsets: $(OUTPUT)/go/gooffsets $(OUTPUT)/go/goheap $(OUTPUT)/go/goheap-pie
+	$(call msg,GEN,$@)
+	$(Q)$(OUTPUT)/go/gooffsets $(OUTPUT)/go/goheap $(OUTPUT)/go/goheap-pie $(GOHEAP_DWARF_EXTRA) > $@.tmp && mv $@.tmp $@
+
+workloads: $(WORKLOAD_BINS) $(GO_WORKLOADS) $(GOHEAP_WORKLOADS) $(OUTPUT)/go/goheap.offsets
 
 # ---- tests ------------------------------------------------------------------
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(USER_LIB_OBJS) | $(OUTPUT)/tests
@@ -159,6 +186,7 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(USER_LIB_OBJS) | $(OUTPUT)/tests
 
 # ---- fuzzing: a libFuzzer target per parser of untrusted bytes ----------------
 FUZZERS := fuzz_procmaps fuzz_elfsym fuzz_gopclntab fuzz_smaps
+FUZZERS += fuzz_gobinary fuzz_gobuildinfo fuzz_x86scan fuzz_goheap_mem
 FUZZ_BINS := $(addprefix $(OUTPUT)/fuzz/,$(FUZZERS))
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-std=gnu11 -D_GNU_SOURCE -Iuser -Ibpf
@@ -166,6 +194,11 @@ FUZZ_SRCS_fuzz_procmaps := user/symbolize/procmaps.c
 FUZZ_SRCS_fuzz_elfsym := user/symbolize/elfsym.c
 FUZZ_SRCS_fuzz_gopclntab := user/symbolize/gopclntab.c
 FUZZ_SRCS_fuzz_smaps := user/ledger/procstat.c user/symbolize/procmaps.c
+FUZZ_SRCS_fuzz_gobinary := user/goheap/gobinary.c user/goheap/buildinfo.c user/goheap/x86scan.c \
+	user/goheap/layout.c user/symbolize/elfsym.c user/symbolize/gopclntab.c
+FUZZ_SRCS_fuzz_gobuildinfo := user/goheap/buildinfo.c
+FUZZ_SRCS_fuzz_x86scan := user/goheap/x86scan.c
+FUZZ_SRCS_fuzz_goheap_mem := user/goheap/pagealloc.c user/goheap/layout.c
 FUZZ_SECONDS ?= 60
 
 $(OUTPUT)/fuzz/%: tests/fuzz/%.c $(wildcard user/*/*.c) $(USER_HDRS) | $(OUTPUT)

@@ -14,6 +14,7 @@ PACKAGES=(
 	tmux
 	golang-go libjemalloc2 libjemalloc-dev libgoogle-perftools-dev
 	strace linux-perf bpftrace # the peers make bench measures side by side
+	prometheus # a real Go service for the go_heap test (bound to 127.0.0.1)
 )
 
 missing=()

@@ -10,6 +10,7 @@
 #include "symbolize/attribution.h"
 #include "cli.h"
 #include "decode/decode.h"
+#include "goheap/goheap.h"
 #include "ledger/ledger.h"
 #include "trace/loader.h"
 #include "output/output.h"
@@ -49,6 +50,7 @@ struct run {
 	bool below_armed;
 	struct pl_output perfetto, report;
 	bool until_met;
+	struct pl_goheap goheap; /* the Go heap, read at each balance */
 };
 
 static void on_stop_signal(int sig)
@@ -263,6 +265,7 @@ static int start_tracing(struct run *r)
 		else
 			r->attributing = true;
 	}
+	pl_goheap_init(&r->goheap, r->target.pid, r->cfg.verbose);
 	info.pid = (uint32_t)r->target.pid;
 	info.comm = r->target.comm;
 	info.t0_ns = now_ns();
@@ -357,6 +360,7 @@ static void take_balance(struct run *r, const char *when)
 	} else {
 		pl_kernel_view_read_rollup(r->target.pid, &b.kernel);
 	}
+	pl_goheap_read(&r->goheap, &b.go_heap);
 	b.ts_ns = now_ns();
 	pl_ledger_add_balance(&r->ledger, &b);
 	for (int i = 0; i < r->n_sinks; i++)

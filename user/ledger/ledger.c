@@ -4,6 +4,7 @@
 #include <string.h>
 #include "decode/decode.h"
 #include "ledger/ledger.h"
+#include "symbolize/callers.h"
 
 void pl_ledger_init(struct pl_ledger *l, uint32_t pid, uint64_t t_start_ns)
 {
@@ -123,6 +124,62 @@ static int64_t clamp0(int64_t v)
 	return v > 0 ? v : 0;
 }
 
+/* Bytes the background scavenger gave back (RSS) over the run, from the caller classes. */
+static uint64_t background_scavenged(const struct pl_ledger *l)
+{
+	uint64_t sum = 0;
+
+	for (int i = 0; i < l->n_class_rows; i++)
+		if (l->class_rows[i].cls == PL_CALLER_GO_SCAV_BACKGROUND)
+			sum += l->class_rows[i].st.rss_released;
+	return sum;
+}
+
+/*
+ * The Go heap's share of in_use at the end, from the end balance: the
+ * runtime's resident allocated pages first, then its retained ones, each
+ * capped by what is left, so the three parts sum to in_use.
+ */
+static void diagnose_go(const struct pl_ledger *l, struct pl_diagnosis *d)
+{
+	const struct pl_go_heap *g = &l->last_balance.go_heap;
+	int64_t left = d->in_use;
+
+	if (!d->from_kernel || !g->known)
+		return;
+	d->go_known = true;
+	d->go_inuse =
+	    (int64_t)g->total.inuse_resident < left ? (int64_t)g->total.inuse_resident : left;
+	left -= d->go_inuse;
+	d->go_retained = (int64_t)g->total.retained < left ? (int64_t)g->total.retained : left;
+	d->go_other = left - d->go_retained;
+	d->go_scavenged = background_scavenged(l);
+}
+
+bool pl_diagnosis_go_hint(const struct pl_diagnosis *d, char *buf, size_t len)
+{
+	char retained[16], scavenged[48], inuse[16];
+
+	if (!d->go_known || d->go_retained < (1 << 20))
+		return false;
+	pl_format_size(d->go_retained, retained, sizeof(retained));
+	pl_format_size((int64_t)d->go_scavenged, inuse, sizeof(inuse));
+	if (d->go_scavenged)
+		snprintf(scavenged, sizeof(scavenged), "%s in this run", inuse);
+	else
+		snprintf(scavenged, sizeof(scavenged), "nothing yet");
+	pl_format_size(d->go_inuse, inuse, sizeof(inuse));
+	snprintf(buf, len,
+		 "Go heap retained %s (free in the runtime's eyes, not yet scavenged, still "
+		 "resident: %lld%% of in use): the background scavenger returns it at its own "
+		 "pace (%s) and stops about 10%% above the heap goal; a GOMEMLIMIT a "
+		 "little above the heap in use (%s) makes it return memory down to the limit; "
+		 "debug.FreeOSMemory() returns all %s at once",
+		 retained, d->in_use ? (long long)(d->go_retained * 100 / d->in_use) : 0, scavenged,
+		 inuse, retained);
+	return true;
+}
+
 void pl_diagnose(const struct pl_ledger *l, struct pl_diagnosis *d)
 {
 	const struct pl_kernel_view *k = &l->last_balance.kernel;
@@ -168,6 +225,7 @@ void pl_diagnose(const struct pl_ledger *l, struct pl_diagnosis *d)
 								    : clamp0(anon - d->lazy_free);
 	d->resident = anon + d->file + d->shmem;
 	d->in_use = clamp0(anon - d->lazy_free - d->thp_filled);
+	diagnose_go(l, d);
 }
 
 const char *pl_cause_name(int cause)

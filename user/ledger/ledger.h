@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "events.h"
+#include "goheap/view.h"
 #include "ledger/procstat.h"
 #include "ledger/ranges.h"
 
@@ -31,6 +32,7 @@ struct pl_balance {
 	 */
 	bool have_closure;
 	__s64 closure[PL_RSS_NR];
+	struct pl_go_heap go_heap; /* the Go runtime's page allocator, read from outside */
 };
 
 /* Advice values 0..127 get their own row; the rest share the last one. */
@@ -175,8 +177,22 @@ struct pl_diagnosis {
 	int64_t churn;		 /* refaulted after release; -1: not measured */
 	uint64_t churn_refaults; /* faults that were refaults */
 	uint64_t churn_delay_min_ns, churn_delay_mean_ns;
+	/*
+	 * in_use split by the Go heap at the end balance: resident
+	 * pages the runtime has allocated, resident pages free in its eyes and
+	 * not yet scavenged, and the rest (non-heap anon, runtime metadata).
+	 */
+	bool go_known;
+	int64_t go_inuse, go_retained, go_other;
+	uint64_t go_scavenged; /* bytes the background scavenger released in the run */
 };
 void pl_diagnose(const struct pl_ledger *l, struct pl_diagnosis *d);
+/*
+ * The hint on what lowers the Go heap's retained bytes, with the figures
+ * that motivate it, into buf. False (buf untouched) when there is no
+ * retained heap worth a hint (under 1 MiB).
+ */
+bool pl_diagnosis_go_hint(const struct pl_diagnosis *d, char *buf, size_t len);
 /* Sum over every row: the totals line. */
 void pl_ledger_total(const struct pl_ledger *l, struct pl_stat *out);
 int64_t pl_rss_total(const __s64 rss[PL_RSS_NR]);

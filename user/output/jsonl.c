@@ -349,6 +349,40 @@ static void json_kernel_view(struct pl_json *j, const struct pl_kernel_view *k)
 	pl_json_object_end(j);
 }
 
+static void json_go_figures(struct pl_json *j, const struct pl_go_heap_figures *f)
+{
+	pl_json_u64(j, "inuse", f->inuse);
+	pl_json_u64(j, "idle", f->idle);
+	pl_json_u64(j, "released", f->released);
+	pl_json_u64(j, "retained", f->retained);
+	pl_json_u64(j, "inuse_resident", f->inuse_resident);
+}
+
+/* go_heap: the Go runtime's page allocator read from outside (user/goheap), or null. */
+static void json_go_heap(struct pl_json *j, const struct pl_go_heap *g)
+{
+	uint32_t kept = g->n_ranges < PL_GO_HEAP_RANGES ? g->n_ranges : PL_GO_HEAP_RANGES;
+
+	if (!g->known) {
+		pl_json_null(j, "go_heap");
+		return;
+	}
+	pl_json_object_begin(j, "go_heap");
+	pl_json_str(j, "version", g->version);
+	json_go_figures(j, &g->total);
+	pl_json_u64(j, "n_ranges", g->n_ranges);
+	pl_json_array_begin(j, "ranges");
+	for (uint32_t i = 0; i < kept; i++) {
+		pl_json_object_begin(j, NULL);
+		pl_json_u64(j, "base", g->ranges[i].base);
+		pl_json_u64(j, "limit", g->ranges[i].limit);
+		json_go_figures(j, &g->ranges[i].f);
+		pl_json_object_end(j);
+	}
+	pl_json_array_end(j);
+	pl_json_object_end(j);
+}
+
 static void json_balance_fields(struct pl_json *j, const struct pl_balance *b)
 {
 	pl_json_str(j, "when", b->when);
@@ -362,6 +396,7 @@ static void json_balance_fields(struct pl_json *j, const struct pl_balance *b)
 		json_rss(j, "closure", b->closure, false);
 		pl_json_bool(j, "closed", pl_rss_zero(b->closure));
 	}
+	json_go_heap(j, &b->go_heap);
 }
 
 static bool cause_moved(const struct pl_cause_acc *a, int c)
@@ -389,6 +424,29 @@ static void json_rss_change(struct pl_output *o, const struct pl_cause_acc *delt
 	}
 }
 
+/* The Go heap's part of in_use (user/goheap), or null. */
+static void json_diagnosis_go(struct pl_json *j, const struct pl_diagnosis *d)
+{
+	if (!d->go_known) {
+		pl_json_null(j, "go_heap");
+		return;
+	}
+	pl_json_object_begin(j, "go_heap");
+	pl_json_s64(j, "inuse", d->go_inuse);
+	pl_json_s64(j, "retained", d->go_retained);
+	pl_json_s64(j, "other", d->go_other);
+	pl_json_object_end(j);
+}
+
+/* In the hints array: what lowers the Go heap's retained bytes. */
+static void json_diagnosis_go_hint(struct pl_json *j, const struct pl_diagnosis *d)
+{
+	char text[512];
+
+	if (pl_diagnosis_go_hint(d, text, sizeof(text)))
+		pl_json_str(j, NULL, text);
+}
+
 static void json_diagnosis(struct pl_json *j, const struct pl_ledger *l)
 {
 	struct pl_diagnosis d;
@@ -398,6 +456,7 @@ static void json_diagnosis(struct pl_json *j, const struct pl_ledger *l)
 	pl_json_str(j, "source", d.from_kernel ? "kernel" : "ledger");
 	pl_json_s64(j, "resident", d.resident);
 	pl_json_s64(j, "in_use", d.in_use);
+	json_diagnosis_go(j, &d);
 	if (d.lazy_free >= 0)
 		pl_json_s64(j, "lazy_free", d.lazy_free);
 	else
@@ -434,6 +493,7 @@ static void json_diagnosis(struct pl_json *j, const struct pl_ledger *l)
 			    "THP collapse refilled released holes: lower "
 			    "/sys/kernel/mm/transparent_hugepage/khugepaged/max_ptes_none, "
 			    "or for Go 1.21.6+ GODEBUG=disablethp=1");
+	json_diagnosis_go_hint(j, &d);
 	pl_json_array_end(j);
 	pl_json_object_end(j);
 }

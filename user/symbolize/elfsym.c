@@ -652,3 +652,76 @@ void pl_elf_close(struct pl_elf *e)
 	free(e->segs);
 	free(e);
 }
+
+/* ---- for readers of a Go binary's data (user/goheap) ---------------------- */
+
+bool pl_elf_segment(const struct pl_elf *e, size_t i, struct pl_elf_segment *out)
+{
+	if (i >= e->nsegs)
+		return false;
+	out->offset = e->segs[i].offset;
+	out->filesz = e->segs[i].filesz;
+	out->vaddr = e->segs[i].vaddr;
+	out->memsz = e->segs[i].memsz;
+	return true;
+}
+
+static bool object_named(Elf *elf, const GElf_Shdr *sh, const GElf_Sym *s, const char *name)
+{
+	const char *n;
+
+	if (GELF_ST_TYPE(s->st_info) != STT_OBJECT || s->st_shndx == SHN_UNDEF)
+		return false;
+	n = elf_strptr(elf, sh->sh_link, s->st_name);
+	return n && strcmp(n, name) == 0;
+}
+
+static bool find_object(const struct pl_elf *e, Elf *elf, const char *name, uint64_t *value)
+{
+	Elf_Scn *scn = NULL;
+	size_t seen = 0;
+
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		Elf_Data *data;
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || !sh.sh_entsize ||
+		    !in_image(e, sh.sh_offset, sh.sh_size))
+			continue;
+		data = elf_getdata(scn, NULL);
+		if (!data || data->d_type != ELF_T_SYM)
+			continue;
+		for (size_t i = 1; i < data->d_size / sh.sh_entsize && seen < PL_ELF_MAX_SYMBOLS;
+		     i++, seen++) {
+			GElf_Sym s;
+
+			if (gelf_getsym(data, (int)i, &s) && object_named(elf, &sh, &s, name)) {
+				*value = s.st_value;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+bool pl_elf_object(const struct pl_elf *e, const char *name, uint64_t *value)
+{
+	bool found = false;
+	GElf_Ehdr eh;
+	Elf *elf;
+
+	if (!e->image || elf_version(EV_CURRENT) == EV_NONE)
+		return false;
+	elf = elf_memory((char *)e->image, e->image_size);
+	if (!elf)
+		return false;
+	/* Only a section table that lies inside the file is walked. */
+	if (elf_kind(elf) == ELF_K_ELF && gelf_getehdr(elf, &eh)) {
+		size_t count;
+
+		if (elf_getshdrnum(elf, &count) == 0 && section_table_sane(e, elf, &eh, count))
+			found = find_object(e, elf, name, value);
+	}
+	elf_end(elf);
+	return found;
+}

@@ -56,4 +56,20 @@ bool pl_elf_offset_to_vaddr(const struct pl_elf *e, uint64_t file_off, uint64_t 
 const char *pl_elf_lookup(const struct pl_elf *e, uint64_t vaddr, uint64_t *start);
 void pl_elf_close(struct pl_elf *e);
 
+/* ---- for readers of a Go binary's data (user/goheap) ---------------------- */
+
+/* One PT_LOAD segment kept: file bytes [offset, offset+filesz) at vaddr. */
+struct pl_elf_segment {
+	uint64_t offset, filesz, vaddr, memsz; /* memsz >= filesz; the rest is zeros (bss) */
+};
+
+/* The i-th segment kept (i < pl_elf_segment_count). False past the end. */
+bool pl_elf_segment(const struct pl_elf *e, size_t i, struct pl_elf_segment *out);
+/*
+ * The value of the data object (STT_OBJECT) called name in .symtab, read
+ * from the kept image (false once dropped, or if there is none). A linear
+ * pass over the table, capped at PL_ELF_MAX_SYMBOLS entries.
+ */
+bool pl_elf_object(const struct pl_elf *e, const char *name, uint64_t *value);
+
 #endif

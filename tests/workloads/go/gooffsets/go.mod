@@ -1,0 +1,3 @@
+module gooffsets
+
+go 1.19
