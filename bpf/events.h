@@ -192,7 +192,8 @@ struct pl_totals {
 	__s64 exec_adjust[PL_RSS_NR];	  /* each exec: new baseline minus the old mm's figure */
 	__s64 inflight_delta[PL_RSS_NR];  /* filed to calls not yet emitted */
 	__s64 lost_delta[PL_RSS_NR];	  /* filed to calls whose records were lost */
-	__u64 rss_begin, rss_end;	  /* updates of the target mm begun and ended */
+	__u64 rss_begin, rss_end;	  /* updates of the target mm begun and ended: filled by the
+					   * loader from the per-CPU progress map (pl_tracer_totals) */
 	__u64 rss_inexact_events;	  /* updates whose amount may be another CPU's */
 	__u64 rss_inexact_calls;	  /* emitted calls carrying PL_SCF_RSS_INEXACT */
 	__u64 robbed_folds;		  /* folds found claimed by another update */

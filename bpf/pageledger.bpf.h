@@ -89,7 +89,39 @@ struct pl_events_map {
 };
 extern struct pl_events_map events SEC(".maps");
 
+/*
+ * Updates of the target's mm (and call emissions) begun and ended, per CPU:
+ * a reading is settled when the sums are equal and did not move (see
+ * pl_totals). Per CPU, so the fault path pays no shared atomic for it.
+ */
+struct pl_progress {
+	__u64 begun, ended;
+};
+struct pl_progress_map {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pl_progress);
+};
+extern struct pl_progress_map progress SEC(".maps");
+
 /* ---- shared helpers --------------------------------------------------------- */
+
+static __always_inline struct pl_progress *pl_begin_update(void)
+{
+	__u32 zero = 0;
+	struct pl_progress *p = bpf_map_lookup_elem(&progress, &zero);
+
+	if (p)
+		p->begun++;
+	return p;
+}
+
+static __always_inline void pl_end_update(struct pl_progress *p)
+{
+	if (p)
+		p->ended++;
+}
 
 static __always_inline bool pl_is_target(void)
 {

@@ -493,12 +493,13 @@ __hidden int pl_account_update(__u64 mm, __s32 slot, __s64 folded, __u64 seen)
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pl_task *t = bpf_task_storage_get(&tasks, task, NULL, 0);
 	bool in_call = t && t->in_call && t->call.mm == mm;
+	struct pl_progress *progress;
 	__s64 bytes;
 	__u32 cause;
 
 	if (m >= PL_RSS_NR)
 		return 0;
-	__sync_fetch_and_add(&totals.rss_begin, 1);
+	progress = pl_begin_update();
 	bytes = settle_update(m, bpf_get_smp_processor_id(), slot, folded, seq, &inexact)
 		<< page_shift;
 	if (inexact)
@@ -520,7 +521,7 @@ __hidden int pl_account_update(__u64 mm, __s32 slot, __s64 folded, __u64 seen)
 		if (cause == PL_CAUSE_FAULT && bytes > 0 && t)
 			pl_chunk_fault(t->fault_addr, bytes);
 	}
-	__sync_fetch_and_add(&totals.rss_end, 1);
+	pl_end_update(progress);
 	return 0;
 }
 

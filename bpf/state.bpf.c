@@ -21,3 +21,4 @@ struct pl_totals totals = {};
 
 struct pl_tasks_map tasks SEC(".maps");
 struct pl_events_map events SEC(".maps");
+struct pl_progress_map progress SEC(".maps");

@@ -337,13 +337,14 @@ static __always_inline void fill_call_event(struct pl_syscall_event *e, const st
  */
 __hidden int pl_emit_call(struct pl_task *t, long ret)
 {
+	struct pl_progress *progress;
 	struct pl_syscall_event *e;
 	struct pl_call *c;
 
 	if (!t)
 		return 0;
 	c = &t->call;
-	__sync_fetch_and_add(&totals.rss_begin, 1);
+	progress = pl_begin_update();
 	pl_note_call_exit(t);
 	if (c->flags & PL_SCF_RSS_INEXACT)
 		__sync_fetch_and_add(&totals.rss_inexact_calls, 1);
@@ -360,7 +361,7 @@ __hidden int pl_emit_call(struct pl_task *t, long ret)
 			__sync_fetch_and_add(&totals.lost_delta[m], c->rss_delta[m]);
 	}
 	t->in_call = 0;
-	__sync_fetch_and_add(&totals.rss_end, 1);
+	pl_end_update(progress);
 	return 0;
 }
 

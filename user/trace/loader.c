@@ -388,9 +388,39 @@ int pl_tracer_drain(struct pl_tracer *t)
 	return ring_buffer__consume(t->rb);
 }
 
+/* Sums the per-CPU begun/ended counts (bpf/pageledger.bpf.h: struct pl_progress). */
+static void read_progress(const struct pl_tracer *t, struct pl_totals *out)
+{
+	struct {
+		__u64 begun, ended;
+	} per_cpu[PL_MAX_CPUS];
+	__u32 zero = 0;
+
+	out->rss_begin = out->rss_end = 0;
+	if (bpf_map__lookup_elem(t->skel->maps.progress, &zero, sizeof(zero), per_cpu,
+				 sizeof(per_cpu[0]) * (size_t)t->nr_cpus, 0))
+		return;
+	for (int cpu = 0; cpu < t->nr_cpus; cpu++) {
+		out->rss_begin += per_cpu[cpu].begun;
+		out->rss_end += per_cpu[cpu].ended;
+	}
+}
+
+/*
+ * The progress counts on both sides of the copy: if they moved, an update
+ * landed inside it, and the copy is marked unsettled (begun != ended).
+ */
 void pl_tracer_totals(const struct pl_tracer *t, struct pl_totals *out)
 {
+	struct pl_totals before, after;
+
+	read_progress(t, &before);
 	memcpy(out, (const void *)&t->skel->bss->totals, sizeof(*out));
+	read_progress(t, &after);
+	out->rss_begin = after.rss_begin;
+	out->rss_end = after.rss_end;
+	if (before.rss_begin != after.rss_begin || before.rss_end != after.rss_end)
+		out->rss_begin++;
 }
 
 uint64_t pl_tracer_page_faults(const struct pl_tracer *t)
