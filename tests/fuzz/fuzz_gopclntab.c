@@ -16,7 +16,7 @@
 
 static volatile size_t sink;
 
-static void look(const struct pl_pclntab *t, uint64_t pc, int max)
+static void look(struct pl_pclntab *t, uint64_t pc, int max)
 {
 	struct pl_go_frame fr[8];
 	int n = pl_pclntab_lookup(t, pc, fr, max);

@@ -320,8 +320,7 @@ static void load_expect(const char *path, struct expect *e)
 
 /* ---- checks against real Go binaries -------------------------------------- */
 
-static void check_frames(const struct pl_pclntab *t, uint64_t pc, const struct record *r,
-			 const char *bin)
+static void check_frames(struct pl_pclntab *t, uint64_t pc, const struct record *r, const char *bin)
 {
 	struct pl_go_frame fr[MAX_FRAMES + 2];
 	int n = pl_pclntab_lookup(t, pc, fr, MAX_FRAMES + 2);
@@ -556,7 +555,7 @@ static size_t find_header(const uint8_t *buf, size_t size)
  * Looks up a spread of pcs around base and reads every returned string to
  * its end (inside a guarded buffer, a missing terminator faults).
  */
-static int poke(const struct pl_pclntab *t, uint64_t base)
+static int poke(struct pl_pclntab *t, uint64_t base)
 {
 	struct pl_go_frame fr[MAX_FRAMES];
 	size_t chars = 0;

@@ -62,6 +62,8 @@
  */
 #define LOOKUP_STEPS_MAX (1u << 20)
 #define PHDRS_MAX 256 /* program headers considered */
+/* Bytes opening may read in scans: a hostile file must not make it read gigabytes. */
+#define SCAN_BYTES_MAX (64ull << 20)
 /* Sections considered for addresses when an image has no program headers. */
 #define SECS_ADDR_MAX 1024
 
@@ -520,6 +522,13 @@ struct pl_pclntab {
 	bool old_nfuncdata; /* 1.2-1.11: nfuncdata is an int32 */
 	uint64_t gofunc;    /* 1.18+: base of funcdata offsets */
 	bool have_gofunc;
+	/*
+	 * Names a lookup returns, copied out of the table: its owner may
+	 * rewrite the file under us, so a terminator checked once may be gone
+	 * by the time a caller reads the name. Sized for the deepest lookup.
+	 */
+	char *names;
+	size_t names_cap, names_len;
 };
 
 struct gofunc {
@@ -553,6 +562,58 @@ static const char *tstr(const struct pl_pclntab *t, uint64_t base, uint64_t off)
 	if (!memchr(t->tab + pos, 0, lim))
 		return NULL;
 	return (const char *)(t->tab + pos);
+}
+
+/* Bytes a name found by tstr at s may span: as far as tstr looked. */
+static size_t name_room(const struct pl_pclntab *t, const char *s)
+{
+	size_t room = t->tabsz - (size_t)((const uint8_t *)s - t->tab);
+
+	return room < NAME_MAX_LEN ? room : NAME_MAX_LEN;
+}
+
+/* A copy of a name from tstr in the lookup's space (NULL stays NULL). */
+static const char *keep(struct pl_pclntab *t, const char *s)
+{
+	size_t len;
+	char *copy;
+
+	if (!s)
+		return NULL;
+	len = strnlen(s, name_room(t, s));
+	if (len + 1 > t->names_cap - t->names_len)
+		return NULL;
+	copy = t->names + t->names_len;
+	memcpy(copy, s, len);
+	copy[len] = '\0';
+	t->names_len += len + 1;
+	return copy;
+}
+
+/* Room for every name a lookup of up to max frames can return. */
+static bool names_reserve(struct pl_pclntab *t, int max)
+{
+	size_t frames = (size_t)(max < INL_DEPTH_MAX ? max : INL_DEPTH_MAX) + 1;
+	size_t need = frames * 2 * (NAME_MAX_LEN + 1);
+	char *buf;
+
+	t->names_len = 0;
+	if (need <= t->names_cap)
+		return true;
+	buf = realloc(t->names, need);
+	if (!buf)
+		return false;
+	t->names = buf;
+	t->names_cap = need;
+	return true;
+}
+
+/* Whether the name tstr found at s is name, reading no further than tstr did. */
+static bool name_is(const struct pl_pclntab *t, const char *s, const char *name)
+{
+	size_t room = name_room(t, s), len = strlen(name);
+
+	return len < room && !memcmp(s, name, len) && s[len] == '\0';
 }
 
 /* ftab[i].entry as an absolute address. */
@@ -707,7 +768,7 @@ static const char *file_name(const struct pl_pclntab *t, const struct gofunc *f,
 	return tstr(t, t->filetab_off, off);
 }
 
-static void file_line(const struct pl_pclntab *t, const struct gofunc *f, uint64_t pc,
+static void file_line(struct pl_pclntab *t, const struct gofunc *f, uint64_t pc,
 		      struct pl_go_frame *fr, uint64_t *steps)
 {
 	int32_t v;
@@ -715,7 +776,7 @@ static void file_line(const struct pl_pclntab *t, const struct gofunc *f, uint64
 	fr->file = NULL;
 	fr->line = 0;
 	if (pcvalue(t, f, f->pcfile, pc, &v, steps))
-		fr->file = file_name(t, f, v);
+		fr->file = keep(t, file_name(t, f, v));
 	if (pcvalue(t, f, f->pcln, pc, &v, steps) && v > 0)
 		fr->line = v;
 }
@@ -830,7 +891,7 @@ static bool find_func(const struct pl_pclntab *t, uint64_t pc, struct gofunc *f)
 	return pc >= f->entry && pc < f->end;
 }
 
-int pl_pclntab_lookup(const struct pl_pclntab *t, uint64_t pc, struct pl_go_frame *out, int max)
+int pl_pclntab_lookup(struct pl_pclntab *t, uint64_t pc, struct pl_go_frame *out, int max)
 {
 	struct gofunc f;
 	const char *outer;
@@ -838,9 +899,9 @@ int pl_pclntab_lookup(const struct pl_pclntab *t, uint64_t pc, struct pl_go_fram
 	bool have_tree;
 	int n = 0;
 
-	if (!t || !out || max <= 0 || !find_func(t, pc, &f))
+	if (!t || !out || max <= 0 || !names_reserve(t, max) || !find_func(t, pc, &f))
 		return 0;
-	outer = func_name(t, &f);
+	outer = keep(t, func_name(t, &f));
 	if (!outer)
 		return 0;
 	have_tree = inl_tree(t, &f, &tree);
@@ -850,7 +911,7 @@ int pl_pclntab_lookup(const struct pl_pclntab *t, uint64_t pc, struct pl_go_fram
 		const char *name;
 
 		if (!have_tree || !pcdata(t, &f, t->inl_pcdata, cur, &ix, &steps) || ix < 0 ||
-		    !inl_entry(t, tree, ix, &ie) || !(name = inl_name(t, &ie))) {
+		    !inl_entry(t, tree, ix, &ie) || !(name = keep(t, inl_name(t, &ie)))) {
 			out[n].func = outer;
 			file_line(t, &f, cur, &out[n], &steps);
 			return n + 1;
@@ -867,10 +928,10 @@ int pl_pclntab_lookup(const struct pl_pclntab *t, uint64_t pc, struct pl_go_fram
 				struct inl_entry pe;
 				const char *pn = NULL;
 
-				out[n].file = file_name(t, &f, ie.file);
+				out[n].file = keep(t, file_name(t, &f, ie.file));
 				out[n].line = ie.line > 0 ? ie.line : 0;
 				if (ie.parent < 0 || !inl_entry(t, tree, ie.parent, &pe) ||
-				    !pe.old || !(pn = inl_name(t, &pe))) {
+				    !pe.old || !(pn = keep(t, inl_name(t, &pe)))) {
 					out[n].func = outer;
 					return n + 1;
 				}
@@ -1298,6 +1359,8 @@ struct pl_pclntab *pl_pclntab_open(const uint8_t *elf, size_t size)
 		return NULL;
 	elf_scan_kinds(&e);
 	budget = 16 * (uint64_t)size + (1u << 20);
+	if (budget > SCAN_BYTES_MAX)
+		budget = SCAN_BYTES_MAX;
 	e.budget = &budget;
 	/* The linker's own section, internally linked (PIE or not). */
 	for (uint32_t i = 0; elf_sec(&e, i, &s); i++) {
@@ -1351,7 +1414,7 @@ uint64_t pl_pclntab_func_entry(const struct pl_pclntab *t, const char *name)
 
 		if (!load_func(t, i, &f) || !(n = func_name(t, &f)))
 			continue;
-		if (strcmp(n, name) == 0)
+		if (name_is(t, n, name))
 			return f.entry;
 	}
 	return 0;
@@ -1359,5 +1422,7 @@ uint64_t pl_pclntab_func_entry(const struct pl_pclntab *t, const char *name)
 
 void pl_pclntab_close(struct pl_pclntab *t)
 {
+	if (t)
+		free(t->names);
 	free(t);
 }

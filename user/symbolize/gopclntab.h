@@ -15,7 +15,7 @@
 struct pl_pclntab;
 
 struct pl_go_frame {
-	const char *func; /* "runtime.(*pageAlloc).scavengeOne"; owned by the table */
+	const char *func; /* "runtime.(*pageAlloc).scavengeOne"; see pl_pclntab_lookup */
 	const char *file; /* may be NULL */
 	int line;	  /* 0 if unknown */
 };
@@ -31,9 +31,11 @@ int pl_pclntab_version(const struct pl_pclntab *t);
 /*
  * Frames for pc (a link-time virtual address, as in the ELF file), innermost
  * first: inlined callees, then the function that contains pc. Returns the
- * number of frames written (0: pc is in no Go function).
+ * number of frames written (0: pc is in no Go function). The names are
+ * copies, valid until the next lookup on t: the file's owner may rewrite
+ * the image under us, so nothing returned points into it.
  */
-int pl_pclntab_lookup(const struct pl_pclntab *t, uint64_t pc, struct pl_go_frame *out, int max);
+int pl_pclntab_lookup(struct pl_pclntab *t, uint64_t pc, struct pl_go_frame *out, int max);
 /*
  * For tests and symbolization checks: the link-time entry address of the
  * (non-inlined) function called name, or 0 if there is none. A linear scan

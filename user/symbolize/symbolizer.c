@@ -49,7 +49,9 @@
  */
 #define MAX_PROCS 4096
 #define MAX_TOTAL_MAPPINGS (1u << 20)
-#define MAX_STRING_BYTES (64u << 20)
+#define MAX_STRING_BYTES (16u << 20)
+/* Symbols and names all binaries may keep (each has its own caps too: elfsym.h). */
+#define MAX_KEPT_BYTES (64u << 20)
 /* Mappings of one file sit side by side; this many either way are checked. */
 #define SIBLING_REACH 4
 #define MODULE_BUCKETS 1024
@@ -111,6 +113,10 @@ struct pl_symbolizer {
 	struct module *files[MODULE_BUCKETS]; /* chained, keyed by (dev, ino) */
 	struct module *vdsos;		      /* vDSO images, keyed by content */
 	size_t nmodules;
+	size_t kept_bytes;  /* by the modules' ELF symbols */
+	size_t over_budget; /* binaries a budget cut short */
+	pl_symbolizer_warn_fn warn;
+	void *warn_ctx;
 	struct strset strings;
 };
 
@@ -269,8 +275,25 @@ static int open_mapped_file(pid_t pid, const struct mapping *m)
 
 /* ---- modules ------------------------------------------------------ */
 
-/* Loads both symbol sources; the file bytes are kept only for Go. */
-static void module_load(struct module *mod, struct pl_elf *elf)
+/* Names, once, a binary that a budget cut short: what was left out, and how much. */
+static void warn_over_budget(struct pl_symbolizer *s, const char *name,
+			     const struct pl_elf_skips *sk)
+{
+	char msg[512];
+
+	s->over_budget++;
+	if (!s->warn)
+		return;
+	snprintf(msg, sizeof(msg),
+		 "symbols of %s partly skipped: %s (%u part%s, %llu bytes, left out)",
+		 name ? name : "?", sk->first, sk->parts, sk->parts == 1 ? "" : "s",
+		 (unsigned long long)sk->bytes);
+	s->warn(s->warn_ctx, msg);
+}
+
+/* Loads both symbol sources; the file's view is kept only for Go. */
+static void module_load(struct pl_symbolizer *s, struct module *mod, struct pl_elf *elf,
+			const char *name)
 {
 	const uint8_t *image;
 	size_t size;
@@ -281,8 +304,25 @@ static void module_load(struct module *mod, struct pl_elf *elf)
 	image = pl_elf_image(elf, &size);
 	if (image)
 		mod->go = pl_pclntab_open(image, size);
+	pl_elf_end_load(elf);
 	if (!mod->go)
 		pl_elf_drop_image(elf);
+	s->kept_bytes += pl_elf_kept_bytes(elf);
+	if (pl_elf_skips(elf)->parts)
+		warn_over_budget(s, name, pl_elf_skips(elf));
+}
+
+/* Past the budget of all binaries, new ones are not read (and say so once each). */
+static struct pl_elf *open_within_budget(struct pl_symbolizer *s, int fd, const char *name)
+{
+	struct pl_elf_skips sk = {.parts = 1};
+
+	if (s->kept_bytes < MAX_KEPT_BYTES)
+		return pl_elf_open_fd(fd);
+	snprintf(sk.first, sizeof(sk.first),
+		 "all of it: the %uM all binaries' symbols may keep is used", MAX_KEPT_BYTES >> 20);
+	warn_over_budget(s, name, &sk);
+	return NULL;
 }
 
 static void module_free(struct module *mod)
@@ -318,7 +358,7 @@ static struct module **file_bucket(struct pl_symbolizer *s, const struct stat *s
 	return &s->files[(h ^ (h >> 29)) % MODULE_BUCKETS];
 }
 
-static struct module *module_for_fd(struct pl_symbolizer *s, int fd)
+static struct module *module_for_fd(struct pl_symbolizer *s, int fd, const char *name)
 {
 	struct module *mod, **bucket;
 	struct stat st;
@@ -336,7 +376,7 @@ static struct module *module_for_fd(struct pl_symbolizer *s, int fd)
 	mod->ino = st.st_ino;
 	mod->size = st.st_size;
 	mod->mtime = st.st_mtim;
-	module_load(mod, pl_elf_open_fd(fd));
+	module_load(s, mod, open_within_budget(s, fd, name), name);
 	mod->next = *bucket;
 	*bucket = mod;
 	return mod;
@@ -349,7 +389,7 @@ static struct module *module_for_file(struct pl_symbolizer *s, pid_t pid, const 
 
 	if (fd < 0)
 		return NULL;
-	mod = module_for_fd(s, fd);
+	mod = module_for_fd(s, fd, m->name);
 	close(fd);
 	return mod;
 }
@@ -374,6 +414,7 @@ static struct module *vdso_module(struct pl_symbolizer *s, const uint8_t *bytes,
 	if (!mod)
 		return NULL;
 	mod->elf = pl_elf_from_memory(bytes, size);
+	pl_elf_end_load(mod->elf);
 	mod->next = s->vdsos;
 	s->vdsos = mod;
 	return mod;
@@ -754,7 +795,14 @@ static void elf_frame(const struct module *mod, uint64_t vaddr, struct pl_frame 
 }
 
 /* Inlined frames first; the outermost gets its offset from ELF if it can. */
-static int go_frames(const struct module *mod, uint64_t vaddr, struct pl_frame *out, int max)
+/* A name of the lookup's, kept for as long as s (the table reuses its copy). */
+static const char *keep_name(struct pl_symbolizer *s, const char *name)
+{
+	return name ? intern(&s->strings, name, strlen(name)) : NULL;
+}
+
+static int go_frames(struct pl_symbolizer *s, const struct module *mod, uint64_t vaddr,
+		     struct pl_frame *out, int max)
 {
 	struct pl_go_frame gf[MAX_GO_FRAMES];
 	int n = pl_pclntab_lookup(mod->go, vaddr, gf, MAX_GO_FRAMES);
@@ -769,14 +817,14 @@ static int go_frames(const struct module *mod, uint64_t vaddr, struct pl_frame *
 	written = n < max ? n : max;
 	for (int i = 0; i < written; i++) {
 		out[i] = out[0];
-		out[i].func = gf[i].func;
+		out[i].func = keep_name(s, gf[i].func);
 		out[i].func_off = 0;
-		out[i].file = gf[i].file;
+		out[i].file = keep_name(s, gf[i].file);
 		out[i].line = gf[i].line;
 		out[i].inlined = i < n - 1;
 	}
 	sym = pl_elf_lookup(mod->elf, vaddr, &start);
-	if (written == n && sym && !strcmp(sym, gf[n - 1].func))
+	if (written == n && sym && out[n - 1].func && !strcmp(sym, out[n - 1].func))
 		out[n - 1].func_off = vaddr - start;
 	return written;
 }
@@ -794,7 +842,7 @@ static int describe(struct pl_symbolizer *s, const struct proc *p, struct mappin
 	mod = resolve(s, p, m);
 	if (!mod || !mod->elf || !mapping_vaddr(m, mod, addr, &vaddr))
 		return 1;
-	if (mod->go && (n = go_frames(mod, vaddr, out, max)) > 0)
+	if (mod->go && (n = go_frames(s, mod, vaddr, out, max)) > 0)
 		return n;
 	elf_frame(mod, vaddr, out);
 	return 1;
@@ -805,6 +853,17 @@ static int describe(struct pl_symbolizer *s, const struct proc *p, struct mappin
 struct pl_symbolizer *pl_symbolizer_new(void)
 {
 	return calloc(1, sizeof(struct pl_symbolizer));
+}
+
+void pl_symbolizer_set_warn(struct pl_symbolizer *s, pl_symbolizer_warn_fn fn, void *ctx)
+{
+	s->warn = fn;
+	s->warn_ctx = ctx;
+}
+
+size_t pl_symbolizer_over_budget(const struct pl_symbolizer *s)
+{
+	return s ? s->over_budget : 0;
 }
 
 int pl_symbolizer_add_process(struct pl_symbolizer *s, pid_t pid)

@@ -10,6 +10,7 @@
 #define PL_SYMBOLIZER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -26,6 +27,15 @@ struct pl_frame {
 };
 
 struct pl_symbolizer *pl_symbolizer_new(void);
+/*
+ * Where the symbolizer's one-line warnings go (a binary over budget, named
+ * once). msg holds the binary's name as its mappings give it: raw, not
+ * escaped. Without a function, warnings are only counted.
+ */
+typedef void (*pl_symbolizer_warn_fn)(void *ctx, const char *msg);
+void pl_symbolizer_set_warn(struct pl_symbolizer *s, pl_symbolizer_warn_fn fn, void *ctx);
+/* Binaries that a budget cut short (or left unread) so far. */
+size_t pl_symbolizer_over_budget(const struct pl_symbolizer *s);
 /*
  * Remembers pid's mappings now (call at attach: a process may be gone by
  * the time its addresses are printed). Returns 0, or -1 if /proc/PID/maps
