@@ -136,6 +136,19 @@ $(OUTPUT)/go/scavenge-%: $(GO_SRC)
 	$(Q)mkdir -p $(@D) && cd tests/workloads/go/scavenge && \
 		$(GO_ENV) $(GO) build $(GO_VARIANT_FLAGS_$*) -o $(abspath $@) .
 
+# Who asked, on Go: built without cgo and with it (importing "C" links the cgo
+# runtime, whose x_cgo_mmap the Go runtime's own mmap goes through).
+CALLERS_SRC := $(wildcard tests/workloads/go/callers/*.go) tests/workloads/go/callers/go.mod
+GO_WORKLOADS += $(OUTPUT)/go/callers $(OUTPUT)/go/callers-cgo
+$(OUTPUT)/go/callers: $(CALLERS_SRC)
+	$(call msg,GO,$@)
+	$(Q)mkdir -p $(@D) && cd tests/workloads/go/callers && \
+		CGO_ENABLED=0 $(GO_ENV) $(GO) build -o $(abspath $@) .
+$(OUTPUT)/go/callers-cgo: $(CALLERS_SRC)
+	$(call msg,GO,$@)
+	$(Q)mkdir -p $(@D) && cd tests/workloads/go/callers && \
+		CGO_ENABLED=1 $(GO_ENV) $(GO) build -o $(abspath $@) .
+
 workloads: $(WORKLOAD_BINS) $(GO_WORKLOADS)
 
 # ---- tests ------------------------------------------------------------------

@@ -549,6 +549,34 @@ static void test_least_recently_used_forgotten(void **state)
 	pl_symbolizer_free(s);
 }
 
+/* A new code mapping is learned alone, at once: no re-read, no 100 ms wait. */
+static void test_new_mapping_learned_alone(void **state)
+{
+	struct pl_symbolizer *s = pl_symbolizer_new();
+	const struct pl_frame *f;
+	uint64_t alias, other_alias, added;
+	void *page, *other;
+
+	(void)state;
+	added = ms_now();
+	assert_int_equal(pl_symbolizer_add_process(s, getpid()), 0);
+	page = map_function_again(&alias);
+	other = map_function_again(&other_alias);
+	assert_int_equal(pl_symbolizer_add_range(s, getpid(), addr_of(page), addr_of(page) + 4096),
+			 0);
+	f = one_frame(s, getpid(), alias);
+	assert_func(f, "test_function", 0);
+	/* Only that range was looked at: the other new page is still unknown. */
+	f = one_frame(s, getpid(), other_alias);
+	if (ms_now() - added < 90)
+		assert_null(f->module);
+	munmap(page, 4096);
+	munmap(other, 4096);
+	assert_int_equal(pl_symbolizer_add_range(s, getpid(), 4096, 4096), -1);
+	assert_int_equal(pl_symbolizer_add_range(NULL, getpid(), 4096, 8192), -1);
+	pl_symbolizer_free(s);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -568,6 +596,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_new_mapping_found_by_reread),
 	    cmocka_unit_test(test_unmapped_file_remembered),
 	    cmocka_unit_test(test_least_recently_used_forgotten),
+	    cmocka_unit_test(test_new_mapping_learned_alone),
 	};
 
 	if (argc == 3 && !strcmp(argv[1], "--report-marker"))

@@ -15,7 +15,15 @@
  *   the calls a tracer symbolizes (the test gives this binary hostile
  *   symbol tables first).
  *
- * Both print {"ready":PID} and wait for SIGUSR1 (copies: then unmap
+ * mapbomb execmaps MAPPINGS CALLS [THREADS]
+ *   Keeps MAPPINGS one-page anonymous mappings that cannot merge
+ *   (alternately read-only and read-write), then, after SIGUSR1, THREADS
+ *   threads (default 1) share CALLS file mmaps with PROT_EXEC of a
+ *   one-page file, each unmapped at once: every one is a new code mapping
+ *   a tracer must learn, in a process with a long maps table. Prints
+ *   {"done":CALLS} and holds until SIGTERM.
+ *
+ * All print {"ready":PID} and wait for SIGUSR1 (copies: then unmap
  * everything; calls: then make the calls), and exit 0.
  */
 #include <fcntl.h>
@@ -179,6 +187,78 @@ static int calls(int argc, char **argv)
 	return 0;
 }
 
+struct exec_calls {
+	int fd;
+	long count;
+};
+
+static void *exec_calls_thread(void *arg)
+{
+	const struct exec_calls *c = arg;
+
+	for (long i = 0; i < c->count; i++) {
+		void *p = mmap(NULL, PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, c->fd, 0);
+
+		if (p == MAP_FAILED)
+			die("mmap");
+		if (munmap(p, PAGE) < 0)
+			die("munmap");
+	}
+	return NULL;
+}
+
+/* A one-page file to map, deleted at once: only the descriptor keeps it. */
+static int page_file(void)
+{
+	char path[] = "/tmp/mapbomb-page-XXXXXX";
+	int fd = mkstemp(path);
+
+	if (fd < 0)
+		die("mkstemp");
+	if (unlink(path) < 0 || ftruncate(fd, PAGE) < 0)
+		die("page file");
+	return fd;
+}
+
+static int execmaps(int argc, char **argv)
+{
+	long mappings, calls, threads = 1;
+	struct exec_calls *c;
+	sigset_t set;
+	int fd, sig;
+
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: mapbomb execmaps MAPPINGS CALLS [THREADS]\n");
+		return 2;
+	}
+	mappings = arg_long(argv[2], "mappings");
+	calls = arg_long(argv[3], "calls");
+	if (argc == 5)
+		threads = arg_long(argv[4], "threads");
+	if (threads < 1)
+		threads = 1;
+	for (long i = 0; i < mappings; i++)
+		if (mmap(NULL, PAGE, i % 2 ? PROT_READ : PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED)
+			die("mmap");
+	fd = page_file();
+	c = calloc((size_t)threads, sizeof(*c));
+	if (!c)
+		die("calloc");
+	for (long i = 0; i < threads; i++)
+		c[i] = (struct exec_calls){fd, calls * (i + 1) / threads - calls * i / threads};
+	wait_for_go();
+	run_threads(exec_calls_thread, c, sizeof(*c), threads);
+	printf("{\"done\":%ld}\n", calls);
+	fflush(stdout);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	sigwait(&set, &sig);
+	free(c);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	sigset_t set;
@@ -191,6 +271,9 @@ int main(int argc, char **argv)
 		return copies(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "calls"))
 		return calls(argc, argv);
-	fprintf(stderr, "usage: mapbomb copies BINARY N MIB DIR [THREADS] | calls [THREADS]\n");
+	if (argc >= 2 && !strcmp(argv[1], "execmaps"))
+		return execmaps(argc, argv);
+	fprintf(stderr, "usage: mapbomb copies BINARY N MIB DIR [THREADS] | calls [THREADS] | "
+			"execmaps MAPPINGS CALLS [THREADS]\n");
 	return 2;
 }

@@ -119,12 +119,26 @@ static void resolve(struct pl_attributor *a, const struct pl_syscall_event *e,
 	out->site = pl_call_site(out->frames, out->nframes);
 }
 
-/* A new code mapping (the kernel woke us for it): look at the maps while the process lives. */
+/*
+ * A new code mapping (the kernel woke us for it): learn it while the
+ * process lives, from its range alone, not by reading all of its maps.
+ */
 static void refresh_on_code_mapping(struct pl_attributor *a, const struct pl_syscall_event *e)
 {
+	uint64_t start = pl_syscall_addr(e);
+
 	if (e->sys == PL_SYS_MMAP && (e->args[2] & PROT_EXEC) && !(e->args[3] & MAP_ANONYMOUS) &&
 	    !pl_syscall_failed(e))
-		pl_symbolizer_add_process(a->sym, (pid_t)e->hdr.pid);
+		pl_symbolizer_add_range(a->sym, (pid_t)e->hdr.pid, start,
+					start + pl_syscall_len(e));
+}
+
+void pl_attributor_exec(struct pl_attributor *a, pid_t pid)
+{
+	/* A new address space: read it now (a short-lived one may be gone by its next record). */
+	pl_symbolizer_add_process(a->sym, pid);
+	/* The same stack keys now name other code. */
+	memset(a->cache, 0, CACHE_SLOTS * sizeof(*a->cache));
 }
 
 void pl_attribute(struct pl_attributor *a, const struct pl_syscall_event *e, struct pl_caller *out)

@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,7 +94,7 @@ struct mapping {
 struct proc {
 	pid_t pid;
 	struct mapping *maps; /* sorted by start, never overlapping */
-	size_t n;
+	size_t n, cap;
 	uint64_t last_read_ns;
 	uint64_t last_used; /* s->tick when last asked about */
 };
@@ -115,6 +116,7 @@ struct pl_symbolizer {
 	size_t nmodules;
 	size_t kept_bytes;  /* by the modules' ELF symbols */
 	size_t over_budget; /* binaries a budget cut short */
+	bool no_query;	    /* the kernel has no PROCMAP_QUERY */
 	pl_symbolizer_warn_fn warn;
 	void *warn_ctx;
 	struct strset strings;
@@ -709,7 +711,7 @@ static int snapshot(struct pl_symbolizer *s, struct proc *p, bool merge)
 	free(p->maps);
 	s->total_maps = s->total_maps - p->n + n;
 	p->maps = v;
-	p->n = n;
+	p->n = p->cap = n;
 	enforce_mapping_budget(s, p);
 	return 0;
 }
@@ -717,6 +719,102 @@ static int snapshot(struct pl_symbolizer *s, struct proc *p, bool merge)
 static bool may_reread(const struct proc *p)
 {
 	return p->last_read_ns == 0 || now_ns() - p->last_read_ns >= REREAD_INTERVAL_NS;
+}
+
+/* ---- one mapping learned alone (PROCMAP_QUERY) ----------------------- */
+
+/* Mappings learned per call: a call maps one range, which is one VMA or a few. */
+#define MAX_QUERIED 64
+
+static bool table_reserve(struct proc *p, size_t more)
+{
+	size_t ncap;
+	struct mapping *nv;
+
+	if (p->n + more <= p->cap)
+		return true;
+	ncap = p->cap ? p->cap * 2 : 64;
+	while (ncap < p->n + more)
+		ncap *= 2;
+	nv = realloc(p->maps, ncap * sizeof(*nv));
+	if (!nv)
+		return false;
+	p->maps = nv;
+	p->cap = ncap;
+	return true;
+}
+
+/* Index of the first mapping ending above addr (sorted and disjoint: ends ascend too). */
+static size_t first_ending_above(const struct mapping *v, size_t n, uint64_t addr)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Puts m in the table in place of the entries it overlaps (the kernel
+ * replaced them, or merged them into m). One that is the very same
+ * mapping keeps its module.
+ */
+static void table_put(struct pl_symbolizer *s, struct proc *p, struct mapping *m)
+{
+	size_t lo = first_ending_above(p->maps, p->n, m->start), hi, gone;
+
+	for (hi = lo; hi < p->n && p->maps[hi].start < m->end; hi++)
+		if (same_mapping(&p->maps[hi], m)) {
+			m->resolved = p->maps[hi].resolved;
+			m->mod = p->maps[hi].mod;
+		}
+	gone = hi - lo;
+	if (gone == 0 && !table_reserve(p, 1))
+		return;
+	if (gone != 1)
+		memmove(&p->maps[lo + 1], &p->maps[hi], (p->n - hi) * sizeof(*p->maps));
+	p->maps[lo] = *m;
+	p->n = p->n - gone + 1;
+	s->total_maps = s->total_maps - gone + 1;
+}
+
+/*
+ * Learns the mappings over [start, end) of p alone, by PROCMAP_QUERY: the
+ * work of one call, not of the whole table. 0 (also when the process is
+ * gone), or -1 when the kernel cannot answer this way.
+ */
+static int query_range(struct pl_symbolizer *s, struct proc *p, uint64_t start, uint64_t end)
+{
+	char path[64], name[PATH_MAX + 64];
+	uint64_t addr = start;
+	int fd, r = 0, err = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)p->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	for (int i = 0; i < MAX_QUERIED && addr < end; i++) {
+		struct pl_map pm;
+		struct mapping m;
+
+		r = pl_maps_query(fd, addr, &pm, name, sizeof(name));
+		err = errno;
+		if (r <= 0 || pm.start >= end)
+			break;
+		mapping_init(s, &m, &pm);
+		table_put(s, p, &m);
+		addr = pm.end;
+	}
+	close(fd);
+	if (r < 0 && err == ENOTTY)
+		s->no_query = true; /* an older kernel: whole re-reads from now on */
+	return r < 0 && err != ESRCH ? -1 : 0;
 }
 
 /* ---- from a mapping to its module ------------------------------------ */
@@ -871,6 +969,37 @@ int pl_symbolizer_add_process(struct pl_symbolizer *s, pid_t pid)
 	struct proc *p = s ? proc_get(s, pid) : NULL;
 
 	if (!p || snapshot(s, p, false) < 0)
+		return -1;
+	preload_vanishing(s, p);
+	return 0;
+}
+
+/* What vanishes with the process, among the mappings over [start, end). */
+static void preload_range(struct pl_symbolizer *s, struct proc *p, uint64_t start, uint64_t end)
+{
+	for (size_t i = first_ending_above(p->maps, p->n, start);
+	     i < p->n && p->maps[i].start < end; i++) {
+		struct mapping *m = &p->maps[i];
+
+		if (m->kind == MAP_VDSO || (m->kind == MAP_FILE && m->deleted && m->executable))
+			resolve(s, p, m);
+	}
+}
+
+int pl_symbolizer_add_range(struct pl_symbolizer *s, pid_t pid, uint64_t start, uint64_t end)
+{
+	struct proc *p = s ? proc_get(s, pid) : NULL;
+
+	if (!p || start >= end)
+		return -1;
+	if (p->last_read_ns && !s->no_query && query_range(s, p, start, end) == 0) {
+		preload_range(s, p, start, end);
+		enforce_mapping_budget(s, p);
+		return 0;
+	}
+	if (p->last_read_ns && !may_reread(p))
+		return 0;
+	if (snapshot(s, p, p->last_read_ns != 0) < 0)
 		return -1;
 	preload_vanishing(s, p);
 	return 0;

@@ -43,6 +43,13 @@ size_t pl_symbolizer_over_budget(const struct pl_symbolizer *s);
  */
 int pl_symbolizer_add_process(struct pl_symbolizer *s, pid_t pid);
 /*
+ * pid mapped [start, end) (a new code mapping): learns the mappings there
+ * alone, by PROCMAP_QUERY, and reads what vanishes with the process.
+ * Without that query (Linux < 6.11), re-reads all of pid's maps, at most
+ * every 100 ms. Returns 0, or -1 if nothing could be read.
+ */
+int pl_symbolizer_add_range(struct pl_symbolizer *s, pid_t pid, uint64_t start, uint64_t end);
+/*
  * Frames for addr in pid, innermost first (inlined Go frames expand one
  * address into several). Re-reads pid's maps once if addr is in no known
  * mapping. Always writes at least one frame when max >= 1 (func NULL when
