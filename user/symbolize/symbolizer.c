@@ -784,37 +784,97 @@ static void table_put(struct pl_symbolizer *s, struct proc *p, struct mapping *m
 	s->total_maps = s->total_maps - gone + 1;
 }
 
+/* One PROCMAP_QUERY session on a process's maps, bounded by MAX_QUERIED answers. */
+struct query {
+	struct pl_symbolizer *s;
+	struct proc *p;
+	int fd, left, err;
+	bool failed;
+	char name[PATH_MAX + 64];
+};
+
+/* The mapping covering addr (or the next one); puts it in the table. False: none, or an error. */
+static bool query_put(struct query *q, uint64_t addr, struct pl_map *pm)
+{
+	struct mapping m;
+	int r;
+
+	if (q->left <= 0)
+		return false;
+	q->left--;
+	r = pl_maps_query(q->fd, addr, pm, q->name, sizeof(q->name));
+	if (r < 0) {
+		q->err = errno;
+		q->failed = true;
+	}
+	if (r <= 0)
+		return false;
+	mapping_init(q->s, &m, pm);
+	table_put(q->s, q->p, &m);
+	return true;
+}
+
+static bool same_file_map(const struct pl_map *a, const struct pl_map *b)
+{
+	return a->inode && a->inode == b->inode && a->dev_major == b->dev_major &&
+	       a->dev_minor == b->dev_minor;
+}
+
 /*
- * Learns the mappings over [start, end) of p alone, by PROCMAP_QUERY: the
- * work of one call, not of the whole table. 0 (also when the process is
- * gone), or -1 when the kernel cannot answer this way.
+ * The rest of the file around a new mapping: a library's other segments
+ * (or the reservation ld.so maps them into) sit right beside it, and a
+ * frame the walk finds in them still names the library.
+ */
+static void query_neighbours(struct query *q, const struct pl_map *first, const struct pl_map *last)
+{
+	struct pl_map pm;
+	uint64_t addr = last->end;
+
+	while (query_put(q, addr, &pm) && pm.start == addr && same_file_map(&pm, last))
+		addr = pm.end;
+	addr = first->start;
+	while (addr > 0 && query_put(q, addr - 1, &pm) && pm.end == addr &&
+	       same_file_map(&pm, first))
+		addr = pm.start;
+}
+
+/*
+ * Learns the mappings over [start, end) of p alone, and their file's
+ * neighbours, by PROCMAP_QUERY: the work of one call, not of the whole
+ * table. 0 (also when the process is gone), or -1 when the kernel cannot
+ * answer this way.
  */
 static int query_range(struct pl_symbolizer *s, struct proc *p, uint64_t start, uint64_t end)
 {
-	char path[64], name[PATH_MAX + 64];
+	struct query *q = calloc(1, sizeof(*q));
+	struct pl_map pm, first = {0}, last = {0};
+	char path[64];
 	uint64_t addr = start;
-	int fd, r = 0, err = 0;
+	int ret;
 
+	if (!q)
+		return -1;
+	*q = (struct query){.s = s, .p = p, .left = MAX_QUERIED};
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)p->pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	q->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (q->fd < 0) {
+		free(q);
 		return 0;
-	for (int i = 0; i < MAX_QUERIED && addr < end; i++) {
-		struct pl_map pm;
-		struct mapping m;
-
-		r = pl_maps_query(fd, addr, &pm, name, sizeof(name));
-		err = errno;
-		if (r <= 0 || pm.start >= end)
-			break;
-		mapping_init(s, &m, &pm);
-		table_put(s, p, &m);
+	}
+	while (addr < end && query_put(q, addr, &pm) && pm.start < end) {
+		if (!first.end)
+			first = pm;
+		last = pm;
 		addr = pm.end;
 	}
-	close(fd);
-	if (r < 0 && err == ENOTTY)
+	if (first.end)
+		query_neighbours(q, &first, &last);
+	close(q->fd);
+	if (q->failed && q->err == ENOTTY)
 		s->no_query = true; /* an older kernel: whole re-reads from now on */
-	return r < 0 && err != ESRCH ? -1 : 0;
+	ret = q->failed && q->err != ESRCH ? -1 : 0;
+	free(q);
+	return ret;
 }
 
 /* ---- from a mapping to its module ------------------------------------ */
