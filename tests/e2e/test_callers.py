@@ -164,3 +164,65 @@ def test_no_stacks_means_no_callers():
     assert p.returncode == 0, p.stderr
     records = [r for r in parse_jsonl(p.stdout) if "type" in r]
     assert all("caller" not in r for r in records)
+
+
+# ---- who asked, on Go servers: goroutine roots, cgo shims, syscall wrappers ----
+
+PLUMBING_SITES = {"x_cgo_mmap", "x_cgo_munmap", "runtime/internal/syscall.Syscall6",
+                  "syscall.Syscall", "syscall.Syscall6", "syscall.RawSyscall6"}
+
+
+def run_callers(binary, *args):
+    t = run_traced([str(BUILD / "go" / binary), *args])
+    assert t.returncode == 0, t.stderr
+    calls = [r for r in t.records if r["type"] in ("mmap", "munmap", "madvise")]
+    assert not [c["caller"] for c in calls if c["caller"]["site"] in PLUMBING_SITES], \
+        "a shim or a syscall wrapper named as the site"
+    return t, calls
+
+
+def funcs(call):
+    return [f["func"] for f in call["caller"]["frames"]]
+
+
+@pytest.mark.parametrize("goroutines", [1, 4])
+def test_cgo_runtime_mmaps_are_named_by_their_go_caller(goroutines):
+    """A cgo-linked build: the runtime's mmap goes through libc's mmap from
+    x_cgo_mmap. The site is the Go caller above the shim, and the heap's
+    growth adds up, to the byte, to what the runtime says it has."""
+    t, calls = run_callers("callers-cgo", "-heap", "64", "-g", str(goroutines))
+    heap = [w for w in t.workload if w["step"] == "heap"][0]
+    assert heap["cgo"] is True
+    shimmed = [c for c in calls if "x_cgo_mmap" in funcs(c) or "x_cgo_munmap" in funcs(c)]
+    assert len(shimmed) >= 10, len(shimmed)
+    for c in shimmed:
+        names, site = funcs(c), c["caller"]["site"]
+        shim = names.index("x_cgo_mmap" if "x_cgo_mmap" in names else "x_cgo_munmap")
+        assert site and site.startswith("runtime.") and site in names[shim + 1:], c["caller"]
+        assert c["caller"]["class"].startswith("go-"), c["caller"]
+    # (*mheap).grow's sysMap calls map exactly what the heap and the stacks hold.
+    grown = sum(c["len"] for c in shimmed if c["type"] == "mmap" and "FIXED" in c["flags"]
+                and c["caller"]["site"] == "runtime.(*mheap).grow")
+    assert all(c["caller"]["class"] == "go-heap-grow" for c in shimmed
+               if c["caller"]["site"] == "runtime.(*mheap).grow")
+    assert grown == heap["heap_sys"] + heap["stack_sys"], (grown, heap)
+
+
+@pytest.mark.parametrize("binary", ["callers", "callers-cgo"])
+@pytest.mark.parametrize("goroutines", [1, 4])
+def test_syscall_wrappers_name_the_app_function(binary, goroutines):
+    """main.mapRegion calls syscall.Mmap, Madvise and Munmap on goroutines
+    whose stacks end in runtime.goexit: each call is the app's, and its site
+    is main.mapRegion, not a wrapper and not the runtime."""
+    t, calls = run_callers(binary, "-heap", "32", "-mmap", "5", "-g", str(goroutines))
+    step = [w for w in t.workload if w["step"] == "mmap"][0]
+    n, size = step["regions"], step["region_len"]
+    assert n == 5 * goroutines
+    for kind, extra in (("mmap", {}), ("madvise", {"advice": "MADV_DONTNEED"}), ("munmap", {})):
+        mine = [c for c in calls if c["type"] == kind and c["caller"]["site"] == "main.mapRegion"
+                and all(c.get(k) == v for k, v in extra.items())]
+        assert len(mine) == n, (kind, len(mine), n)
+        assert sum(c["len"] for c in mine) == n * size
+        assert all(c["caller"]["class"] == "app" for c in mine), [c["caller"] for c in mine]
+        assert all(funcs(c)[-1] == "runtime.goexit" for c in mine if funcs(c)[-1]), \
+            "the walk reached the goroutine's root"
