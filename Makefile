@@ -163,7 +163,7 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
 	-std=gnu11 -D_GNU_SOURCE -Iuser -Ibpf
 FUZZ_SRCS_fuzz_procmaps := user/symbolize/procmaps.c
 FUZZ_SRCS_fuzz_elfsym := user/symbolize/elfsym.c
-FUZZ_SRCS_fuzz_gopclntab := user/symbolize/gopclntab.c
+FUZZ_SRCS_fuzz_gopclntab := user/symbolize/gopclntab.c user/symbolize/elfsym.c
 FUZZ_SRCS_fuzz_smaps := user/ledger/procstat.c user/symbolize/procmaps.c
 FUZZ_SECONDS ?= 60
 

@@ -68,6 +68,7 @@ struct loader {
 	int cls;		/* ELFCLASS32 or ELFCLASS64 */
 	unsigned char encoding; /* ELFDATA2LSB or ELFDATA2MSB */
 	size_t nsections;	/* as libelf sees them */
+	size_t shstrndx;	/* the section names' section, or 0 */
 	bool *exec;		/* per section: SHF_EXECINSTR */
 	uint64_t read_left;	/* of PL_ELF_MAX_READ */
 	bool read_budget_noted;
@@ -432,6 +433,10 @@ static bool loader_open(struct pl_elf *e)
 	ld->elf = elf_memory((char *)ld->image, ld->image_size);
 	if (!ld->elf || elf_kind(ld->elf) != ELF_K_ELF)
 		return false;
+	if (elf_getshdrnum(ld->elf, &ld->nsections) != 0 || ld->nsections > PL_ELF_MAX_SECTIONS)
+		ld->nsections = 0;
+	if (elf_getshdrstrndx(ld->elf, &ld->shstrndx) != 0)
+		ld->shstrndx = 0;
 	read_section_names(e);
 	return true;
 }
@@ -713,46 +718,65 @@ static void to_gelf_sym(const struct loader *ld, const void *native, size_t i, G
 	out->st_size = s->st_size;
 }
 
-/* One window of raw entries: converted, then considered one by one. */
-static bool consider_window(struct pl_elf *e, struct collect *c, struct strings *st,
-			    const uint8_t *raw, void *native, size_t count, bool skip_null)
+/* Gets each window of converted entries (the first has index first); false stops. */
+typedef bool (*window_fn)(struct pl_elf *e, void *ctx, const void *native, size_t count,
+			  uint64_t first);
+
+/*
+ * A table's entries of one type, SYM_WINDOW at a time, read raw and
+ * converted by libelf through two small buffers (for symbols and
+ * relocations, the memory form is as large as the file form).
+ */
+static void stream_table(struct pl_elf *e, const GElf_Shdr *sh, Elf_Type type, window_fn fn,
+			 void *ctx)
 {
-	size_t entsize = file_size_of(e->ld, ELF_T_SYM);
-
-	if (!xlate(e->ld, ELF_T_SYM, native, raw, count * entsize, true))
-		return true;
-	/* Entry 0 of a table is the reserved null symbol. */
-	for (size_t i = skip_null ? 1 : 0; i < count; i++) {
-		GElf_Sym s;
-
-		to_gelf_sym(e->ld, native, i, &s);
-		if (!consider_symbol(e, c, &s, st))
-			return false;
-	}
-	return true;
-}
-
-/* The table's entries, SYM_WINDOW at a time, through two small buffers. */
-static void stream_symbols(struct pl_elf *e, struct collect *c, const GElf_Shdr *sh,
-			   struct strings *st)
-{
-	size_t entsize = file_size_of(e->ld, ELF_T_SYM);
-	uint64_t n = sh->sh_size / entsize;
+	size_t entsize = file_size_of(e->ld, type);
+	uint64_t n = entsize ? sh->sh_size / entsize : 0;
 	uint8_t *raw = malloc(SYM_WINDOW * entsize);
-	void *native = malloc(SYM_WINDOW * sizeof(Elf64_Sym));
+	void *native = malloc(SYM_WINDOW * entsize);
 
-	for (uint64_t i = 0; raw && native && i < n && !c->full; i += SYM_WINDOW) {
+	for (uint64_t i = 0; raw && native && i < n; i += SYM_WINDOW) {
 		size_t count = n - i < SYM_WINDOW ? (size_t)(n - i) : SYM_WINDOW;
 		size_t got =
 		    source_read(&e->ld->src, sh->sh_offset + i * entsize, raw, count * entsize);
 
-		if (got != count * entsize)
+		if (got != count * entsize || !xlate(e->ld, type, native, raw, got, true) ||
+		    !fn(e, ctx, native, count, i))
 			break;
-		if (!consider_window(e, c, st, raw, native, count, i == 0))
-			c->full = true;
 	}
 	free(raw);
 	free(native);
+}
+
+struct symbols_pass {
+	struct collect *c;
+	struct strings *st;
+};
+
+static bool consider_window(struct pl_elf *e, void *ctx, const void *native, size_t count,
+			    uint64_t first)
+{
+	struct symbols_pass *pass = ctx;
+
+	/* Entry 0 of a table is the reserved null symbol. */
+	for (size_t i = first == 0 ? 1 : 0; i < count; i++) {
+		GElf_Sym s;
+
+		to_gelf_sym(e->ld, native, i, &s);
+		if (!consider_symbol(e, pass->c, &s, pass->st)) {
+			pass->c->full = true;
+			return false;
+		}
+	}
+	return true;
+}
+
+static void stream_symbols(struct pl_elf *e, struct collect *c, const GElf_Shdr *sh,
+			   struct strings *st)
+{
+	struct symbols_pass pass = {c, st};
+
+	stream_table(e, sh, ELF_T_SYM, consider_window, &pass);
 }
 
 static void collect_table(struct pl_elf *e, struct collect *c, const GElf_Shdr *sh, size_t ndx)
@@ -802,8 +826,7 @@ static void collect_symbols(struct pl_elf *e)
 	Elf_Scn *scn = NULL;
 
 	/* A binary with program headers only simply has no symbols here. */
-	if (elf_getshdrnum(ld->elf, &ld->nsections) != 0 || ld->nsections == 0 ||
-	    ld->nsections > PL_ELF_MAX_SECTIONS || !map_sections(ld))
+	if (ld->nsections == 0 || !map_sections(ld))
 		return;
 	while ((scn = elf_nextscn(ld->elf, scn)) != NULL && !c.full) {
 		GElf_Shdr sh;
@@ -1061,6 +1084,165 @@ void pl_elf_drop_image(struct pl_elf *e)
 	e->view = NULL;
 	e->view_size = 0;
 	e->view_mapped = false;
+}
+
+/* ---- the handle, for other parsers of the file, while loading -------- */
+
+static Elf *loading_elf(const struct pl_elf *e)
+{
+	return e && e->ld ? e->ld->elf : NULL;
+}
+
+bool pl_elf_info(const struct pl_elf *e, struct pl_elf_info *out)
+{
+	GElf_Ehdr eh;
+	Elf *elf = loading_elf(e);
+
+	if (!elf || !gelf_getehdr(elf, &eh))
+		return false;
+	out->is64 = e->ld->cls == ELFCLASS64;
+	out->big_endian = e->ld->encoding == ELFDATA2MSB;
+	out->machine = eh.e_machine;
+	return true;
+}
+
+bool pl_elf_section(const struct pl_elf *e, size_t i, struct pl_elf_section *out)
+{
+	Elf *elf = loading_elf(e);
+	Elf_Scn *scn;
+	GElf_Shdr sh;
+
+	if (!elf || i >= e->ld->nsections || !(scn = elf_getscn(elf, i)) || !gelf_getshdr(scn, &sh))
+		return false;
+	*out = (struct pl_elf_section){.type = sh.sh_type,
+				       .link = sh.sh_link,
+				       .flags = sh.sh_flags,
+				       .addr = sh.sh_addr,
+				       .offset = sh.sh_offset,
+				       .size = sh.sh_size,
+				       .entsize = sh.sh_entsize};
+	out->name = e->ld->shstrndx ? elf_strptr(elf, e->ld->shstrndx, sh.sh_name) : NULL;
+	if (out->name && !*out->name)
+		out->name = NULL;
+	return true;
+}
+
+bool pl_elf_program_header(const struct pl_elf *e, size_t i, struct pl_elf_phdr *out)
+{
+	Elf *elf = loading_elf(e);
+	GElf_Phdr ph;
+	size_t n;
+
+	if (!elf || elf_getphdrnum(elf, &n) != 0 || i >= n || i >= PL_ELF_MAX_PHDRS ||
+	    !gelf_getphdr(elf, (int)i, &ph))
+		return false;
+	*out = (struct pl_elf_phdr){ph.p_type,	ph.p_flags,  ph.p_offset,
+				    ph.p_vaddr, ph.p_filesz, ph.p_memsz};
+	return true;
+}
+
+size_t pl_elf_read(const struct pl_elf *e, uint64_t off, void *buf, size_t len)
+{
+	return e && e->ld ? source_read(&e->ld->src, off, buf, len) : 0;
+}
+
+/* Section i's header, if it is a table of type entries wholly in the file. */
+static bool table_section(const struct pl_elf *e, size_t i, Elf_Type type, GElf_Shdr *sh)
+{
+	Elf *elf = loading_elf(e);
+	Elf_Scn *scn;
+
+	return elf && i < e->ld->nsections && (scn = elf_getscn(elf, i)) && gelf_getshdr(scn, sh) &&
+	       sh->sh_entsize == file_size_of(e->ld, type) &&
+	       in_file(e->ld->src.size, sh->sh_offset, sh->sh_size);
+}
+
+struct rela_pass {
+	pl_elf_rela_fn fn;
+	void *ctx;
+};
+
+static bool rela_window(struct pl_elf *e, void *ctx, const void *native, size_t count,
+			uint64_t first)
+{
+	struct rela_pass *pass = ctx;
+
+	(void)first;
+	for (size_t i = 0; i < count; i++) {
+		uint64_t off, add;
+		uint32_t type;
+
+		if (e->ld->cls == ELFCLASS64) {
+			const Elf64_Rela *r = &((const Elf64_Rela *)native)[i];
+
+			off = r->r_offset;
+			type = (uint32_t)ELF64_R_TYPE(r->r_info);
+			add = (uint64_t)r->r_addend;
+		} else {
+			const Elf32_Rela *r = &((const Elf32_Rela *)native)[i];
+
+			off = r->r_offset;
+			type = ELF32_R_TYPE(r->r_info);
+			add = (uint32_t)r->r_addend;
+		}
+		if (!pass->fn(pass->ctx, off, type, add))
+			return false;
+	}
+	return true;
+}
+
+void pl_elf_each_rela(struct pl_elf *e, size_t i, pl_elf_rela_fn fn, void *ctx)
+{
+	struct rela_pass pass = {fn, ctx};
+	GElf_Shdr sh;
+
+	if (table_section(e, i, ELF_T_RELA, &sh) && sh.sh_type == SHT_RELA)
+		stream_table(e, &sh, ELF_T_RELA, rela_window, &pass);
+}
+
+struct find_pass {
+	struct strings *st;
+	const char *name;
+	size_t len;
+	uint64_t *value;
+	bool found;
+};
+
+static bool find_window(struct pl_elf *e, void *ctx, const void *native, size_t count,
+			uint64_t first)
+{
+	struct find_pass *pass = ctx;
+
+	(void)first;
+	for (size_t i = 0; i < count; i++) {
+		GElf_Sym s;
+		uint16_t len;
+		const char *name;
+
+		to_gelf_sym(e->ld, native, i, &s);
+		name = table_string(e, pass->st, s.st_name, &len);
+		if (name && len == pass->len && !memcmp(name, pass->name, len)) {
+			*pass->value = s.st_value;
+			pass->found = true;
+			return false;
+		}
+	}
+	return true;
+}
+
+bool pl_elf_find_symbol(struct pl_elf *e, size_t i, const char *name, uint64_t *value)
+{
+	struct strings st = {0};
+	struct find_pass pass = {&st, name, strlen(name), value, false};
+	GElf_Shdr sh;
+
+	if (!table_section(e, i, ELF_T_SYM, &sh) ||
+	    (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM) || pass.len > PL_ELF_MAX_NAME)
+		return false;
+	if (find_strings(e, sh.sh_link, &st))
+		stream_table(e, &sh, ELF_T_SYM, find_window, &pass);
+	free(st.buf);
+	return pass.found;
 }
 
 const struct pl_elf_skips *pl_elf_skips(const struct pl_elf *e)

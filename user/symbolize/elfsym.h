@@ -79,6 +79,39 @@ const uint8_t *pl_elf_image(const struct pl_elf *e, size_t *size);
 /* Unmaps the view; symbols and segments stay usable. */
 void pl_elf_drop_image(struct pl_elf *e);
 
+/*
+ * While loading (until pl_elf_end_load), the same libelf handle serves
+ * other parsers of the file (Go's pclntab): its class, sections, program
+ * headers, relocations and symbols, and reads of its bytes. Reads go
+ * through the descriptor, not the view, so they cost no memory of ours.
+ */
+struct pl_elf_info {
+	bool is64, big_endian;
+	uint16_t machine;
+};
+struct pl_elf_section {
+	const char *name; /* NULL if it has none (the name table's, while loading) */
+	uint32_t type, link;
+	uint64_t flags, addr, offset, size, entsize;
+};
+struct pl_elf_phdr {
+	uint32_t type, flags;
+	uint64_t offset, vaddr, filesz, memsz;
+};
+/* False if the file is not ELF (or loading has ended). */
+bool pl_elf_info(const struct pl_elf *e, struct pl_elf_info *out);
+/* Section i, from 0 (the null section); false past the last one. */
+bool pl_elf_section(const struct pl_elf *e, size_t i, struct pl_elf_section *out);
+/* Program header i; false past the last one. */
+bool pl_elf_program_header(const struct pl_elf *e, size_t i, struct pl_elf_phdr *out);
+/* Up to len bytes of the file at off into buf; returns how many. */
+size_t pl_elf_read(const struct pl_elf *e, uint64_t off, void *buf, size_t len);
+/* Each entry (offset, type, addend) of SHT_RELA section i, until fn returns false. */
+typedef bool (*pl_elf_rela_fn)(void *ctx, uint64_t offset, uint32_t type, uint64_t addend);
+void pl_elf_each_rela(struct pl_elf *e, size_t i, pl_elf_rela_fn fn, void *ctx);
+/* The value of the first symbol called name in symbol table section i. */
+bool pl_elf_find_symbol(struct pl_elf *e, size_t i, const char *name, uint64_t *value);
+
 const struct pl_elf_skips *pl_elf_skips(const struct pl_elf *e);
 /* Bytes the object keeps (symbols, names, segments): for the caller's own budget. */
 size_t pl_elf_kept_bytes(const struct pl_elf *e);

@@ -297,15 +297,10 @@ static void warn_over_budget(struct pl_symbolizer *s, const char *name,
 static void module_load(struct pl_symbolizer *s, struct module *mod, struct pl_elf *elf,
 			const char *name)
 {
-	const uint8_t *image;
-	size_t size;
-
 	mod->elf = elf;
 	if (!elf)
 		return;
-	image = pl_elf_image(elf, &size);
-	if (image)
-		mod->go = pl_pclntab_open(image, size);
+	mod->go = pl_pclntab_open(elf);
 	pl_elf_end_load(elf);
 	if (!mod->go)
 		pl_elf_drop_image(elf);
