@@ -2,6 +2,7 @@
 
 OUTPUT   := build
 CC       ?= gcc
+CXX      ?= g++
 CLANG    ?= clang
 BPFTOOL  ?= bpftool
 GO       ?= go
@@ -43,7 +44,8 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror 
 USER_LIB_SRCS := user/cli.c user/decode/decode.c \
 	user/ledger/ledger.c user/ledger/procstat.c user/ledger/ranges.c \
 	user/symbolize/callers.c user/symbolize/procmaps.c user/symbolize/elfsym.c \
-	user/symbolize/gopclntab.c user/symbolize/symbolizer.c \
+	user/symbolize/gopclntab.c user/symbolize/symbolizer.c user/symbolize/demangle.c \
+	user/symbolize/demangle_cxx.c user/symbolize/demangle_rust.c \
 	user/output/json.c user/output/text.c user/output/jsonl.c user/output/perfetto.c \
 	user/output/report.c user/output/top_view.c user/output/top.c
 USER_APP_SRCS := user/main.c user/trace/loader.c user/trace/target.c user/trace/sysenv.c \
@@ -55,7 +57,7 @@ BPF_OBJ  := $(OUTPUT)/pageledger.bpf.o
 SKEL     := $(OUTPUT)/pageledger.skel.h
 
 WORKLOADS := memops pmadvise demo faultstorm madvstorm gtrim jepurge tcrelease
-WORKLOADS += steady mapbomb
+WORKLOADS += steady mapbomb cxxpool
 WORKLOAD_BINS := $(addprefix $(OUTPUT)/workloads/,$(WORKLOADS))
 
 UNIT_TESTS := test_decode test_ledger test_json test_cli test_callers test_procmaps \
@@ -63,6 +65,7 @@ UNIT_TESTS := test_decode test_ledger test_json test_cli test_callers test_procm
 UNIT_TESTS += test_perfetto test_report test_until
 UNIT_TESTS += test_top_view
 UNIT_TESTS += test_ranges
+UNIT_TESTS += test_demangle
 UNIT_BINS := $(addprefix $(OUTPUT)/tests/,$(UNIT_TESTS))
 
 .PHONY: all deps demo test unit e2e bench clean vmlinux workloads fmt install fuzz fuzz-ci
@@ -107,6 +110,11 @@ $(OUTPUT)/pageledger: $(USER_APP_OBJS) $(USER_LIB_OBJS)
 $(OUTPUT)/workloads/%: tests/workloads/%.c tests/workloads/common.h | $(OUTPUT)/workloads
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -g $(WARN) -std=gnu11 -D_GNU_SOURCE $< -o $@
+
+# C++, for names that must come out demangled; frame pointers for a whole walk.
+$(OUTPUT)/workloads/cxxpool: tests/workloads/cxxpool.cpp | $(OUTPUT)/workloads
+	$(call msg,CXX,$@)
+	$(Q)$(CXX) -O2 -g -fno-omit-frame-pointer $(WARN) $< -o $@ -lpthread
 
 # One source, one binary per allocator.
 $(OUTPUT)/workloads/jepurge: tests/workloads/purge.c tests/workloads/common.h | $(OUTPUT)/workloads
@@ -157,7 +165,7 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(USER_LIB_OBJS) | $(OUTPUT)/tests
 	$(Q)$(CC) $(CFLAGS) $< $(USER_LIB_OBJS) -lcmocka -lelf -lz -ldl -o $@
 
 # ---- fuzzing: a libFuzzer target per parser of untrusted bytes ----------------
-FUZZERS := fuzz_procmaps fuzz_elfsym fuzz_gopclntab fuzz_smaps
+FUZZERS := fuzz_procmaps fuzz_elfsym fuzz_gopclntab fuzz_smaps fuzz_demangle
 FUZZ_BINS := $(addprefix $(OUTPUT)/fuzz/,$(FUZZERS))
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-std=gnu11 -D_GNU_SOURCE -Iuser -Ibpf
@@ -165,6 +173,8 @@ FUZZ_SRCS_fuzz_procmaps := user/symbolize/procmaps.c
 FUZZ_SRCS_fuzz_elfsym := user/symbolize/elfsym.c
 FUZZ_SRCS_fuzz_gopclntab := user/symbolize/gopclntab.c user/symbolize/elfsym.c
 FUZZ_SRCS_fuzz_smaps := user/ledger/procstat.c user/symbolize/procmaps.c
+FUZZ_SRCS_fuzz_demangle := user/symbolize/demangle.c user/symbolize/demangle_cxx.c \
+	user/symbolize/demangle_rust.c
 FUZZ_SECONDS ?= 60
 
 $(OUTPUT)/fuzz/%: tests/fuzz/%.c $(wildcard user/*/*.c) $(USER_HDRS) | $(OUTPUT)

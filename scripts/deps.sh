@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(
-	make gcc clang llvm pkg-config libclang-rt-14-dev
+	make gcc g++ binutils clang llvm pkg-config libclang-rt-14-dev
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 	libcmocka-dev
 	python3 python3-pytest

@@ -2,13 +2,16 @@
 symbolized in user space, on Go binaries plain, stripped, PIE and non-PIE,
 and on glibc and jemalloc. The Go runtime's own figures (MemStats and
 GODEBUG=scavtrace=1) are the independent oracle."""
+import json
 import os
 import re
+import signal
 import subprocess
 
 import pytest
 
-from conftest import BUILD, MiB, PAGELEDGER, TIMEOUT, parse_jsonl, run_traced, workload
+from conftest import (BUILD, MiB, PAGELEDGER, TIMEOUT, parse_jsonl, run_traced, wait_for_line,
+                      workload)
 
 GO_VARIANTS = ["scavenge", "scavenge-stripped", "scavenge-pie", "scavenge-pie-stripped"]
 RELEASING = ("MADV_DONTNEED", "MADV_FREE")
@@ -226,3 +229,49 @@ def test_syscall_wrappers_name_the_app_function(binary, goroutines):
         assert all(c["caller"]["class"] == "app" for c in mine), [c["caller"] for c in mine]
         assert all(funcs(c)[-1] == "runtime.goexit" for c in mine if funcs(c)[-1]), \
             "the walk reached the goroutine's root"
+
+
+# ---- names as people read them: C++ demangled in every output ----------------
+
+def run_cxxpool(threads, extra):
+    """Starts cxxpool under pageledger, lets it go once tracing, returns the output file's text."""
+    out = BUILD / f"e2e-cxx-{os.getpid()}-{threads}-{len(extra)}.out"
+    try:
+        tracer = subprocess.Popen([str(PAGELEDGER), *extra, "-o", str(out), "--",
+                                   workload("cxxpool"), str(threads)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = wait_for_line(tracer.stderr, "tracing")
+        child = int(re.search(r"\(pid (\d+)\)", line).group(1))
+        wait_for_line(tracer.stdout, "ready")
+        os.kill(child, signal.SIGUSR1)
+        done = json.loads(wait_for_line(tracer.stdout, "calls"))
+        _, err = tracer.communicate(timeout=TIMEOUT)
+        assert tracer.returncode == 0, err
+        return out.read_text(), done
+    finally:
+        out.unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_cxx_call_sites_are_demangled(threads):
+    """pl::Pool<T>::grow maps and release unmaps: the sites come out as C++
+    reads them, in the JSON stream and the summary alike."""
+    text, done = run_cxxpool(threads, ["-j"])
+    records = parse_jsonl(text)
+    for kind, method in (("mmap", "grow(unsigned long)"), ("munmap", "release()")):
+        for cls in ("int", "std::pair<char, long> "):
+            site = f"pl::Pool<{cls}>::{method}"
+            mine = [r for r in records if r["type"] == kind
+                    and (r["caller"]["site"] or "").startswith(site)]
+            assert len(mine) == done["calls"] // 2, (kind, site, len(mine), done)
+            assert all(r["len"] == done["len"] for r in mine)
+            assert all(r["caller"]["class"] == "app" for r in mine)
+    sites = {row["site"] for row in records[-1]["call_sites"]}
+    assert "pl::Pool<int>::grow(unsigned long)" in sites, sites
+    assert not [s for s in sites if s and s.startswith("_Z")], sites
+
+
+def test_cxx_stacks_are_demangled():
+    text, _ = run_cxxpool(1, ["--stacks"])
+    assert "pl::Pool<std::pair<char, long> >::grow(unsigned long)+0x" in text, text[-3000:]
+    assert "_ZN2pl" not in text

@@ -26,6 +26,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include "symbolize/demangle.h"
 #include "symbolize/elfsym.h"
 #include "symbolize/gopclntab.h"
 #include "symbolize/procmaps.h"
@@ -939,12 +940,30 @@ static bool mapping_vaddr(const struct mapping *m, const struct module *mod, uin
 	return pl_elf_offset_to_vaddr(mod->elf, m->offset + off, vaddr);
 }
 
-static void elf_frame(const struct module *mod, uint64_t vaddr, struct pl_frame *f)
+/*
+ * A symbol as people read it: C++ and Rust names demangled (kept for as
+ * long as s), anything else as it is. Demangled at lookup, not at load:
+ * only the names that frames show pay for it.
+ */
+static const char *readable(struct pl_symbolizer *s, const char *sym)
+{
+	char out[PL_DEMANGLE_MAX_OUT];
+	const char *name;
+
+	if (!sym || sym[0] != '_' || !pl_demangle(sym, strlen(sym), out, sizeof(out)))
+		return sym;
+	name = intern(&s->strings, out, strlen(out));
+	return name ? name : sym;
+}
+
+static void elf_frame(struct pl_symbolizer *s, const struct module *mod, uint64_t vaddr,
+		      struct pl_frame *f)
 {
 	uint64_t start;
+	const char *sym = pl_elf_lookup(mod->elf, vaddr, &start);
 
-	f->func = pl_elf_lookup(mod->elf, vaddr, &start);
-	f->func_off = f->func ? vaddr - start : 0;
+	f->func = readable(s, sym);
+	f->func_off = sym ? vaddr - start : 0;
 }
 
 /* Inlined frames first; the outermost gets its offset from ELF if it can. */
@@ -997,7 +1016,7 @@ static int describe(struct pl_symbolizer *s, const struct proc *p, struct mappin
 		return 1;
 	if (mod->go && (n = go_frames(s, mod, vaddr, out, max)) > 0)
 		return n;
-	elf_frame(mod, vaddr, out);
+	elf_frame(s, mod, vaddr, out);
 	return 1;
 }
 
