@@ -7,7 +7,8 @@
  * name says (libstdc++'s __cxa_demangle is not: substitutions can expand
  * a few hundred bytes into gigabytes). A name that is not mangled, uses a
  * construct they do not know, or would demangle past the output's size is
- * left as it is.
+ * left as it is. Not thread-safe: the C++ demangler works in one static
+ * arena.
  */
 #ifndef PL_DEMANGLE_H
 #define PL_DEMANGLE_H
