@@ -9,7 +9,7 @@ PACKAGES=(
 	libcmocka-dev
 	python3 python3-pytest
 	chromium-headless-shell python3-pil
-	util-linux
+	util-linux time # setpriv, and GNU time for the budget tests' maxrss
 	jq man-db groff-base # scripts tests (jq), man page lint and install test
 	tmux
 	golang-go libjemalloc2 libjemalloc-dev libgoogle-perftools-dev
