@@ -2,6 +2,7 @@
 
 OUTPUT   := build
 CC       ?= gcc
+CXX      ?= g++
 CLANG    ?= clang
 BPFTOOL  ?= bpftool
 GO       ?= go
@@ -46,7 +47,8 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror 
 USER_LIB_SRCS := user/cli.c user/decode/decode.c \
 	user/ledger/ledger.c user/ledger/procstat.c user/ledger/ranges.c \
 	user/symbolize/callers.c user/symbolize/procmaps.c user/symbolize/elfsym.c \
-	user/symbolize/gopclntab.c user/symbolize/symbolizer.c \
+	user/symbolize/gopclntab.c user/symbolize/symbolizer.c user/symbolize/demangle.c \
+	user/symbolize/demangle_cxx.c user/symbolize/demangle_rust.c \
 	user/output/json.c user/output/text.c user/output/jsonl.c user/output/perfetto.c \
 	user/output/report.c user/output/top_view.c user/output/top.c user/util/outfile.c
 # goheap/: the Go runtime's page allocator, read from outside (the pure parts here).
@@ -63,7 +65,7 @@ BPF_OBJ  := $(OUTPUT)/pageledger.bpf.o
 SKEL     := $(OUTPUT)/pageledger.skel.h
 
 WORKLOADS := memops pmadvise demo faultstorm madvstorm gtrim jepurge tcrelease
-WORKLOADS += steady racers sysloop threads
+WORKLOADS += steady racers sysloop threads mapbomb cxxpool
 WORKLOAD_BINS := $(addprefix $(OUTPUT)/workloads/,$(WORKLOADS))
 
 UNIT_TESTS := test_decode test_ledger test_json test_cli test_callers test_procmaps \
@@ -73,6 +75,7 @@ UNIT_TESTS += test_top_view
 UNIT_TESTS += test_ranges
 UNIT_TESTS += test_outfile
 UNIT_TESTS += test_goheap
+UNIT_TESTS += test_demangle
 UNIT_BINS := $(addprefix $(OUTPUT)/tests/,$(UNIT_TESTS))
 
 .PHONY: all deps demo test test-build unit e2e bench clean vmlinux workloads fmt install fuzz fuzz-ci
@@ -127,6 +130,11 @@ $(OUTPUT)/workloads/%: tests/workloads/%.c tests/workloads/common.h | $(OUTPUT)/
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -g $(WARN) -std=gnu11 -D_GNU_SOURCE $< -o $@
 
+# C++, for names that must come out demangled; frame pointers for a whole walk.
+$(OUTPUT)/workloads/cxxpool: tests/workloads/cxxpool.cpp | $(OUTPUT)/workloads
+	$(call msg,CXX,$@)
+	$(Q)$(CXX) -O2 -g -fno-omit-frame-pointer $(WARN) $< -o $@ -lpthread
+
 # One source, one binary per allocator.
 $(OUTPUT)/workloads/jepurge: tests/workloads/purge.c tests/workloads/common.h | $(OUTPUT)/workloads
 	$(call msg,CC,$@)
@@ -177,6 +185,19 @@ $(OUTPUT)/go/goheap.offsets: $(OUTPUT)/go/gooffsets $(OUTPUT)/go/goheap $(OUTPUT
 	$(call msg,GEN,$@)
 	$(Q)$(OUTPUT)/go/gooffsets $(OUTPUT)/go/goheap $(OUTPUT)/go/goheap-pie $(GOHEAP_DWARF_EXTRA) > $@.tmp && mv $@.tmp $@
 
+# Who asked, on Go: built without cgo and with it (importing "C" links the cgo
+# runtime, whose x_cgo_mmap the Go runtime's own mmap goes through).
+CALLERS_SRC := $(wildcard tests/workloads/go/callers/*.go) tests/workloads/go/callers/go.mod
+GO_WORKLOADS += $(OUTPUT)/go/callers $(OUTPUT)/go/callers-cgo
+$(OUTPUT)/go/callers: $(CALLERS_SRC)
+	$(call msg,GO,$@)
+	$(Q)mkdir -p $(@D) && cd tests/workloads/go/callers && \
+		CGO_ENABLED=0 $(GO_ENV) $(GO) build -o $(abspath $@) .
+$(OUTPUT)/go/callers-cgo: $(CALLERS_SRC)
+	$(call msg,GO,$@)
+	$(Q)mkdir -p $(@D) && cd tests/workloads/go/callers && \
+		CGO_ENABLED=1 $(GO_ENV) $(GO) build -o $(abspath $@) .
+
 workloads: $(WORKLOAD_BINS) $(GO_WORKLOADS) $(GOHEAP_WORKLOADS) $(OUTPUT)/go/goheap.offsets
 
 # ---- tests ------------------------------------------------------------------
@@ -187,18 +208,21 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(USER_LIB_OBJS) | $(OUTPUT)/tests
 # ---- fuzzing: a libFuzzer target per parser of untrusted bytes ----------------
 FUZZERS := fuzz_procmaps fuzz_elfsym fuzz_gopclntab fuzz_smaps
 FUZZERS += fuzz_gobinary fuzz_gobuildinfo fuzz_x86scan fuzz_goheap_mem
+FUZZERS += fuzz_demangle
 FUZZ_BINS := $(addprefix $(OUTPUT)/fuzz/,$(FUZZERS))
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-std=gnu11 -D_GNU_SOURCE -Iuser -Ibpf
 FUZZ_SRCS_fuzz_procmaps := user/symbolize/procmaps.c
 FUZZ_SRCS_fuzz_elfsym := user/symbolize/elfsym.c
-FUZZ_SRCS_fuzz_gopclntab := user/symbolize/gopclntab.c
+FUZZ_SRCS_fuzz_gopclntab := user/symbolize/gopclntab.c user/symbolize/elfsym.c
 FUZZ_SRCS_fuzz_smaps := user/ledger/procstat.c user/symbolize/procmaps.c
 FUZZ_SRCS_fuzz_gobinary := user/goheap/gobinary.c user/goheap/buildinfo.c user/goheap/x86scan.c \
 	user/goheap/layout.c user/symbolize/elfsym.c user/symbolize/gopclntab.c
 FUZZ_SRCS_fuzz_gobuildinfo := user/goheap/buildinfo.c
 FUZZ_SRCS_fuzz_x86scan := user/goheap/x86scan.c
 FUZZ_SRCS_fuzz_goheap_mem := user/goheap/pagealloc.c user/goheap/layout.c
+FUZZ_SRCS_fuzz_demangle := user/symbolize/demangle.c user/symbolize/demangle_cxx.c \
+	user/symbolize/demangle_rust.c
 FUZZ_SECONDS ?= 60
 
 $(OUTPUT)/fuzz/%: tests/fuzz/%.c $(wildcard user/*/*.c) $(USER_HDRS) | $(OUTPUT)

@@ -4,12 +4,12 @@
 set -euo pipefail
 
 PACKAGES=(
-	make gcc clang llvm pkg-config libclang-rt-14-dev
+	make gcc g++ binutils clang llvm pkg-config libclang-rt-14-dev
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 	libcmocka-dev
 	python3 python3-pytest
 	chromium-headless-shell python3-pil
-	util-linux
+	util-linux time # setpriv, and GNU time for the budget tests' maxrss
 	jq man-db groff-base # scripts tests (jq), man page lint and install test
 	tmux
 	golang-go libjemalloc2 libjemalloc-dev libgoogle-perftools-dev

@@ -134,6 +134,8 @@ static int handle_record(void *ctx, void *data, size_t size)
 		break;
 	case PL_EV_EXEC:
 		pl_ledger_add_exec(&r->ledger, rec.exec);
+		if (r->attributing)
+			pl_attributor_exec(&r->attr, (pid_t)rec.exec->hdr.pid);
 		restart_ranges(r);
 		break;
 	case PL_EV_EXIT:

@@ -2,13 +2,16 @@
 symbolized in user space, on Go binaries plain, stripped, PIE and non-PIE,
 and on glibc and jemalloc. The Go runtime's own figures (MemStats and
 GODEBUG=scavtrace=1) are the independent oracle."""
+import json
 import os
 import re
+import signal
 import subprocess
 
 import pytest
 
-from conftest import BUILD, MiB, PAGELEDGER, TIMEOUT, parse_jsonl, run_traced, workload
+from conftest import (BUILD, MiB, PAGELEDGER, TIMEOUT, parse_jsonl, run_traced, wait_for_line,
+                      workload)
 
 GO_VARIANTS = ["scavenge", "scavenge-stripped", "scavenge-pie", "scavenge-pie-stripped"]
 RELEASING = ("MADV_DONTNEED", "MADV_FREE")
@@ -164,3 +167,111 @@ def test_no_stacks_means_no_callers():
     assert p.returncode == 0, p.stderr
     records = [r for r in parse_jsonl(p.stdout) if "type" in r]
     assert all("caller" not in r for r in records)
+
+
+# ---- who asked, on Go servers: goroutine roots, cgo shims, syscall wrappers ----
+
+PLUMBING_SITES = {"x_cgo_mmap", "x_cgo_munmap", "runtime/internal/syscall.Syscall6",
+                  "syscall.Syscall", "syscall.Syscall6", "syscall.RawSyscall6"}
+
+
+def run_callers(binary, *args):
+    t = run_traced([str(BUILD / "go" / binary), *args])
+    assert t.returncode == 0, t.stderr
+    calls = [r for r in t.records if r["type"] in ("mmap", "munmap", "madvise")]
+    assert not [c["caller"] for c in calls if c["caller"]["site"] in PLUMBING_SITES], \
+        "a shim or a syscall wrapper named as the site"
+    return t, calls
+
+
+def funcs(call):
+    return [f["func"] for f in call["caller"]["frames"]]
+
+
+@pytest.mark.parametrize("goroutines", [1, 4])
+def test_cgo_runtime_mmaps_are_named_by_their_go_caller(goroutines):
+    """A cgo-linked build: the runtime's mmap goes through libc's mmap from
+    x_cgo_mmap. The site is the Go caller above the shim, and the heap's
+    growth adds up, to the byte, to what the runtime says it has."""
+    t, calls = run_callers("callers-cgo", "-heap", "64", "-g", str(goroutines))
+    heap = [w for w in t.workload if w["step"] == "heap"][0]
+    assert heap["cgo"] is True
+    shimmed = [c for c in calls if "x_cgo_mmap" in funcs(c) or "x_cgo_munmap" in funcs(c)]
+    assert len(shimmed) >= 10, len(shimmed)
+    for c in shimmed:
+        names, site = funcs(c), c["caller"]["site"]
+        shim = names.index("x_cgo_mmap" if "x_cgo_mmap" in names else "x_cgo_munmap")
+        assert site and site.startswith("runtime.") and site in names[shim + 1:], c["caller"]
+        assert c["caller"]["class"].startswith("go-"), c["caller"]
+    # (*mheap).grow's sysMap calls map exactly what the heap and the stacks hold.
+    grown = sum(c["len"] for c in shimmed if c["type"] == "mmap" and "FIXED" in c["flags"]
+                and c["caller"]["site"] == "runtime.(*mheap).grow")
+    assert all(c["caller"]["class"] == "go-heap-grow" for c in shimmed
+               if c["caller"]["site"] == "runtime.(*mheap).grow")
+    assert grown == heap["heap_sys"] + heap["stack_sys"], (grown, heap)
+
+
+@pytest.mark.parametrize("binary", ["callers", "callers-cgo"])
+@pytest.mark.parametrize("goroutines", [1, 4])
+def test_syscall_wrappers_name_the_app_function(binary, goroutines):
+    """main.mapRegion calls syscall.Mmap, Madvise and Munmap on goroutines
+    whose stacks end in runtime.goexit: each call is the app's, and its site
+    is main.mapRegion, not a wrapper and not the runtime."""
+    t, calls = run_callers(binary, "-heap", "32", "-mmap", "5", "-g", str(goroutines))
+    step = [w for w in t.workload if w["step"] == "mmap"][0]
+    n, size = step["regions"], step["region_len"]
+    assert n == 5 * goroutines
+    for kind, extra in (("mmap", {}), ("madvise", {"advice": "MADV_DONTNEED"}), ("munmap", {})):
+        mine = [c for c in calls if c["type"] == kind and c["caller"]["site"] == "main.mapRegion"
+                and all(c.get(k) == v for k, v in extra.items())]
+        assert len(mine) == n, (kind, len(mine), n)
+        assert sum(c["len"] for c in mine) == n * size
+        assert all(c["caller"]["class"] == "app" for c in mine), [c["caller"] for c in mine]
+        assert all(funcs(c)[-1] == "runtime.goexit" for c in mine if funcs(c)[-1]), \
+            "the walk reached the goroutine's root"
+
+
+# ---- names as people read them: C++ demangled in every output ----------------
+
+def run_cxxpool(threads, extra):
+    """Starts cxxpool under pageledger, lets it go once tracing, returns the output file's text."""
+    out = BUILD / f"e2e-cxx-{os.getpid()}-{threads}-{len(extra)}.out"
+    try:
+        tracer = subprocess.Popen([str(PAGELEDGER), *extra, "-o", str(out), "--",
+                                   workload("cxxpool"), str(threads)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = wait_for_line(tracer.stderr, "tracing")
+        child = int(re.search(r"\(pid (\d+)\)", line).group(1))
+        wait_for_line(tracer.stdout, "ready")
+        os.kill(child, signal.SIGUSR1)
+        done = json.loads(wait_for_line(tracer.stdout, "calls"))
+        _, err = tracer.communicate(timeout=TIMEOUT)
+        assert tracer.returncode == 0, err
+        return out.read_text(), done
+    finally:
+        out.unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_cxx_call_sites_are_demangled(threads):
+    """pl::Pool<T>::grow maps and release unmaps: the sites come out as C++
+    reads them, in the JSON stream and the summary alike."""
+    text, done = run_cxxpool(threads, ["-j"])
+    records = parse_jsonl(text)
+    for kind, method in (("mmap", "grow(unsigned long)"), ("munmap", "release()")):
+        for cls in ("int", "std::pair<char, long> "):
+            site = f"pl::Pool<{cls}>::{method}"
+            mine = [r for r in records if r["type"] == kind
+                    and (r["caller"]["site"] or "").startswith(site)]
+            assert len(mine) == done["calls"] // 2, (kind, site, len(mine), done)
+            assert all(r["len"] == done["len"] for r in mine)
+            assert all(r["caller"]["class"] == "app" for r in mine)
+    sites = {row["site"] for row in records[-1]["call_sites"]}
+    assert "pl::Pool<int>::grow(unsigned long)" in sites, sites
+    assert not [s for s in sites if s and s.startswith("_Z")], sites
+
+
+def test_cxx_stacks_are_demangled():
+    text, _ = run_cxxpool(1, ["--stacks"])
+    assert "pl::Pool<std::pair<char, long> >::grow(unsigned long)+0x" in text, text[-3000:]
+    assert "_ZN2pl" not in text

@@ -6,17 +6,19 @@
  * is read to its end, so ASan sees any missing terminator.
  *
  * Build: clang -g -O1 -fsanitize=fuzzer,address,undefined -Iuser \
- *          tests/fuzz/fuzz_gopclntab.c user/symbolize/gopclntab.c -o build/fuzz/fuzz_gopclntab
+ *          tests/fuzz/fuzz_gopclntab.c user/symbolize/gopclntab.c user/symbolize/elfsym.c \
+ *          -lelf -lz -o build/fuzz/fuzz_gopclntab
  * Seeds: tests/fuzz/make-gopclntab-seeds.py (tests/fuzz/corpus/gopclntab).
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include "symbolize/elfsym.h"
 #include "symbolize/gopclntab.h"
 
 static volatile size_t sink;
 
-static void look(const struct pl_pclntab *t, uint64_t pc, int max)
+static void look(struct pl_pclntab *t, uint64_t pc, int max)
 {
 	struct pl_go_frame fr[8];
 	int n = pl_pclntab_lookup(t, pc, fr, max);
@@ -33,11 +35,16 @@ static void look(const struct pl_pclntab *t, uint64_t pc, int max)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct pl_pclntab *t = pl_pclntab_open(data, size);
+	/* As the symbolizer opens it: elfsym's libelf handle, on the input itself. */
+	struct pl_elf *e = pl_elf_from_buffer(data, size);
+	struct pl_pclntab *t = pl_pclntab_open(e);
 	uint64_t anchors[4], tail = 0;
 
-	if (!t)
+	pl_elf_end_load(e);
+	if (!t) {
+		pl_elf_close(e);
 		return 0;
+	}
 	sink += (size_t)pl_pclntab_version(t);
 	/* The seed program: main.first, main.outer (inlines), main.main. */
 	anchors[0] = pl_pclntab_func_entry(t, "main.outer");
@@ -66,5 +73,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		look(t, pc, 8);
 	}
 	pl_pclntab_close(t);
+	pl_elf_close(e);
 	return 0;
 }

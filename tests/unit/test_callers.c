@@ -167,6 +167,168 @@ static void test_call_site_skips_plumbing(void **state)
 	assert_int_equal(pl_call_site(f, 0), -1);
 }
 
+static int site_of(const char *const *names, struct pl_frame *f)
+{
+	return pl_call_site(f, frames_of(f, names));
+}
+
+/*
+ * Debian's prometheus 2.42 (cgo-linked, stripped), opening a TSDB block:
+ * the frames pageledger captured. runtime.goexit at the bottom says nothing
+ * about who asked; the x/sys/unix and syscall wrappers only pass it on.
+ */
+static void test_prometheus_tsdb_mmap_is_app(void **state)
+{
+	const char *const s[] = {
+	    "runtime/internal/syscall.Syscall6",
+	    "syscall.RawSyscall6",
+	    "syscall.Syscall6",
+	    "syscall.Syscall6",
+	    "golang.org/x/sys/unix.mmap",
+	    "golang.org/x/sys/unix.(*mmapper).Mmap",
+	    "golang.org/x/sys/unix.Mmap",
+	    "github.com/prometheus/prometheus/tsdb/fileutil.mmap",
+	    "github.com/prometheus/prometheus/tsdb/fileutil.OpenMmapFileWithSize",
+	    "github.com/prometheus/prometheus/tsdb/fileutil.OpenMmapFile",
+	    "github.com/prometheus/prometheus/tsdb/chunks.NewDirReader",
+	    "github.com/prometheus/prometheus/tsdb.OpenBlock",
+	    "main.openDBWithMetrics",
+	    "github.com/oklog/run.(*Group).Run.func1",
+	    "runtime.goexit",
+	    NULL};
+	const char *const unmap[] = {
+	    "runtime/internal/syscall.Syscall6",
+	    "syscall.RawSyscall6",
+	    "syscall.Syscall",
+	    "golang.org/x/sys/unix.munmap",
+	    "golang.org/x/sys/unix.(*mmapper).Munmap",
+	    "golang.org/x/sys/unix.Munmap",
+	    "github.com/prometheus/prometheus/tsdb/fileutil.munmap",
+	    "github.com/prometheus/prometheus/tsdb/fileutil.(*MmapFile).Close",
+	    "runtime.goexit",
+	    NULL};
+	struct pl_frame f[MAXF];
+	(void)state;
+	assert_int_equal(classify(s, false), PL_CALLER_APP);
+	assert_string_equal(f[site_of(s, f)].func,
+			    "github.com/prometheus/prometheus/tsdb/fileutil.mmap");
+	assert_int_equal(classify(unmap, true), PL_CALLER_APP);
+	assert_string_equal(f[site_of(unmap, f)].func,
+			    "github.com/prometheus/prometheus/tsdb/fileutil.munmap");
+}
+
+/* The std library's wrappers, called from a named function (tests/workloads/go/callers). */
+static void test_go_syscall_wrappers_name_the_app(void **state)
+{
+	const char *const s[] = {"runtime/internal/syscall.Syscall6",
+				 "syscall.RawSyscall6",
+				 "syscall.Syscall",
+				 "syscall.munmap",
+				 "syscall.(*mmapper).Munmap",
+				 "syscall.Munmap",
+				 "main.mapRegion",
+				 "main.main.func2",
+				 "main.onThreads.func1",
+				 "runtime.goexit",
+				 NULL};
+	const char *const vendored[] = {"vendor/golang.org/x/sys/unix.Madvise",
+					"internal/runtime/syscall.Syscall6", "main.release", NULL};
+	const char *const abi0[] = {"runtime/internal/syscall.Syscall6.abi0", "main.direct", NULL};
+	struct pl_frame f[MAXF];
+	(void)state;
+	assert_int_equal(classify(s, true), PL_CALLER_APP);
+	assert_string_equal(f[site_of(s, f)].func, "main.mapRegion");
+	assert_int_equal(classify(vendored, true), PL_CALLER_APP);
+	assert_int_equal(site_of(vendored, f), 2);
+	assert_int_equal(site_of(abi0, f), 1);
+}
+
+/* An app function with the runtime below it (main.main under runtime.main) is the app. */
+static void test_runtime_below_the_app_is_not_runtime(void **state)
+{
+	const char *const under_main[] = {"runtime/internal/syscall.Syscall6",
+					  "syscall.Mmap",
+					  "main.main",
+					  "runtime.main",
+					  "runtime.goexit",
+					  NULL};
+	const char *const only_goexit[] = {"runtime.madvise", "[anon]:", "runtime.goexit", NULL};
+	(void)state;
+	assert_int_equal(classify(under_main, false), PL_CALLER_APP);
+	/* An unnamed frame between: who asked is not known, and not claimed. */
+	assert_int_equal(classify(only_goexit, true), PL_CALLER_UNKNOWN);
+}
+
+/*
+ * cgo-linked binaries (Debian's prometheus, the callers workload built with
+ * cgo): the runtime's mmap goes through libc's mmap from x_cgo_mmap. The
+ * site is the Go caller, not the shim.
+ */
+static void test_cgo_shims_name_the_go_caller(void **state)
+{
+	const char *const grow[] = {"/lib/x86_64-linux-gnu/libc.so.6:__mmap",
+				    "x_cgo_mmap",
+				    "runtime.mmap.func1",
+				    "runtime.mmap",
+				    "runtime.sysMapOS",
+				    "runtime.sysMap",
+				    "runtime.(*mheap).grow",
+				    "runtime.(*mheap).allocSpan",
+				    "runtime.(*mheap).alloc.func1",
+				    "runtime.systemstack",
+				    "runtime.(*mcache).allocLarge",
+				    "runtime.mallocgc",
+				    "main.allocate",
+				    NULL};
+	const char *const persistent[] = {"/lib/x86_64-linux-gnu/libc.so.6:__mmap",
+					  "x_cgo_mmap",
+					  "runtime.mmap.func1",
+					  "runtime.mmap",
+					  "runtime.sysAllocOS",
+					  "runtime.sysAlloc",
+					  "runtime.persistentalloc1",
+					  "runtime.persistentalloc.func1",
+					  "runtime.persistentalloc",
+					  NULL};
+	const char *const heap_alloc[] = {"/lib/x86_64-linux-gnu/libc.so.6:__mmap",
+					  "x_cgo_mmap",
+					  "runtime.mmap.func1",
+					  "runtime.mmap",
+					  "runtime.sysAllocOS",
+					  "runtime.sysAlloc",
+					  "runtime.(*mheap).sysAlloc",
+					  "runtime.(*mheap).grow",
+					  NULL};
+	const char *const unmap[] = {"/lib/x86_64-linux-gnu/libc.so.6:__munmap",
+				     "x_cgo_munmap",
+				     "runtime.munmap.func1",
+				     "runtime.systemstack",
+				     "runtime.munmap",
+				     "runtime.sysFreeOS",
+				     "runtime.sysFree",
+				     "runtime.(*gcBits).free",
+				     NULL};
+	const char *const shim_only[] = {"/lib/x86_64-linux-gnu/libc.so.6:__mmap", "x_cgo_mmap",
+					 NULL};
+	const char *const huge[] = {
+	    "runtime.madvise", "runtime.sysHugePageOS",		"runtime.sysUsedOS",
+	    "runtime.sysUsed", "runtime.(*scavengeIndex).grow", NULL};
+	struct pl_frame f[MAXF];
+	(void)state;
+	assert_int_equal(classify(grow, false), PL_CALLER_GO_HEAP_GROW);
+	assert_string_equal(f[site_of(grow, f)].func, "runtime.(*mheap).grow");
+	assert_int_equal(classify(persistent, false), PL_CALLER_GO_RUNTIME);
+	assert_string_equal(f[site_of(persistent, f)].func, "runtime.persistentalloc1");
+	assert_int_equal(classify(heap_alloc, false), PL_CALLER_GO_HEAP_GROW);
+	assert_string_equal(f[site_of(heap_alloc, f)].func, "runtime.(*mheap).sysAlloc");
+	assert_int_equal(classify(unmap, true), PL_CALLER_GO_RUNTIME);
+	assert_string_equal(f[site_of(unmap, f)].func, "runtime.(*gcBits).free");
+	/* The walk cut at the shim: still the runtime (nothing else calls x_cgo_mmap). */
+	assert_int_equal(classify(shim_only, false), PL_CALLER_GO_RUNTIME);
+	assert_int_equal(site_of(shim_only, f), -1);
+	assert_string_equal(f[site_of(huge, f)].func, "runtime.(*scavengeIndex).grow");
+}
+
 int main(void)
 {
 	const struct CMUnitTest caller_tests[] = {
@@ -177,6 +339,10 @@ int main(void)
 	    cmocka_unit_test(test_jemalloc_and_tcmalloc_by_module),
 	    cmocka_unit_test(test_app_loader_and_unknown),
 	    cmocka_unit_test(test_call_site_skips_plumbing),
+	    cmocka_unit_test(test_prometheus_tsdb_mmap_is_app),
+	    cmocka_unit_test(test_go_syscall_wrappers_name_the_app),
+	    cmocka_unit_test(test_runtime_below_the_app_is_not_runtime),
+	    cmocka_unit_test(test_cgo_shims_name_the_go_caller),
 	};
 
 	return cmocka_run_group_tests_name("callers", caller_tests, NULL, NULL);

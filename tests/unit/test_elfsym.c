@@ -834,6 +834,309 @@ static void test_image_kept_then_dropped(void **state)
 	free(im.buf);
 }
 
+/* ---- budgets: what a hostile file may cost --------------------------------- */
+
+/* Writes the image to a new temporary file, grown (sparse) to size bytes. */
+static void write_sparse(const struct image *im, uint64_t size, char path[64])
+{
+	int fd;
+
+	write_temp(im->buf, im->size, path);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)size), 0);
+	close(fd);
+}
+
+static struct pl_elf *open_sparse(struct image *im, uint64_t size)
+{
+	char path[64];
+	struct pl_elf *e;
+
+	write_sparse(im, size, path);
+	free(im->buf);
+	im->buf = NULL;
+	e = pl_elf_open_path(path);
+	unlink(path);
+	assert_non_null(e);
+	return e;
+}
+
+/* Appends len bytes of src (zeros if NULL) at an offset with off % 8 == mod. */
+static size_t append_at(struct image *im, const void *src, size_t len, size_t mod)
+{
+	size_t off = (im->size + 7) / 8 * 8 + mod;
+	size_t shoff = (size_t)((uint8_t *)im->sh - im->buf);
+
+	im->buf = realloc(im->buf, off + len);
+	assert_non_null(im->buf);
+	memset(im->buf + im->size, 0, off + len - im->size);
+	if (src)
+		memcpy(im->buf + off, src, len);
+	im->size = off + len;
+	im->eh = (Elf64_Ehdr *)im->buf;
+	im->sh = (Elf64_Shdr *)(im->buf + shoff);
+	return off;
+}
+
+static void assert_skipped(const struct pl_elf *e, unsigned parts, const char *what)
+{
+	const struct pl_elf_skips *sk = pl_elf_skips(e);
+
+	if (sk->parts != parts || !strstr(sk->first, what))
+		fail_msg("expected %u part(s) skipped, the first with \"%s\"; got %u: \"%s\"",
+			 parts, what, sk->parts, sk->first);
+}
+
+/* libelf would copy a misaligned table: it is streamed instead, and still read. */
+static void test_misaligned_symtab_streamed(void **state)
+{
+	static const struct test_sym syms[] = {{FUNC("f", 0x100, 16, STB_GLOBAL)},
+					       {FUNC("g", 0x200, 16, STB_LOCAL)}};
+	struct image im = craft(syms, COUNT(syms));
+	Elf64_Shdr *sym;
+	size_t off;
+	struct pl_elf *e;
+
+	(void)state;
+	sym = &im.sh[SEC_SYMTAB];
+	off = append_at(&im, im.buf + sym->sh_offset, sym->sh_size, 3);
+	im.sh[SEC_SYMTAB].sh_offset = off;
+	e = load_image(&im);
+	assert_int_equal(pl_elf_symbol_count(e), 2);
+	assert_lookup(e, TEXT_ADDR + 0x108, "f", TEXT_ADDR + 0x100);
+	assert_lookup(e, TEXT_ADDR + 0x200, "g", TEXT_ADDR + 0x200);
+	assert_int_equal(pl_elf_skips(e)->parts, 0);
+	pl_elf_close(e);
+}
+
+/* Both byte orders and both classes go through the same streaming conversion. */
+static void test_seed_images_every_layout(void **state)
+{
+	static const char *const seeds[] = {"crafted_le64", "crafted_be64", "crafted_le32",
+					    "crafted_be32"};
+	const char *dir =
+	    getenv("PL_ELF_SEEDS") ? getenv("PL_ELF_SEEDS") : "tests/fuzz/corpus/elfsym";
+
+	(void)state;
+	for (size_t i = 0; i < COUNT(seeds); i++) {
+		char path[512];
+		struct pl_elf *e;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, seeds[i]);
+		e = pl_elf_open_path(path);
+		if (!e)
+			fail_msg(
+			    "cannot load %s (set PL_ELF_SEEDS, or run from the repository root)",
+			    path);
+		assert_lookup(e, 0x10100, "alpha", 0x10100);
+		assert_lookup(e, 0x1010f, "alpha", 0x10100);
+		pl_elf_close(e);
+	}
+}
+
+/* A symbol table over the per-table cap is skipped, counted and described. */
+static void test_symtab_over_table_budget(void **state)
+{
+	struct image im = craft(one_func, 1);
+	uint64_t size = (PL_ELF_MAX_TABLE / sizeof(Elf64_Sym) + 1) * sizeof(Elf64_Sym);
+	struct pl_elf *e;
+
+	(void)state;
+	im.sh[SEC_SYMTAB].sh_size = size;
+	e = open_sparse(&im, SYMTAB_OFF + size + 4096);
+	assert_int_equal(pl_elf_symbol_count(e), 0);
+	assert_skipped(e, 1, "symbol table [3], 32.0M: over the 32.0M a table may have");
+	assert_int_equal(pl_elf_skips(e)->bytes, size);
+	pl_elf_close(e);
+}
+
+/* Two tables at the per-table cap use the file's read budget: the third is left out. */
+static void test_read_budget_per_file(void **state)
+{
+	struct image im = craft(one_func, 1);
+	uint64_t big = PL_ELF_MAX_TABLE / sizeof(Elf64_Sym) * sizeof(Elf64_Sym);
+	uint64_t hole = 1u << 20;
+	struct pl_elf *e;
+
+	(void)state;
+	/* .text and .data become zero-filled symbol tables over a sparse hole. */
+	for (int i = SEC_TEXT; i <= SEC_DATA; i++) {
+		fill_section(&im, i, 0, SHT_SYMTAB, 0, hole + (uint64_t)(i - 1) * big + 1, big);
+		im.sh[i].sh_link = SEC_STRTAB;
+		im.sh[i].sh_entsize = sizeof(Elf64_Sym);
+	}
+	e = open_sparse(&im, hole + 2 * big + 4096);
+	assert_int_equal(pl_elf_symbol_count(e), 0);
+	assert_skipped(e, 1, "symbol table [3]");
+	assert_true(strstr(pl_elf_skips(e)->first, "a file may have read") != NULL);
+	pl_elf_close(e);
+}
+
+/* A section header table past the cap is never handed to libelf. */
+static void test_too_many_sections(void **state)
+{
+	struct image im = craft(one_func, 1);
+	uint64_t shoff = 1u << 20, n = PL_ELF_MAX_SECTIONS + 1;
+	struct pl_elf *e;
+
+	(void)state;
+	im.eh->e_shoff = shoff;
+	im.eh->e_shnum = 0; /* extended numbering: the count is section 0's size */
+	e = open_sparse(&im, shoff + n * sizeof(Elf64_Shdr));
+	assert_int_equal(pl_elf_symbol_count(e), 0);
+	assert_int_equal(pl_elf_segment_count(e), 1);
+	pl_elf_close(e);
+
+	im = craft(one_func, 1);
+	im.eh->e_shoff = shoff;
+	im.eh->e_shnum = 0;
+	{
+		Elf64_Shdr s0 = {.sh_size = n};
+		size_t at = append_at(&im, NULL, 0, 0);
+
+		(void)at;
+		im.buf = realloc(im.buf, shoff + sizeof(s0));
+		assert_non_null(im.buf);
+		memset(im.buf + im.size, 0, shoff - im.size);
+		memcpy(im.buf + shoff, &s0, sizeof(s0));
+		im.size = shoff + sizeof(s0);
+		im.eh = (Elf64_Ehdr *)im.buf;
+	}
+	e = open_sparse(&im, shoff + n * sizeof(Elf64_Shdr));
+	assert_int_equal(pl_elf_symbol_count(e), 0);
+	assert_skipped(e, 1, "section header table of 16385 entries");
+	pl_elf_close(e);
+}
+
+/* Past PL_ELF_MAX_SYMBOLS symbols, the rest is left out, and said so. */
+static void test_symbol_count_cap(void **state)
+{
+	size_t n = PL_ELF_MAX_SYMBOLS + 5;
+	struct test_sym *syms = calloc(n, sizeof(*syms));
+	char *names = malloc(n * 8);
+	struct pl_elf *e;
+
+	(void)state;
+	assert_non_null(syms);
+	assert_non_null(names);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(names + i * 8, 8, "f%06zx", i);
+		syms[i] = (struct test_sym){FUNC(names + i * 8, i * 4, 4, STB_GLOBAL)};
+	}
+	e = load_crafted(syms, n);
+	assert_int_equal(pl_elf_symbol_count(e), PL_ELF_MAX_SYMBOLS);
+	assert_skipped(e, 1, "symbols past the 262144 a binary may have");
+	assert_lookup(e, TEXT_ADDR + 4, "f000001", TEXT_ADDR + 4);
+	pl_elf_close(e);
+	free(syms);
+	free(names);
+}
+
+/* A string table too large to hold is read through a window, backwards too. */
+static void test_large_string_table_windowed(void **state)
+{
+	static const struct test_sym syms[] = {{FUNC("first", 0x100, 16, STB_GLOBAL)},
+					       {FUNC("second", 0x200, 16, STB_GLOBAL)},
+					       {FUNC("third", 0x300, 16, STB_GLOBAL)}};
+	struct image im = craft(syms, COUNT(syms));
+	size_t pad = 6u << 20, old_size = im.sh[SEC_STRTAB].sh_size, off;
+	uint8_t *table = calloc(1, pad + old_size);
+	Elf64_Sym *sym;
+	struct pl_elf *e;
+
+	(void)state;
+	assert_non_null(table);
+	memcpy(table + pad, im.buf + im.sh[SEC_STRTAB].sh_offset, old_size);
+	off = append_at(&im, table, pad + old_size, 0);
+	im.sh[SEC_STRTAB].sh_offset = off;
+	im.sh[SEC_STRTAB].sh_size = pad + old_size;
+	sym = (Elf64_Sym *)(im.buf + SYMTAB_OFF);
+	/* Names far apart, the middle one first: the window moves both ways. */
+	sym[1].st_name += (uint32_t)pad;
+	sym[2].st_name = 0;
+	memcpy(im.buf + off + 1, "second", 7);
+	sym[2].st_name = 1;
+	sym[3].st_name += (uint32_t)pad;
+	e = load_image(&im);
+	assert_lookup(e, TEXT_ADDR + 0x100, "first", TEXT_ADDR + 0x100);
+	assert_lookup(e, TEXT_ADDR + 0x200, "second", TEXT_ADDR + 0x200);
+	assert_lookup(e, TEXT_ADDR + 0x300, "third", TEXT_ADDR + 0x300);
+	pl_elf_close(e);
+	free(table);
+}
+
+static long rss_kib(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmRSS:", 6))
+			kb = strtol(line + 6, NULL, 10);
+	fclose(f);
+	return kb;
+}
+
+/* A 512 MiB file costs a view, not a copy: memory stays where it was. */
+static void test_open_maps_instead_of_copying(void **state)
+{
+	struct image im = craft(one_func, 1);
+	uint64_t size = 512ull << 20;
+	long before, after;
+	const uint8_t *view;
+	size_t view_size;
+	struct pl_elf *e;
+
+	(void)state;
+	before = rss_kib();
+	e = open_sparse(&im, size);
+	after = rss_kib();
+	view = pl_elf_image(e, &view_size);
+	assert_non_null(view);
+	assert_int_equal(view_size, size);
+	assert_memory_equal(view, ELFMAG, SELFMAG);
+	assert_lookup(e, TEXT_ADDR + 0x100, "f", TEXT_ADDR + 0x100);
+	if (after - before > 4096)
+		fail_msg("opening grew RSS by %ld KiB", after - before);
+	pl_elf_close(e);
+}
+
+/* A file cut short under its view reads as zeros past the cut, never SIGBUS. */
+static void test_view_survives_truncation(void **state)
+{
+	struct image im = craft(one_func, 1);
+	const volatile uint8_t *view;
+	size_t size, pg = (size_t)sysconf(_SC_PAGESIZE);
+	char path[64];
+	struct pl_elf *e;
+	unsigned sum = 0;
+	int fd;
+
+	(void)state;
+	write_sparse(&im, 64 * pg, path);
+	free(im.buf);
+	e = pl_elf_open_path(path);
+	assert_non_null(e);
+	pl_elf_end_load(e);
+	view = pl_elf_image(e, &size);
+	assert_int_equal(size, 64 * pg);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)pg), 0);
+	close(fd);
+	unlink(path);
+	for (size_t off = 0; off < size; off += 512)
+		sum += view[off];
+	assert_int_equal(view[0], 0x7f); /* the first page is still in the file */
+	assert_int_equal(view[size - 1], 0);
+	assert_true(sum >= 0x7f);
+	assert_lookup(e, TEXT_ADDR + 0x100, "f", TEXT_ADDR + 0x100);
+	pl_elf_close(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -863,6 +1166,15 @@ int main(void)
 	    cmocka_unit_test(test_bad_symtab_section),
 	    cmocka_unit_test(test_bad_program_headers),
 	    cmocka_unit_test(test_image_kept_then_dropped),
+	    cmocka_unit_test(test_misaligned_symtab_streamed),
+	    cmocka_unit_test(test_seed_images_every_layout),
+	    cmocka_unit_test(test_symtab_over_table_budget),
+	    cmocka_unit_test(test_read_budget_per_file),
+	    cmocka_unit_test(test_too_many_sections),
+	    cmocka_unit_test(test_symbol_count_cap),
+	    cmocka_unit_test(test_large_string_table_windowed),
+	    cmocka_unit_test(test_open_maps_instead_of_copying),
+	    cmocka_unit_test(test_view_survives_truncation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -40,12 +40,51 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "symbolize/elfsym.h"
 #include "symbolize/gopclntab.h"
 
 #define MAX_FRAMES 8
 #define MAX_RECORDS 64
 
 /* ---- helpers -------------------------------------------------------------- */
+
+/*
+ * A table opened as the symbolizer opens one: through elfsym's libelf
+ * handle on the very bytes (no copy, so a read past them meets the guard),
+ * loading ended before the first lookup. The pl_elf is kept beside it.
+ */
+static struct {
+	struct pl_pclntab *t;
+	struct pl_elf *e;
+} opened[16];
+
+static struct pl_pclntab *open_table(const uint8_t *buf, size_t size)
+{
+	struct pl_elf *e = buf ? pl_elf_from_buffer(buf, size) : NULL;
+	struct pl_pclntab *t = pl_pclntab_open(e);
+
+	pl_elf_end_load(e);
+	for (size_t i = 0; t && i < sizeof(opened) / sizeof(opened[0]); i++)
+		if (!opened[i].t) {
+			opened[i].t = t;
+			opened[i].e = e;
+			return t;
+		}
+	pl_pclntab_close(t);
+	pl_elf_close(e);
+	return NULL;
+}
+
+static void close_table(struct pl_pclntab *t)
+{
+	pl_pclntab_close(t);
+	for (size_t i = 0; t && i < sizeof(opened) / sizeof(opened[0]); i++)
+		if (opened[i].t == t) {
+			pl_elf_close(opened[i].e);
+			opened[i].t = NULL;
+			opened[i].e = NULL;
+		}
+}
 
 static uint8_t *read_file(const char *path, size_t *size)
 {
@@ -320,8 +359,7 @@ static void load_expect(const char *path, struct expect *e)
 
 /* ---- checks against real Go binaries -------------------------------------- */
 
-static void check_frames(const struct pl_pclntab *t, uint64_t pc, const struct record *r,
-			 const char *bin)
+static void check_frames(struct pl_pclntab *t, uint64_t pc, const struct record *r, const char *bin)
 {
 	struct pl_go_frame fr[MAX_FRAMES + 2];
 	int n = pl_pclntab_lookup(t, pc, fr, MAX_FRAMES + 2);
@@ -366,7 +404,7 @@ static void check_binary(const char *bin, const char *expect_path)
 	assert_non_null(e);
 	load_expect(expect_path, e);
 	buf = need_file(bin, &size);
-	t = pl_pclntab_open(buf, size);
+	t = open_table(buf, size);
 	if (!t)
 		fail_msg("%s: no Go pc-line table found", bin);
 	assert_true(pl_pclntab_version(t) == 118 || pl_pclntab_version(t) == 120);
@@ -405,7 +443,7 @@ static void check_binary(const char *bin, const char *expect_path)
 	assert_string_equal(fr[0].func, "main.main");
 	assert_int_equal(pl_pclntab_func_entry(t, "main.no_such_function"), 0);
 
-	pl_pclntab_close(t);
+	close_table(t);
 	free(buf);
 	free(e);
 }
@@ -474,7 +512,7 @@ static void test_speed(void **state)
 
 	(void)state;
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	t = pl_pclntab_open(buf, size);
+	t = open_table(buf, size);
 	assert_non_null(t);
 	entry = pl_pclntab_func_entry(t, "main.main");
 	for (int i = 0; i < 1000; i++) {
@@ -488,7 +526,7 @@ static void test_speed(void **state)
 	print_message("open + 1000 lookups (%d frames, name scan included): %.2f ms\n", frames, ms);
 	assert_true(frames > 500);
 	assert_true(ms < 1000);
-	pl_pclntab_close(t);
+	close_table(t);
 	free(buf);
 }
 
@@ -501,17 +539,17 @@ static void test_empty_and_null(void **state)
 	struct pl_go_frame fr[2];
 
 	(void)state;
-	assert_null(pl_pclntab_open(NULL, 0));
-	assert_null(pl_pclntab_open(NULL, 4096));
-	assert_null(pl_pclntab_open(elf_magic, 0));
-	assert_null(pl_pclntab_open(elf_magic, sizeof(elf_magic)));
+	assert_null(open_table(NULL, 0));
+	assert_null(pl_pclntab_open(NULL));
+	assert_null(open_table(elf_magic, 0));
+	assert_null(open_table(elf_magic, sizeof(elf_magic)));
 	memset(hdr, 0, sizeof(hdr));
 	memcpy(hdr, elf_magic, sizeof(elf_magic));
-	assert_null(pl_pclntab_open(hdr, sizeof(hdr)));
+	assert_null(open_table(hdr, sizeof(hdr)));
 	assert_int_equal(pl_pclntab_lookup(NULL, 0x401000, fr, 2), 0);
 	assert_int_equal(pl_pclntab_version(NULL), 0);
 	assert_int_equal(pl_pclntab_func_entry(NULL, "main.main"), 0);
-	pl_pclntab_close(NULL);
+	close_table(NULL);
 }
 
 static void test_not_go(void **state)
@@ -527,7 +565,7 @@ static void test_not_go(void **state)
 		if (!buf)
 			continue;
 		tried++;
-		if (pl_pclntab_open(buf, size))
+		if (open_table(buf, size))
 			fail_msg("%s: a Go table found in a C program", paths[i]);
 		free(buf);
 	}
@@ -552,7 +590,7 @@ static size_t find_header(const uint8_t *buf, size_t size)
  * Looks up a spread of pcs around base and reads every returned string to
  * its end (inside a guarded buffer, a missing terminator faults).
  */
-static int poke(const struct pl_pclntab *t, uint64_t base)
+static int poke(struct pl_pclntab *t, uint64_t base)
 {
 	struct pl_go_frame fr[MAX_FRAMES];
 	size_t chars = 0;
@@ -581,10 +619,10 @@ static void test_truncated(void **state)
 	int opened = 0;
 
 	(void)state;
-	full = pl_pclntab_open(buf, size);
+	full = open_table(buf, size);
 	assert_non_null(full);
 	base = pl_pclntab_func_entry(full, "main.main");
-	pl_pclntab_close(full);
+	close_table(full);
 	hdr = find_header(buf, size);
 	assert_true(hdr != 0);
 	guarded_init(&g, size);
@@ -603,14 +641,14 @@ static void test_truncated(void **state)
 		if (cut > size)
 			continue;
 		const uint8_t *p = guarded_put(&g, buf, cut);
-		struct pl_pclntab *t = pl_pclntab_open(p, cut);
+		struct pl_pclntab *t = open_table(p, cut);
 
 		if (!t)
 			continue;
 		opened++;
 		poke(t, base);
 		pl_pclntab_func_entry(t, "main.main");
-		pl_pclntab_close(t);
+		close_table(t);
 	}
 	/* The section headers are at the end: most cuts lose them. */
 	print_message("%d of 1400 truncated copies still opened\n", opened);
@@ -630,10 +668,10 @@ static void test_corrupted(void **state)
 
 	(void)state;
 	assert_non_null(copy);
-	t = pl_pclntab_open(buf, size);
+	t = open_table(buf, size);
 	assert_non_null(t);
 	base = pl_pclntab_func_entry(t, "main.main");
-	pl_pclntab_close(t);
+	close_table(t);
 	hdr = find_header(buf, size);
 	assert_true(hdr != 0);
 	guarded_init(&g, size);
@@ -661,12 +699,12 @@ static void test_corrupted(void **state)
 		}
 		const uint8_t *p = guarded_put(&g, copy, size);
 
-		t = pl_pclntab_open(p, size);
+		t = open_table(p, size);
 		if (!t)
 			continue;
 		opened++;
 		poke(t, base);
-		pl_pclntab_close(t);
+		close_table(t);
 	}
 	print_message("%d of 300 corrupted copies still opened\n", opened);
 	guarded_free(&g);
@@ -709,7 +747,7 @@ static void check_synthetic(const char *path, const uint8_t *img, size_t size)
 		  : strncmp(base, "go116", 5) == 0				    ? 116
 		  : strncmp(base, "go118", 5) == 0				    ? 118
 										    : 120;
-	struct pl_pclntab *t = pl_pclntab_open(img, size);
+	struct pl_pclntab *t = open_table(img, size);
 	uint64_t outer;
 
 	if (!t)
@@ -733,7 +771,7 @@ static void check_synthetic(const char *path, const uint8_t *img, size_t size)
 					 w->file[k], w->line[k]);
 		}
 	}
-	pl_pclntab_close(t);
+	close_table(t);
 }
 
 static void test_synthetic_layouts(void **state)
@@ -766,11 +804,11 @@ static void test_synthetic_layouts(void **state)
 		check_synthetic(path, guarded_put(&g, buf, size), size);
 		/* Every prefix: nothing may read past the end. */
 		for (size_t cut = 0; cut < size; cut++) {
-			struct pl_pclntab *t = pl_pclntab_open(guarded_put(&g, buf, cut), cut);
+			struct pl_pclntab *t = open_table(guarded_put(&g, buf, cut), cut);
 
 			if (t) {
 				poke(t, 0x400140);
-				pl_pclntab_close(t);
+				close_table(t);
 			}
 		}
 		free(buf);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Unit tests for user/symbolize/procmaps.c: the maps-line parser and the reader. */
+#include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "symbolize/procmaps.h"
@@ -389,6 +391,101 @@ static void test_read_missing_process(void **state)
 	pl_maps_free(&t);
 }
 
+/* ---- one mapping by PROCMAP_QUERY --------------------------------------- */
+
+/* The query and the maps text agree, field by field, for the mapping at addr. */
+static void assert_query_matches_text(int fd, uint64_t addr)
+{
+	char name[4096];
+	struct pl_maps maps;
+	const struct pl_map *want;
+	struct pl_map got;
+
+	assert_int_equal(pl_maps_read(getpid(), &maps), 0);
+	want = pl_maps_find(&maps, addr);
+	assert_non_null(want);
+	assert_int_equal(pl_maps_query(fd, addr, &got, name, sizeof(name)), 1);
+	assert_int_equal(got.start, want->start);
+	assert_int_equal(got.end, want->end);
+	assert_int_equal(got.offset, want->offset);
+	assert_int_equal(got.inode, want->inode);
+	assert_int_equal(got.dev_major, want->dev_major);
+	assert_int_equal(got.dev_minor, want->dev_minor);
+	assert_int_equal(got.executable, want->executable);
+	assert_int_equal(got.writable, want->writable);
+	assert_int_equal(got.deleted, want->deleted);
+	if (!want->path) {
+		assert_null(got.path);
+	} else {
+		assert_non_null(got.path);
+		assert_string_equal(got.path, want->path);
+	}
+	pl_maps_free(&maps);
+}
+
+static int open_own_maps(void)
+{
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	return fd;
+}
+
+/* Code, stack, anonymous memory, and a mapping past the last one. */
+static void test_query_own_mappings(void **state)
+{
+	int local = 0, fd = open_own_maps();
+	void *anon = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct pl_map m;
+	char name[64];
+
+	(void)state;
+	assert_true(anon != MAP_FAILED);
+	assert_query_matches_text(fd, (uint64_t)(uintptr_t)test_file_mapping);
+	assert_query_matches_text(fd, (uint64_t)(uintptr_t)&local);
+	assert_query_matches_text(fd, (uint64_t)(uintptr_t)anon);
+	/* Nothing at or above the top of the address space. */
+	assert_int_equal(pl_maps_query(fd, UINT64_MAX - 4096, &m, name, sizeof(name)), 0);
+	munmap(anon, 8192);
+	close(fd);
+}
+
+/* A deleted file, and a name with a newline: as the maps text prints them. */
+static void test_query_deleted_and_odd_names(void **state)
+{
+	char path[] = "/tmp/pl-query-a\nb-XXXXXX";
+	int fd = mkstemp(path), maps = open_own_maps();
+	void *p;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 4096), 0);
+	p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+	assert_true(p != MAP_FAILED);
+	close(fd);
+	assert_query_matches_text(maps, (uint64_t)(uintptr_t)p);
+	unlink(path);
+	assert_query_matches_text(maps, (uint64_t)(uintptr_t)p);
+	munmap(p, 4096);
+	close(maps);
+}
+
+/* A name longer than the caller's buffer is cut, never overrun. */
+static void test_query_name_cut_to_buffer(void **state)
+{
+	int fd = open_own_maps();
+	struct pl_map m;
+	char name[8];
+
+	(void)state;
+	memset(name, 'x', sizeof(name));
+	assert_int_equal(pl_maps_query(fd, (uint64_t)(uintptr_t)test_file_mapping, &m, name, 6), 1);
+	assert_true(strlen(name) < 6);
+	assert_int_equal(name[7], 'x');
+	assert_int_equal(pl_maps_query(-1, 0, &m, name, sizeof(name)), -1);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -413,6 +510,9 @@ int main(void)
 	    cmocka_unit_test(test_many_lines),
 	    cmocka_unit_test(test_read_self),
 	    cmocka_unit_test(test_read_missing_process),
+	    cmocka_unit_test(test_query_own_mappings),
+	    cmocka_unit_test(test_query_deleted_and_odd_names),
+	    cmocka_unit_test(test_query_name_cut_to_buffer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -468,8 +468,8 @@ static void test_deleted_binary(void **state)
 
 /* ---- re-reading maps --------------------------------------------------- */
 
-/* Maps the page of this binary holding test_function a second time. */
-static void *map_function_again(uint64_t *alias)
+/* Maps the page of this binary holding test_function again, at where (or anywhere if NULL). */
+static void *map_function_at(void *where, uint64_t *alias)
 {
 	uint64_t fn = addr_of((const void *)test_function_ptr), page = fn & ~0xfffull;
 	const struct pl_map *m;
@@ -482,13 +482,18 @@ static void *map_function_again(uint64_t *alias)
 	assert_non_null(m);
 	fd = open(m->path, O_RDONLY | O_CLOEXEC);
 	assert_true(fd >= 0);
-	p = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd,
+	p = mmap(where, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | (where ? MAP_FIXED : 0), fd,
 		 (off_t)(m->offset + page - m->start));
 	assert_true(p != MAP_FAILED);
 	close(fd);
 	pl_maps_free(&maps);
 	*alias = addr_of(p) + (fn & 0xfff);
 	return p;
+}
+
+static void *map_function_again(uint64_t *alias)
+{
+	return map_function_at(NULL, alias);
 }
 
 /* A mapping made after add_process is found by a (rate-limited) re-read. */
@@ -558,6 +563,43 @@ static void test_least_recently_used_forgotten(void **state)
 	pl_symbolizer_free(s);
 }
 
+/*
+ * A new code mapping is learned alone, at once (no re-read, no 100 ms
+ * wait), with the mappings of the same file right beside it (a library's
+ * other segments), and nothing else.
+ */
+static void test_new_mapping_learned_alone(void **state)
+{
+	struct pl_symbolizer *s = pl_symbolizer_new();
+	const struct pl_frame *f;
+	uint64_t alias, other_alias, beside_alias, added;
+	void *page, *other;
+
+	(void)state;
+	added = ms_now();
+	assert_int_equal(pl_symbolizer_add_process(s, getpid()), 0);
+	/* Side by side, low to high: other, an anonymous spacer, page, beside. */
+	other = mmap(NULL, 4 * 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(other != MAP_FAILED);
+	map_function_at(other, &other_alias);
+	page = map_function_at((char *)other + 2 * 4096, &alias);
+	map_function_at((char *)other + 3 * 4096, &beside_alias);
+	assert_int_equal(pl_symbolizer_add_range(s, getpid(), addr_of(page), addr_of(page) + 4096),
+			 0);
+	f = one_frame(s, getpid(), alias);
+	assert_func(f, "test_function", 0);
+	f = one_frame(s, getpid(), beside_alias); /* the same file, right beside it */
+	assert_func(f, "test_function", 0);
+	/* Past a mapping of something else, nothing was looked at. */
+	f = one_frame(s, getpid(), other_alias);
+	if (ms_now() - added < 90)
+		assert_null(f->module);
+	munmap(other, 4 * 4096);
+	assert_int_equal(pl_symbolizer_add_range(s, getpid(), 4096, 4096), -1);
+	assert_int_equal(pl_symbolizer_add_range(NULL, getpid(), 4096, 8192), -1);
+	pl_symbolizer_free(s);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -577,6 +619,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_new_mapping_found_by_reread),
 	    cmocka_unit_test(test_unmapped_file_remembered),
 	    cmocka_unit_test(test_least_recently_used_forgotten),
+	    cmocka_unit_test(test_new_mapping_learned_alone),
 	};
 
 	if (argc == 3 && !strcmp(argv[1], "--report-marker"))

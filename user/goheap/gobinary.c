@@ -22,7 +22,7 @@ struct image {
 	size_t nsegs;
 };
 
-static void load_segments(const struct pl_elf *e, struct image *im)
+static void load_segments(struct pl_elf *e, struct image *im)
 {
 	im->nsegs = 0;
 	while (im->nsegs < SEGMENTS_MAX && pl_elf_segment(e, im->nsegs, &im->segs[im->nsegs]))
@@ -126,7 +126,7 @@ static enum pl_go_binary_status check_release(struct pl_go_binary *out, char *wh
 	return PL_GO_BIN_OK;
 }
 
-static enum pl_go_binary_status find_heap(const struct pl_elf *e, const struct image *im,
+static enum pl_go_binary_status find_heap(struct pl_elf *e, const struct image *im,
 					  const struct pl_pclntab *t, struct pl_go_binary *out,
 					  char *why, size_t len)
 {
@@ -143,7 +143,7 @@ static enum pl_go_binary_status find_heap(const struct pl_elf *e, const struct i
 	return PL_GO_BIN_NO_HEAP;
 }
 
-bool pl_go_binary_heap_from_code(const struct pl_elf *e, struct pl_go_binary *out)
+bool pl_go_binary_heap_from_code(struct pl_elf *e, struct pl_go_binary *out)
 {
 	struct pl_pclntab *t;
 	struct image im;
@@ -151,7 +151,7 @@ bool pl_go_binary_heap_from_code(const struct pl_elf *e, struct pl_go_binary *ou
 
 	im.b = pl_elf_image(e, &im.n);
 	load_segments(e, &im);
-	t = im.b && is_x86_64(&im) ? pl_pclntab_open(im.b, im.n) : NULL;
+	t = im.b && is_x86_64(&im) ? pl_pclntab_open(e) : NULL;
 	if (!t)
 		return false;
 	found = heap_from_code(&im, t, out);
@@ -159,8 +159,8 @@ bool pl_go_binary_heap_from_code(const struct pl_elf *e, struct pl_go_binary *ou
 	return found;
 }
 
-enum pl_go_binary_status pl_go_binary_analyze(const struct pl_elf *e, struct pl_go_binary *out,
-					      char *why, size_t whylen)
+enum pl_go_binary_status pl_go_binary_analyze(struct pl_elf *e, struct pl_go_binary *out, char *why,
+					      size_t whylen)
 {
 	struct image im;
 	enum pl_go_binary_status st;
@@ -169,7 +169,7 @@ enum pl_go_binary_status pl_go_binary_analyze(const struct pl_elf *e, struct pl_
 	memset(out, 0, sizeof(*out));
 	im.b = pl_elf_image(e, &im.n);
 	load_segments(e, &im);
-	t = im.b ? pl_pclntab_open(im.b, im.n) : NULL;
+	t = im.b ? pl_pclntab_open(e) : NULL;
 	if (!t) {
 		snprintf(why, whylen, "not a Go binary (no Go function table)");
 		return PL_GO_BIN_NOT_GO;

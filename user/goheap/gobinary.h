@@ -41,13 +41,13 @@ enum pl_go_binary_status {
  * status; unless PL_GO_BIN_OK, why says in a few words what is missing.
  * out->version is filled whenever the build information is found.
  */
-enum pl_go_binary_status pl_go_binary_analyze(const struct pl_elf *e, struct pl_go_binary *out,
-					      char *why, size_t whylen);
+enum pl_go_binary_status pl_go_binary_analyze(struct pl_elf *e, struct pl_go_binary *out, char *why,
+					      size_t whylen);
 /*
  * Only the code method, whatever .symtab says (analyze uses it when there
  * is no symbol; tests hold it against the symbol). Fills out->mheap,
  * found_by, sites and sites_read. False if no address wins.
  */
-bool pl_go_binary_heap_from_code(const struct pl_elf *e, struct pl_go_binary *out);
+bool pl_go_binary_heap_from_code(struct pl_elf *e, struct pl_go_binary *out);
 
 #endif

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <string.h>
@@ -25,6 +26,23 @@ static unsigned int cache_slot(pid_t pid, __u64 stack_key, __u64 ip, __u64 ret)
 	return (unsigned int)((h ^ (h >> 29)) % CACHE_SLOTS);
 }
 
+/*
+ * A symbolizer warning, one line on stderr. It names a binary of the
+ * target's, so every byte that could drive a terminal is written as \xNN.
+ */
+static void warn_line(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fputs("pageledger: warning: ", stderr);
+	for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f || *p == '\\')
+			fprintf(stderr, "\\x%02x", *p);
+		else
+			fputc(*p, stderr);
+	}
+	fputc('\n', stderr);
+}
+
 int pl_attributor_init(struct pl_attributor *a, const struct pl_tracer *tracer, pid_t target)
 {
 	memset(a, 0, sizeof(*a));
@@ -33,6 +51,7 @@ int pl_attributor_init(struct pl_attributor *a, const struct pl_tracer *tracer, 
 	a->cache = calloc(CACHE_SLOTS, sizeof(*a->cache));
 	if (!a->sym || !a->cache)
 		return -1;
+	pl_symbolizer_set_warn(a->sym, warn_line, NULL);
 	/* Now, while the target is alive: its maps are needed even after it exits. */
 	pl_symbolizer_add_process(a->sym, target);
 	return 0;
@@ -100,12 +119,26 @@ static void resolve(struct pl_attributor *a, const struct pl_syscall_event *e,
 	out->site = pl_call_site(out->frames, out->nframes);
 }
 
-/* A new code mapping (the kernel woke us for it): look at the maps while the process lives. */
+/*
+ * A new code mapping (the kernel woke us for it): learn it while the
+ * process lives, from its range alone, not by reading all of its maps.
+ */
 static void refresh_on_code_mapping(struct pl_attributor *a, const struct pl_syscall_event *e)
 {
+	uint64_t start = pl_syscall_addr(e);
+
 	if (e->sys == PL_SYS_MMAP && (e->args[2] & PROT_EXEC) && !(e->args[3] & MAP_ANONYMOUS) &&
 	    !pl_syscall_failed(e))
-		pl_symbolizer_add_process(a->sym, (pid_t)e->hdr.pid);
+		pl_symbolizer_add_range(a->sym, (pid_t)e->hdr.pid, start,
+					start + pl_syscall_len(e));
+}
+
+void pl_attributor_exec(struct pl_attributor *a, pid_t pid)
+{
+	/* A new address space: read it now (a short-lived one may be gone by its next record). */
+	pl_symbolizer_add_process(a->sym, pid);
+	/* The same stack keys now name other code. */
+	memset(a->cache, 0, CACHE_SLOTS * sizeof(*a->cache));
 }
 
 void pl_attribute(struct pl_attributor *a, const struct pl_syscall_event *e, struct pl_caller *out)

@@ -34,6 +34,8 @@ struct pl_attributor {
 
 int pl_attributor_init(struct pl_attributor *a, const struct pl_tracer *tracer, pid_t target);
 void pl_attribute(struct pl_attributor *a, const struct pl_syscall_event *e, struct pl_caller *out);
+/* pid exec'd: its mappings are read at once, and cached callers forgotten. */
+void pl_attributor_exec(struct pl_attributor *a, pid_t pid);
 void pl_attributor_free(struct pl_attributor *a);
 
 #endif

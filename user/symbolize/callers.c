@@ -6,6 +6,14 @@
  * (*pageAlloc).scavenge under (*mheap).allocSpan or (*mheap).grow; heap
  * growth maps with sysMap. The kernel's frame-pointer walk may stop at a
  * systemstack switch, so every rule looks at every frame it has.
+ *
+ * Everything else is decided at the call site, the first frame above the
+ * plumbing: runtime.goexit is the bottom of every goroutine's stack, so a
+ * runtime frame somewhere below says nothing about who asked. The
+ * plumbing includes what only passes a call on: Go's syscall packages
+ * (syscall, golang.org/x/sys/unix, runtime/internal/syscall) and, in
+ * cgo-linked binaries, x_cgo_mmap and x_cgo_munmap, the C shims through
+ * which the runtime's own mmap and munmap go.
  */
 #include <string.h>
 #include "symbolize/callers.h"
@@ -92,7 +100,6 @@ static const char *const go_scavenge[] = {"runtime.(*pageAlloc).scavenge", "runt
 static const char *const go_alloc[] = {"runtime.(*mheap).allocSpan", "runtime.(*mheap).grow",
 				       "runtime.(*mheap).alloc", NULL};
 static const char *const go_grow[] = {"runtime.(*mheap).grow", "runtime.sysMap", NULL};
-static const char *const go_runtime[] = {"runtime.", NULL};
 static const char *const glibc_trim[] = {"malloc_trim", "__malloc_trim", "mtrim",
 					 "systrim",	"heap_trim",	 NULL};
 static const char *const glibc_free[] = {
@@ -101,7 +108,23 @@ static const char *const glibc_sbrk[] = {"sbrk", "__sbrk", NULL};
 static const char *const jemalloc_funcs[] = {"je_", "pages_purge", "extent_purge", NULL};
 static const char *const tcmalloc_funcs[] = {"tcmalloc::", "TCMalloc_SystemRelease", NULL};
 
-static enum pl_caller_class classify_go(const struct pl_frame *f, int n)
+/* Only the runtime calls these: a frame of one is the runtime asking (not runtime.goexit). */
+static bool is_go_runtime(const char *func)
+{
+	return func && ((starts_with(func, "runtime.") && strcmp(func, "runtime.goexit") != 0) ||
+			!strcmp(func, "x_cgo_mmap") || !strcmp(func, "x_cgo_munmap"));
+}
+
+static bool any_go_runtime(const struct pl_frame *f, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (is_go_runtime(f[i].func))
+			return true;
+	return false;
+}
+
+/* site: the call site's index, or -1 when the stack is plumbing alone. */
+static enum pl_caller_class classify_go(const struct pl_frame *f, int n, int site)
 {
 	if (any_func(f, n, go_forced))
 		return PL_CALLER_GO_SCAV_FORCED;
@@ -111,7 +134,7 @@ static enum pl_caller_class classify_go(const struct pl_frame *f, int n)
 		return PL_CALLER_GO_SCAV_EAGER;
 	if (any_func(f, n, go_grow))
 		return PL_CALLER_GO_HEAP_GROW;
-	if (any_func(f, n, go_runtime))
+	if (site >= 0 ? is_go_runtime(f[site].func) : any_go_runtime(f, n))
 		return PL_CALLER_GO_RUNTIME;
 	return PL_CALLER_UNKNOWN;
 }
@@ -141,13 +164,13 @@ enum pl_caller_class pl_classify_caller(const struct pl_frame *frames, int n, bo
 
 	if (!frames || n <= 0)
 		return PL_CALLER_UNKNOWN;
-	c = classify_go(frames, n);
+	site = pl_call_site(frames, n);
+	c = classify_go(frames, n, site);
 	if (c != PL_CALLER_UNKNOWN)
 		return c;
 	c = classify_native(frames, n, is_release);
 	if (c != PL_CALLER_UNKNOWN)
 		return c;
-	site = pl_call_site(frames, n);
 	/*
 	 * A shrinking break from libc's sbrk with nothing above it: malloc's
 	 * systrim (malloc_trim, or free past M_TRIM_THRESHOLD). libc keeps no
@@ -181,6 +204,13 @@ static const char *const plumbing[] = {
     "runtime.sysAlloc",
     "runtime.sysHugePage",
     "runtime.sysNoHugePage",
+    "runtime.sysUsed",
+    "runtime.callCgoMmap",
+    "runtime.callCgoMunmap",
+    "runtime.asmcgocall",
+    "runtime.systemstack",
+    "x_cgo_mmap",
+    "x_cgo_munmap",
     "madvise",
     "__madvise",
     "munmap",
@@ -200,15 +230,50 @@ static const char *const plumbing[] = {
     NULL,
 };
 
+/* Go packages that only wrap system calls: every function of theirs is plumbing. */
+static const char *const plumbing_packages[] = {
+    "syscall.",
+    "runtime/internal/syscall.",
+    "internal/runtime/syscall.",
+    "internal/syscall/unix.",
+    "golang.org/x/sys/unix.",
+    "vendor/golang.org/x/sys/unix.",
+    NULL,
+};
+
+/* ".func1", ".func2.1": a closure inside the function whose name precedes it. */
+static bool is_closure_suffix(const char *s)
+{
+	if (strncmp(s, ".func", 5) != 0 || s[5] < '0' || s[5] > '9')
+		return false;
+	for (s += 5; *s; s++)
+		if ((*s < '0' || *s > '9') && *s != '.')
+			return false;
+	return true;
+}
+
+/*
+ * The name itself, its OS variant ("runtime.sysUnusedOS"), its closures
+ * ("runtime.mmap.func1") and its ABI wrapper in ELF symbols (".abi0").
+ */
+static bool is_variant_suffix(const char *s)
+{
+	if (!strncmp(s, "OS", 2))
+		s += 2;
+	return !*s || !strcmp(s, ".abi0") || is_closure_suffix(s);
+}
+
 static bool is_plumbing(const char *func)
 {
 	if (!func)
 		return false;
+	for (const char *const *p = plumbing_packages; *p; p++)
+		if (starts_with(func, *p))
+			return true;
 	for (const char *const *p = plumbing; *p; p++) {
 		size_t len = strlen(*p);
 
-		/* "runtime.sysUnusedOS" is plumbing too: match the name and its OS variant. */
-		if (!strncmp(func, *p, len) && (!func[len] || !strcmp(func + len, "OS")))
+		if (!strncmp(func, *p, len) && is_variant_suffix(func + len))
 			return true;
 	}
 	return false;

@@ -41,8 +41,9 @@ enum pl_caller_class pl_classify_caller(const struct pl_frame *frames, int n, bo
 
 /*
  * The call site: the first frame that is neither a syscall stub nor the
- * runtime's or libc's plumbing around it. Returns an index into frames, or
- * -1 if there are no frames.
+ * runtime's or libc's plumbing around it (Go's syscall packages, cgo's
+ * x_cgo_mmap and x_cgo_munmap included): the caller that asked. Returns an
+ * index into frames, or -1 if there are no frames.
  */
 int pl_call_site(const struct pl_frame *frames, int n);
 

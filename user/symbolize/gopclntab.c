@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Go's pc-line table (.gopclntab) read from an in-memory ELF image.
+ * Go's pc-line table (.gopclntab) read from an ELF image.
  *
  * Layout summary (see golang.org/s/go12symtab, runtime/symtab.go and
  * runtime/runtime2.go of each release):
@@ -36,13 +36,20 @@
  * header and from the runtime's moduledata, reading through RELATIVE
  * relocations where a position-independent image has zeros in the file.
  *
- * Everything is read from the caller's buffer; every read is bounds-checked
- * and every loop has a bound that does not depend on the data being sane.
+ * One ELF reader: the sections (and their names), program headers,
+ * symbols and relocations come from elfsym.c's libelf handle on the same
+ * file, while it loads; scans read the file through a window, so they cost
+ * no memory of the image's. The table itself, and whatever lookups need,
+ * is read from the image (the file's read-only view), lazily. Its owner
+ * may rewrite the file under us: every read is bounds-checked where it is
+ * made, names are copied out, and every loop has a bound that does not
+ * depend on the data being sane.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* memmem */
 #endif
 #include "symbolize/gopclntab.h"
+#include "symbolize/elfsym.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -61,9 +68,9 @@
  * megabytes of data once per frame.
  */
 #define LOOKUP_STEPS_MAX (1u << 20)
-#define PHDRS_MAX 256 /* program headers considered */
-/* Sections considered for addresses when an image has no program headers. */
-#define SECS_ADDR_MAX 1024
+#define RANGES_MAX 256 /* loadable segments (or sections) considered */
+/* Bytes opening may read in scans: a hostile file must not make it read gigabytes. */
+#define SCAN_BYTES_MAX (64ull << 20)
 
 enum {
 	VER_12 = 12,
@@ -72,7 +79,7 @@ enum {
 	VER_120 = 120,
 };
 
-/* ---- ELF --------------------------------------------------------------- */
+/* ---- ELF, through the libelf handle of elfsym.c ------------------------ */
 
 #define PT_LOAD_ 1
 #define PF_X_ 1
@@ -84,16 +91,26 @@ enum {
 #define SHF_WRITE_ 1
 #define SHF_ALLOC_ 2
 #define SHF_EXECINSTR_ 4
+/* Scans read the file through a window this large (plus a pattern's length). */
+#define SCAN_WINDOW (1u << 20)
+
+/* File bytes [off, off + filesz) loaded at addr; memsz with the bss. */
+struct arange {
+	uint64_t off, addr, filesz, memsz;
+	bool exec, write;
+};
 
 struct elfv {
-	const uint8_t *b;
+	const uint8_t *b; /* the image: the file's read-only view */
 	size_t n;
 	bool is64, be;
 	uint16_t machine;
-	uint64_t phoff, shoff;
-	uint32_t phnum, phentsize, shnum, shentsize, shstrndx;
-	bool have_load; /* at least one usable PT_LOAD */
-	bool have_exec; /* at least one executable segment or section */
+	/* Sections, symbols and relocations, from elfsym's handle; NULL after opening. */
+	struct pl_elf *elf;
+	/* The loadable segments, or without them the allocated sections. */
+	struct arange ranges[RANGES_MAX];
+	unsigned nranges;
+	bool have_exec; /* at least one executable range */
 	/*
 	 * Bytes that scans (of sections, symbols, relocations) may still
 	 * read while opening: section headers may overlap, so without it an
@@ -103,13 +120,9 @@ struct elfv {
 };
 
 struct sec {
-	uint32_t name, type, link;
+	const char *name; /* NULL if none */
+	uint32_t type, link;
 	uint64_t flags, addr, off, size, entsize;
-};
-
-struct seg {
-	uint32_t type, flags;
-	uint64_t off, vaddr, filesz, memsz;
 };
 
 static bool in_file(size_t n, uint64_t off, uint64_t len)
@@ -157,104 +170,14 @@ static bool rd32(const uint8_t *b, size_t n, uint64_t off, bool be, uint32_t *v)
 	return true;
 }
 
-static bool elf_parse(struct elfv *e, const uint8_t *b, size_t n)
-{
-	memset(e, 0, sizeof(*e));
-	if (!b || n < 52 || b[0] != 0x7f || b[1] != 'E' || b[2] != 'L' || b[3] != 'F')
-		return false;
-	if (b[4] != 1 && b[4] != 2)
-		return false;
-	if (b[5] != 1 && b[5] != 2)
-		return false;
-	e->b = b;
-	e->n = n;
-	e->is64 = b[4] == 2;
-	e->be = b[5] == 2;
-	if (e->is64 && n < 64)
-		return false;
-	e->machine = (uint16_t)rdn(b + 18, 2, e->be);
-	if (e->is64) {
-		e->phoff = rdn(b + 32, 8, e->be);
-		e->shoff = rdn(b + 40, 8, e->be);
-		e->phentsize = (uint32_t)rdn(b + 54, 2, e->be);
-		e->phnum = (uint32_t)rdn(b + 56, 2, e->be);
-		e->shentsize = (uint32_t)rdn(b + 58, 2, e->be);
-		e->shnum = (uint32_t)rdn(b + 60, 2, e->be);
-		e->shstrndx = (uint32_t)rdn(b + 62, 2, e->be);
-	} else {
-		e->phoff = rdn(b + 28, 4, e->be);
-		e->shoff = rdn(b + 32, 4, e->be);
-		e->phentsize = (uint32_t)rdn(b + 42, 2, e->be);
-		e->phnum = (uint32_t)rdn(b + 44, 2, e->be);
-		e->shentsize = (uint32_t)rdn(b + 46, 2, e->be);
-		e->shnum = (uint32_t)rdn(b + 48, 2, e->be);
-		e->shstrndx = (uint32_t)rdn(b + 50, 2, e->be);
-	}
-	if (e->phnum > PHDRS_MAX)
-		e->phnum = PHDRS_MAX;
-	/* Unusable header tables are treated as absent, not as errors. */
-	if (e->phentsize < (e->is64 ? 56u : 32u) || e->phoff == 0 ||
-	    !in_file(n, e->phoff, (uint64_t)e->phnum * e->phentsize))
-		e->phnum = 0;
-	if (e->shentsize < (e->is64 ? 64u : 40u) || e->shoff == 0 ||
-	    !in_file(n, e->shoff, (uint64_t)e->shnum * e->shentsize))
-		e->shnum = 0;
-	return true;
-}
-
-static bool elf_seg(const struct elfv *e, uint32_t i, struct seg *s)
-{
-	const uint8_t *p;
-
-	if (i >= e->phnum)
-		return false;
-	p = e->b + e->phoff + (uint64_t)i * e->phentsize;
-	s->type = (uint32_t)rdn(p, 4, e->be);
-	if (e->is64) {
-		s->flags = (uint32_t)rdn(p + 4, 4, e->be);
-		s->off = rdn(p + 8, 8, e->be);
-		s->vaddr = rdn(p + 16, 8, e->be);
-		s->filesz = rdn(p + 32, 8, e->be);
-		s->memsz = rdn(p + 40, 8, e->be);
-	} else {
-		s->off = rdn(p + 4, 4, e->be);
-		s->vaddr = rdn(p + 8, 4, e->be);
-		s->filesz = rdn(p + 16, 4, e->be);
-		s->memsz = rdn(p + 20, 4, e->be);
-		s->flags = (uint32_t)rdn(p + 24, 4, e->be);
-	}
-	/* Only the part of a segment that is in the file can be read. */
-	if (!in_file(e->n, s->off, 0))
-		s->filesz = 0;
-	else if (s->filesz > e->n - s->off)
-		s->filesz = e->n - s->off;
-	return true;
-}
-
 static bool elf_sec(const struct elfv *e, uint32_t i, struct sec *s)
 {
-	const uint8_t *p;
+	struct pl_elf_section ps;
 
-	if (i >= e->shnum)
+	if (!e->elf || !pl_elf_section(e->elf, i, &ps))
 		return false;
-	p = e->b + e->shoff + (uint64_t)i * e->shentsize;
-	s->name = (uint32_t)rdn(p, 4, e->be);
-	s->type = (uint32_t)rdn(p + 4, 4, e->be);
-	if (e->is64) {
-		s->flags = rdn(p + 8, 8, e->be);
-		s->addr = rdn(p + 16, 8, e->be);
-		s->off = rdn(p + 24, 8, e->be);
-		s->size = rdn(p + 32, 8, e->be);
-		s->link = (uint32_t)rdn(p + 40, 4, e->be);
-		s->entsize = rdn(p + 56, 8, e->be);
-	} else {
-		s->flags = rdn(p + 8, 4, e->be);
-		s->addr = rdn(p + 12, 4, e->be);
-		s->off = rdn(p + 16, 4, e->be);
-		s->size = rdn(p + 20, 4, e->be);
-		s->link = (uint32_t)rdn(p + 24, 4, e->be);
-		s->entsize = rdn(p + 36, 4, e->be);
-	}
+	*s = (struct sec){ps.name, ps.type,   ps.link, ps.flags,
+			  ps.addr, ps.offset, ps.size, ps.entsize};
 	return true;
 }
 
@@ -264,46 +187,71 @@ static bool sec_has_data(const struct elfv *e, const struct sec *s)
 	return s->type != SHT_NOBITS_ && s->size > 0 && in_file(e->n, s->off, s->size);
 }
 
-/* Compares the name of section s with name, reading within bounds. */
-static bool sec_name_is(const struct elfv *e, const struct sec *s, const char *name)
+static bool sec_name_is(const struct sec *s, const char *name)
 {
-	struct sec str;
-	size_t len = strlen(name) + 1;
-
-	if (!elf_sec(e, e->shstrndx, &str) || !sec_has_data(e, &str))
-		return false;
-	if (s->name >= str.size || len > str.size - s->name)
-		return false;
-	return memcmp(e->b + str.off + s->name, name, len) == 0;
+	return s->name && !strcmp(s->name, name);
 }
 
-/*
- * Maps [va, va+len) to a file offset: through PT_LOAD segments, or through
- * allocated sections when the image has no usable program headers.
- */
-static bool va_to_off(const struct elfv *e, uint64_t va, uint64_t len, uint64_t *off)
+static void add_range(struct elfv *e, uint64_t off, uint64_t addr, uint64_t filesz, uint64_t memsz,
+		      bool exec, bool write)
 {
-	if (e->have_load) {
-		struct seg s;
+	struct arange *r;
 
-		for (uint32_t i = 0; elf_seg(e, i, &s); i++) {
-			if (s.type != PT_LOAD_ || va < s.vaddr)
-				continue;
-			if (va - s.vaddr >= s.filesz || len > s.filesz - (va - s.vaddr))
-				continue;
-			*off = s.off + (va - s.vaddr);
-			return true;
-		}
-		return false;
-	}
+	if (e->nranges >= RANGES_MAX)
+		return;
+	/* Only the part of a segment that is in the file can be read. */
+	if (!in_file(e->n, off, 0))
+		filesz = 0;
+	else if (filesz > e->n - off)
+		filesz = e->n - off;
+	r = &e->ranges[e->nranges++];
+	*r = (struct arange){off, addr, filesz, memsz > filesz ? memsz : filesz, exec, write};
+	e->have_exec |= exec;
+}
+
+/* PT_LOAD segments; with none, the allocated sections (objects, odd images). */
+static void find_ranges(struct elfv *e)
+{
+	struct pl_elf_phdr ph;
 	struct sec s;
 
-	for (uint32_t i = 0; i < SECS_ADDR_MAX && elf_sec(e, i, &s); i++) {
-		if (!(s.flags & SHF_ALLOC_) || !sec_has_data(e, &s) || va < s.addr)
+	for (uint32_t i = 0; pl_elf_program_header(e->elf, i, &ph); i++)
+		if (ph.type == PT_LOAD_)
+			add_range(e, ph.offset, ph.vaddr, ph.filesz, ph.memsz, ph.flags & PF_X_,
+				  ph.flags & PF_W_);
+	if (e->nranges)
+		return;
+	for (uint32_t i = 0; elf_sec(e, i, &s); i++)
+		if ((s.flags & SHF_ALLOC_) && sec_has_data(e, &s))
+			add_range(e, s.off, s.addr, s.size, s.size, s.flags & SHF_EXECINSTR_,
+				  s.flags & SHF_WRITE_);
+}
+
+static bool elfv_init(struct elfv *e, struct pl_elf *elf)
+{
+	struct pl_elf_info info;
+
+	memset(e, 0, sizeof(*e));
+	e->b = elf ? pl_elf_image(elf, &e->n) : NULL;
+	if (!e->b || !pl_elf_info(elf, &info))
+		return false;
+	e->elf = elf;
+	e->is64 = info.is64;
+	e->be = info.big_endian;
+	e->machine = info.machine;
+	find_ranges(e);
+	return true;
+}
+
+/* Maps [va, va+len) to a file offset, through the loadable ranges. */
+static bool va_to_off(const struct elfv *e, uint64_t va, uint64_t len, uint64_t *off)
+{
+	for (unsigned i = 0; i < e->nranges; i++) {
+		const struct arange *r = &e->ranges[i];
+
+		if (va < r->addr || va - r->addr >= r->filesz || len > r->filesz - (va - r->addr))
 			continue;
-		if (va - s.addr >= s.size || len > s.size - (va - s.addr))
-			continue;
-		*off = s.off + (va - s.addr);
+		*off = r->off + (va - r->addr);
 		return true;
 	}
 	return false;
@@ -311,41 +259,43 @@ static bool va_to_off(const struct elfv *e, uint64_t va, uint64_t len, uint64_t 
 
 static bool va_is_exec(const struct elfv *e, uint64_t va)
 {
-	if (e->have_load) {
-		struct seg s;
+	for (unsigned i = 0; i < e->nranges; i++) {
+		const struct arange *r = &e->ranges[i];
 
-		for (uint32_t i = 0; elf_seg(e, i, &s); i++)
-			if (s.type == PT_LOAD_ && (s.flags & PF_X_) && va >= s.vaddr &&
-			    va - s.vaddr < s.memsz)
-				return true;
-		return false;
-	}
-	struct sec s;
-
-	for (uint32_t i = 0; i < SECS_ADDR_MAX && elf_sec(e, i, &s); i++)
-		if ((s.flags & SHF_ALLOC_) && (s.flags & SHF_EXECINSTR_) && va >= s.addr &&
-		    va - s.addr < s.size)
+		if (r->exec && va >= r->addr && va - r->addr < r->memsz)
 			return true;
+	}
 	return false;
 }
 
-static void elf_scan_kinds(struct elfv *e)
+/*
+ * The first occurrence of pat in file bytes [off + from, off + size), at or
+ * after from: read through a window with the descriptor, so a scan costs
+ * no memory of the view's. Its position from off goes to *at.
+ */
+static bool find_bytes(const struct elfv *e, uint64_t off, uint64_t size, uint64_t from,
+		       const uint8_t *pat, size_t plen, uint64_t *at)
 {
-	struct seg g;
-	struct sec s;
+	size_t cap = (size - from < SCAN_WINDOW ? (size_t)(size - from) : SCAN_WINDOW) + plen;
+	uint8_t *buf = from + plen <= size ? malloc(cap) : NULL;
+	bool found = false;
 
-	for (uint32_t i = 0; elf_seg(e, i, &g); i++) {
-		if (g.type != PT_LOAD_)
-			continue;
-		e->have_load = true;
-		if (g.flags & PF_X_)
-			e->have_exec = true;
+	while (buf && !found && from + plen <= size) {
+		size_t len = size - from < cap ? (size_t)(size - from) : cap;
+		size_t got = pl_elf_read(e->elf, off + from, buf, len);
+		const uint8_t *p = got >= plen ? memmem(buf, got, pat, plen) : NULL;
+
+		if (p) {
+			*at = from + (uint64_t)(p - buf);
+			found = true;
+		} else if (got < len || got < plen) {
+			break;
+		} else {
+			from += got - plen + 1;
+		}
 	}
-	if (e->have_load)
-		return;
-	for (uint32_t i = 0; elf_sec(e, i, &s); i++)
-		if ((s.flags & SHF_ALLOC_) && (s.flags & SHF_EXECINSTR_))
-			e->have_exec = true;
+	free(buf);
+	return found;
 }
 
 /* The pointer-sized RELATIVE relocation type of the image's machine. */
@@ -379,77 +329,70 @@ static bool relative_type(const struct elfv *e, uint32_t *type)
 	}
 }
 
-/*
- * Iterates over the RELATIVE relocations (place, addend) of the image's
- * SHT_RELA sections. Only used while opening: each section read is taken
- * from the scan budget.
- */
-struct rela_iter {
-	const struct elfv *e;
-	uint32_t sec, type;
-	uint64_t idx;
-	struct sec s;
-	bool have_sec;
+/* Called for each RELATIVE relocation (place, addend); false stops. */
+typedef bool (*relative_fn)(void *ctx, uint64_t place, uint64_t addend);
+
+struct relative_pass {
+	uint32_t type;
+	relative_fn fn;
+	void *ctx;
+	bool stopped;
 };
 
-static bool rela_next(struct rela_iter *it, uint64_t *r_off, uint64_t *addend)
+static bool relative_one(void *ctx, uint64_t offset, uint32_t type, uint64_t addend)
 {
-	const struct elfv *e = it->e;
-	unsigned esz = e->is64 ? 24 : 12;
+	struct relative_pass *pass = ctx;
 
-	for (;;) {
-		if (!it->have_sec) {
-			if (!elf_sec(e, it->sec, &it->s))
-				return false;
-			it->sec++;
-			if (it->s.type != SHT_RELA_ || it->s.entsize != esz ||
-			    !sec_has_data(e, &it->s) || !spend(e, it->s.size))
-				continue;
-			it->have_sec = true;
-			it->idx = 0;
-		}
-		if (it->idx >= it->s.size / esz) {
-			it->have_sec = false;
-			continue;
-		}
-		const uint8_t *p = e->b + it->s.off + it->idx * esz;
-		uint64_t info;
-
-		it->idx++;
-		if (e->is64) {
-			*r_off = rdn(p, 8, e->be);
-			info = rdn(p + 8, 8, e->be) & 0xffffffffu;
-			*addend = rdn(p + 16, 8, e->be);
-		} else {
-			*r_off = rdn(p, 4, e->be);
-			info = rdn(p + 4, 4, e->be) & 0xffu;
-			*addend = rdn(p + 8, 4, e->be);
-		}
-		if (info == it->type)
-			return true;
-	}
+	if (type != pass->type)
+		return true;
+	if (pass->fn(pass->ctx, offset, addend))
+		return true;
+	pass->stopped = true;
+	return false;
 }
 
-static bool rela_init(struct rela_iter *it, const struct elfv *e)
+/*
+ * The RELATIVE relocations of the image's SHT_RELA sections, streamed by
+ * elfsym. Only while opening: each section read is taken from the budget.
+ */
+static void each_relative(const struct elfv *e, relative_fn fn, void *ctx)
 {
-	memset(it, 0, sizeof(*it));
-	it->e = e;
-	return e->shnum > 0 && relative_type(e, &it->type);
+	struct relative_pass pass = {.fn = fn, .ctx = ctx};
+	unsigned esz = e->is64 ? 24 : 12;
+	struct sec s;
+
+	if (!relative_type(e, &pass.type))
+		return;
+	for (uint32_t i = 0; !pass.stopped && elf_sec(e, i, &s); i++)
+		if (s.type == SHT_RELA_ && s.entsize == esz && sec_has_data(e, &s) &&
+		    spend(e, s.size))
+			pl_elf_each_rela(e->elf, i, relative_one, &pass);
+}
+
+struct reloc_find {
+	uint64_t va, value;
+	bool found;
+};
+
+static bool reloc_match(void *ctx, uint64_t place, uint64_t addend)
+{
+	struct reloc_find *f = ctx;
+
+	if (place != f->va)
+		return true;
+	f->value = addend;
+	f->found = true;
+	return false;
 }
 
 static bool reloc_at(const struct elfv *e, uint64_t va, uint64_t *value)
 {
-	struct rela_iter it;
-	uint64_t off, add;
+	struct reloc_find f = {.va = va};
 
-	if (!rela_init(&it, e))
-		return false;
-	while (rela_next(&it, &off, &add))
-		if (off == va) {
-			*value = add;
-			return true;
-		}
-	return false;
+	each_relative(e, reloc_match, &f);
+	if (f.found)
+		*value = f.value;
+	return f.found;
 }
 
 /*
@@ -471,27 +414,12 @@ static bool read_word_va(const struct elfv *e, uint64_t va, unsigned ptrsize, ui
 /* Value of the symbol called name in .symtab, if any. */
 static bool elf_symbol(const struct elfv *e, const char *name, uint64_t *value)
 {
-	size_t len = strlen(name) + 1;
-	unsigned esz = e->is64 ? 24 : 16;
-	struct sec s, str;
+	struct sec s;
 
-	for (uint32_t i = 0; elf_sec(e, i, &s); i++) {
-		if (s.type != SHT_SYMTAB_ || !sec_has_data(e, &s))
-			continue;
-		if (!elf_sec(e, s.link, &str) || !sec_has_data(e, &str) || !spend(e, s.size))
-			continue;
-		for (uint64_t k = 0; k < s.size / esz; k++) {
-			const uint8_t *p = e->b + s.off + k * esz;
-			uint32_t nm = (uint32_t)rdn(p, 4, e->be);
-
-			if (nm >= str.size || len > str.size - nm)
-				continue;
-			if (memcmp(e->b + str.off + nm, name, len) != 0)
-				continue;
-			*value = e->is64 ? rdn(p + 8, 8, e->be) : rdn(p + 4, 4, e->be);
+	for (uint32_t i = 0; elf_sec(e, i, &s); i++)
+		if (s.type == SHT_SYMTAB_ && sec_has_data(e, &s) && spend(e, s.size) &&
+		    pl_elf_find_symbol(e->elf, i, name, value))
 			return true;
-		}
-	}
 	return false;
 }
 
@@ -520,6 +448,13 @@ struct pl_pclntab {
 	bool old_nfuncdata; /* 1.2-1.11: nfuncdata is an int32 */
 	uint64_t gofunc;    /* 1.18+: base of funcdata offsets */
 	bool have_gofunc;
+	/*
+	 * Names a lookup returns, copied out of the table: its owner may
+	 * rewrite the file under us, so a terminator checked once may be gone
+	 * by the time a caller reads the name. Sized for the deepest lookup.
+	 */
+	char *names;
+	size_t names_cap, names_len;
 };
 
 struct gofunc {
@@ -553,6 +488,58 @@ static const char *tstr(const struct pl_pclntab *t, uint64_t base, uint64_t off)
 	if (!memchr(t->tab + pos, 0, lim))
 		return NULL;
 	return (const char *)(t->tab + pos);
+}
+
+/* Bytes a name found by tstr at s may span: as far as tstr looked. */
+static size_t name_room(const struct pl_pclntab *t, const char *s)
+{
+	size_t room = t->tabsz - (size_t)((const uint8_t *)s - t->tab);
+
+	return room < NAME_MAX_LEN ? room : NAME_MAX_LEN;
+}
+
+/* A copy of a name from tstr in the lookup's space (NULL stays NULL). */
+static const char *keep(struct pl_pclntab *t, const char *s)
+{
+	size_t len;
+	char *copy;
+
+	if (!s)
+		return NULL;
+	len = strnlen(s, name_room(t, s));
+	if (len + 1 > t->names_cap - t->names_len)
+		return NULL;
+	copy = t->names + t->names_len;
+	memcpy(copy, s, len);
+	copy[len] = '\0';
+	t->names_len += len + 1;
+	return copy;
+}
+
+/* Room for every name a lookup of up to max frames can return. */
+static bool names_reserve(struct pl_pclntab *t, int max)
+{
+	size_t frames = (size_t)(max < INL_DEPTH_MAX ? max : INL_DEPTH_MAX) + 1;
+	size_t need = frames * 2 * (NAME_MAX_LEN + 1);
+	char *buf;
+
+	t->names_len = 0;
+	if (need <= t->names_cap)
+		return true;
+	buf = realloc(t->names, need);
+	if (!buf)
+		return false;
+	t->names = buf;
+	t->names_cap = need;
+	return true;
+}
+
+/* Whether the name tstr found at s is name, reading no further than tstr did. */
+static bool name_is(const struct pl_pclntab *t, const char *s, const char *name)
+{
+	size_t room = name_room(t, s), len = strlen(name);
+
+	return len < room && !memcmp(s, name, len) && s[len] == '\0';
 }
 
 /* ftab[i].entry as an absolute address. */
@@ -707,7 +694,7 @@ static const char *file_name(const struct pl_pclntab *t, const struct gofunc *f,
 	return tstr(t, t->filetab_off, off);
 }
 
-static void file_line(const struct pl_pclntab *t, const struct gofunc *f, uint64_t pc,
+static void file_line(struct pl_pclntab *t, const struct gofunc *f, uint64_t pc,
 		      struct pl_go_frame *fr, uint64_t *steps)
 {
 	int32_t v;
@@ -715,7 +702,7 @@ static void file_line(const struct pl_pclntab *t, const struct gofunc *f, uint64
 	fr->file = NULL;
 	fr->line = 0;
 	if (pcvalue(t, f, f->pcfile, pc, &v, steps))
-		fr->file = file_name(t, f, v);
+		fr->file = keep(t, file_name(t, f, v));
 	if (pcvalue(t, f, f->pcln, pc, &v, steps) && v > 0)
 		fr->line = v;
 }
@@ -830,7 +817,7 @@ static bool find_func(const struct pl_pclntab *t, uint64_t pc, struct gofunc *f)
 	return pc >= f->entry && pc < f->end;
 }
 
-int pl_pclntab_lookup(const struct pl_pclntab *t, uint64_t pc, struct pl_go_frame *out, int max)
+int pl_pclntab_lookup(struct pl_pclntab *t, uint64_t pc, struct pl_go_frame *out, int max)
 {
 	struct gofunc f;
 	const char *outer;
@@ -838,9 +825,9 @@ int pl_pclntab_lookup(const struct pl_pclntab *t, uint64_t pc, struct pl_go_fram
 	bool have_tree;
 	int n = 0;
 
-	if (!t || !out || max <= 0 || !find_func(t, pc, &f))
+	if (!t || !out || max <= 0 || !names_reserve(t, max) || !find_func(t, pc, &f))
 		return 0;
-	outer = func_name(t, &f);
+	outer = keep(t, func_name(t, &f));
 	if (!outer)
 		return 0;
 	have_tree = inl_tree(t, &f, &tree);
@@ -850,7 +837,7 @@ int pl_pclntab_lookup(const struct pl_pclntab *t, uint64_t pc, struct pl_go_fram
 		const char *name;
 
 		if (!have_tree || !pcdata(t, &f, t->inl_pcdata, cur, &ix, &steps) || ix < 0 ||
-		    !inl_entry(t, tree, ix, &ie) || !(name = inl_name(t, &ie))) {
+		    !inl_entry(t, tree, ix, &ie) || !(name = keep(t, inl_name(t, &ie)))) {
 			out[n].func = outer;
 			file_line(t, &f, cur, &out[n], &steps);
 			return n + 1;
@@ -867,10 +854,10 @@ int pl_pclntab_lookup(const struct pl_pclntab *t, uint64_t pc, struct pl_go_fram
 				struct inl_entry pe;
 				const char *pn = NULL;
 
-				out[n].file = file_name(t, &f, ie.file);
+				out[n].file = keep(t, file_name(t, &f, ie.file));
 				out[n].line = ie.line > 0 ? ie.line : 0;
 				if (ie.parent < 0 || !inl_entry(t, tree, ie.parent, &pe) ||
-				    !pe.old || !(pn = inl_name(t, &pe))) {
+				    !pe.old || !(pn = keep(t, inl_name(t, &pe)))) {
 					out[n].func = outer;
 					return n + 1;
 				}
@@ -1000,30 +987,53 @@ static bool check_table(const struct pl_pclntab *t)
 static bool scan_words(const struct elfv *e, unsigned ps, uint64_t off, uint64_t size, uint64_t va,
 		       uint64_t want, uint64_t want2, uint64_t *at)
 {
-	const uint8_t *base = e->b + off;
 	uint8_t pat[8];
-	uint64_t k = 0;
+	uint64_t k = 0, pos, next;
 
 	if (!spend(e, size))
 		return false;
 	for (unsigned i = 0; i < ps; i++)
 		pat[e->be ? ps - 1 - i : i] = (uint8_t)(want >> (8 * i));
-	while (k + 2ull * ps <= size) {
-		const uint8_t *p = memmem(base + k, size - k, pat, ps);
-		uint64_t pos;
-
-		if (!p)
-			return false;
-		pos = (uint64_t)(p - base);
+	while (k + 2ull * ps <= size && find_bytes(e, off, size, k, pat, ps, &pos)) {
 		k = pos + 1;
 		if ((va + pos) % ps != 0 || pos + 2ull * ps > size)
 			continue;
-		if (rdn(p + ps, ps, e->be) == want2) {
+		if (rd(e->b, e->n, off + pos + ps, ps, e->be, &next) && next == want2) {
 			*at = va + pos;
 			return true;
 		}
 	}
 	return false;
+}
+
+struct md_reloc {
+	const struct elfv *e;
+	unsigned ps, tries;
+	uint64_t want, want2, md;
+	bool found;
+};
+
+/* A RELATIVE relocation putting the table's address somewhere: moduledata's first word? */
+static bool md_reloc_one(void *ctx, uint64_t place, uint64_t addend)
+{
+	struct md_reloc *m = ctx;
+	uint64_t v;
+
+	if (addend != m->want)
+		return true;
+	if (read_word_va(m->e, place + m->ps, m->ps, &v) && v == m->want2) {
+		m->md = place;
+		m->found = true;
+		return false;
+	}
+	return ++m->tries < MD_RELOC_CANDIDATES_MAX;
+}
+
+static bool has_sections(const struct elfv *e)
+{
+	struct sec s;
+
+	return elf_sec(e, 0, &s);
 }
 
 /*
@@ -1034,9 +1044,9 @@ static bool find_moduledata(const struct pl_pclntab *t, uint64_t *md)
 {
 	const struct elfv *e = &t->e;
 	unsigned ps = t->ptrsize;
-	uint64_t want = t->tabva, want2 = t->tabva + t->funcname_off, v;
+	uint64_t want = t->tabva, want2 = t->tabva + t->funcname_off;
+	struct md_reloc m = {.e = e, .ps = ps, .want = want, .want2 = want2};
 	struct sec s;
-	struct seg g;
 
 	if (!t->has_va)
 		return false;
@@ -1044,28 +1054,19 @@ static bool find_moduledata(const struct pl_pclntab *t, uint64_t *md)
 		if ((s.flags & SHF_ALLOC_) && (s.flags & SHF_WRITE_) && sec_has_data(e, &s) &&
 		    scan_words(e, ps, s.off, s.size, s.addr, want, want2, md))
 			return true;
-	if (e->shnum == 0)
-		for (uint32_t i = 0; elf_seg(e, i, &g); i++)
-			if (g.type == PT_LOAD_ && (g.flags & PF_W_) && g.filesz &&
-			    scan_words(e, ps, g.off, g.filesz, g.vaddr, want, want2, md))
-				return true;
-	/* Zeros in the file: the relocations say where the pointer goes. */
-	struct rela_iter it;
-	uint64_t off, add;
-	unsigned tries = 0;
+	if (!has_sections(e))
+		for (unsigned i = 0; i < e->nranges; i++) {
+			const struct arange *r = &e->ranges[i];
 
-	if (!rela_init(&it, e))
-		return false;
-	while (tries < MD_RELOC_CANDIDATES_MAX && rela_next(&it, &off, &add)) {
-		if (add != want)
-			continue;
-		tries++;
-		if (read_word_va(e, off + ps, ps, &v) && v == want2) {
-			*md = off;
-			return true;
+			if (r->write && r->filesz &&
+			    scan_words(e, ps, r->off, r->filesz, r->addr, want, want2, md))
+				return true;
 		}
-	}
-	return false;
+	/* Zeros in the file: the relocations say where the pointer goes. */
+	each_relative(e, md_reloc_one, &m);
+	if (m.found)
+		*md = m.md;
+	return m.found;
 }
 
 /* moduledata word indexes (1.18+): minpc 20, text 22; gofunc 38 or 40. */
@@ -1113,7 +1114,7 @@ static bool resolve_text(struct pl_pclntab *t, const uint64_t *md, bool have_md)
 	if (elf_symbol(e, "runtime.text", &v) && try_text(t, v))
 		return true;
 	for (uint32_t i = 0; elf_sec(e, i, &s); i++)
-		if (sec_name_is(e, &s, ".text"))
+		if (sec_name_is(&s, ".text"))
 			return try_text(t, s.addr);
 	return false;
 }
@@ -1122,12 +1123,13 @@ static bool has_buildinfo(const struct elfv *e)
 {
 	static const char magic[] = "\xff Go buildinf:";
 	struct sec s;
+	uint64_t at;
 
 	for (uint32_t i = 0; elf_sec(e, i, &s); i++) {
-		if (sec_name_is(e, &s, ".go.buildinfo"))
+		if (sec_name_is(&s, ".go.buildinfo"))
 			return true;
 		if ((s.flags & SHF_WRITE_) && sec_has_data(e, &s) && spend(e, s.size) &&
-		    memmem(e->b + s.off, s.size, magic, sizeof(magic) - 1))
+		    find_bytes(e, s.off, s.size, 0, (const uint8_t *)magic, sizeof(magic) - 1, &at))
 			return true;
 	}
 	return false;
@@ -1256,20 +1258,17 @@ static struct pl_pclntab *scan_range(const struct elfv *e, uint64_t off, uint64_
 				     bool has_va, unsigned *tries)
 {
 	static const uint8_t le[] = {0xff, 0xff, 0xff, 0, 0}, be[] = {0xff, 0xff, 0xff};
-	const uint8_t *base = e->b + off, *pat = e->be ? be : le;
+	const uint8_t *pat = e->be ? be : le;
 	size_t plen = e->be ? sizeof(be) : sizeof(le);
-	uint64_t k = 0, delta = e->be ? 0 : 1;
+	uint64_t k = 0, delta = e->be ? 0 : 1, hit;
 
 	if (!spend(e, size))
 		return NULL;
-	while (k + 16 <= size && *tries < SCAN_CANDIDATES_MAX) {
-		const uint8_t *p = memmem(base + k, size - k, pat, plen);
+	while (k + 16 <= size && *tries < SCAN_CANDIDATES_MAX &&
+	       find_bytes(e, off, size, k, pat, plen, &hit)) {
 		struct pl_pclntab *t;
-		uint64_t hit, pos;
+		uint64_t pos;
 
-		if (!p)
-			return NULL;
-		hit = (uint64_t)(p - base);
 		k = hit + 1;
 		if (hit < delta)
 			continue;
@@ -1285,53 +1284,64 @@ static struct pl_pclntab *scan_range(const struct elfv *e, uint64_t off, uint64_
 	return NULL;
 }
 
-struct pl_pclntab *pl_pclntab_open(const uint8_t *elf, size_t size)
+/* The linker's own section, internally linked (PIE or not). */
+static struct pl_pclntab *named_table(const struct elfv *e)
 {
-	struct elfv e;
-	struct sec s;
-	struct seg g;
 	struct pl_pclntab *t;
-	unsigned tries = 0;
-	uint64_t budget;
+	struct sec s;
 
-	if (!elf_parse(&e, elf, size))
-		return NULL;
-	elf_scan_kinds(&e);
-	budget = 16 * (uint64_t)size + (1u << 20);
-	e.budget = &budget;
-	/* The linker's own section, internally linked (PIE or not). */
-	for (uint32_t i = 0; elf_sec(&e, i, &s); i++) {
-		if (!sec_has_data(&e, &s))
+	for (uint32_t i = 0; elf_sec(e, i, &s); i++) {
+		if (!sec_has_data(e, &s) ||
+		    (!sec_name_is(&s, ".gopclntab") && !sec_name_is(&s, ".data.rel.ro.gopclntab")))
 			continue;
-		if (!sec_name_is(&e, &s, ".gopclntab") &&
-		    !sec_name_is(&e, &s, ".data.rel.ro.gopclntab"))
-			continue;
-		t = try_table(&e, s.off, s.size, s.addr, (s.flags & SHF_ALLOC_) != 0);
+		t = try_table(e, s.off, s.size, s.addr, (s.flags & SHF_ALLOC_) != 0);
 		if (t)
-			goto found;
-	}
-	/* Externally linked PIE: inside .data.rel.ro or .rodata, no own section. */
-	for (uint32_t i = 0; elf_sec(&e, i, &s); i++) {
-		if (s.type != SHT_PROGBITS_ || !(s.flags & SHF_ALLOC_) ||
-		    (s.flags & SHF_EXECINSTR_) || !sec_has_data(&e, &s))
-			continue;
-		t = scan_range(&e, s.off, s.size, s.addr, true, &tries);
-		if (t)
-			goto found;
-	}
-	/* No section headers at all: the loadable segments. */
-	if (e.shnum == 0) {
-		for (uint32_t i = 0; elf_seg(&e, i, &g); i++) {
-			if (g.type != PT_LOAD_ || g.filesz == 0)
-				continue;
-			t = scan_range(&e, g.off, g.filesz, g.vaddr, true, &tries);
-			if (t)
-				goto found;
-		}
+			return t;
 	}
 	return NULL;
-found:
+}
+
+/*
+ * Externally linked PIE: inside .data.rel.ro or .rodata, no own section;
+ * with no section headers at all, the loadable segments.
+ */
+static struct pl_pclntab *scanned_table(const struct elfv *e)
+{
+	struct pl_pclntab *t = NULL;
+	unsigned tries = 0;
+	struct sec s;
+
+	for (uint32_t i = 0; !t && elf_sec(e, i, &s); i++)
+		if (s.type == SHT_PROGBITS_ && (s.flags & SHF_ALLOC_) &&
+		    !(s.flags & SHF_EXECINSTR_) && sec_has_data(e, &s))
+			t = scan_range(e, s.off, s.size, s.addr, true, &tries);
+	for (unsigned i = 0; !t && !has_sections(e) && i < e->nranges; i++)
+		if (e->ranges[i].filesz)
+			t = scan_range(e, e->ranges[i].off, e->ranges[i].filesz, e->ranges[i].addr,
+				       true, &tries);
+	return t;
+}
+
+struct pl_pclntab *pl_pclntab_open(struct pl_elf *elf)
+{
+	struct pl_pclntab *t;
+	struct elfv e;
+	uint64_t budget;
+
+	if (!elfv_init(&e, elf))
+		return NULL;
+	budget = 16 * (uint64_t)e.n + (1u << 20);
+	if (budget > SCAN_BYTES_MAX)
+		budget = SCAN_BYTES_MAX;
+	e.budget = &budget;
+	t = named_table(&e);
+	if (!t)
+		t = scanned_table(&e);
+	if (!t)
+		return NULL;
+	/* Lookups read the image alone: the handle and the budget were for opening. */
 	t->e.budget = NULL;
+	t->e.elf = NULL;
 	return t;
 }
 
@@ -1351,7 +1361,7 @@ uint64_t pl_pclntab_func_entry(const struct pl_pclntab *t, const char *name)
 
 		if (!load_func(t, i, &f) || !(n = func_name(t, &f)))
 			continue;
-		if (strcmp(n, name) == 0)
+		if (name_is(t, n, name))
 			return f.entry;
 	}
 	return 0;
@@ -1359,5 +1369,7 @@ uint64_t pl_pclntab_func_entry(const struct pl_pclntab *t, const char *name)
 
 void pl_pclntab_close(struct pl_pclntab *t)
 {
+	if (t)
+		free(t->names);
 	free(t);
 }

@@ -7,11 +7,43 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 #include "symbolize/procmaps.h"
+
+/*
+ * PROCMAP_QUERY, from the kernel's uapi linux/fs.h (6.11): Debian 12's
+ * headers predate it. The layout is fixed ABI; size tells the kernel which.
+ */
+#ifndef PROCMAP_QUERY
+struct procmap_query {
+	uint64_t size;
+	uint64_t query_flags;
+	uint64_t query_addr;
+	uint64_t vma_start;
+	uint64_t vma_end;
+	uint64_t vma_flags;
+	uint64_t vma_page_size;
+	uint64_t vma_offset;
+	uint64_t inode;
+	uint32_t dev_major;
+	uint32_t dev_minor;
+	uint32_t vma_name_size;
+	uint32_t build_id_size;
+	uint64_t vma_name_addr;
+	uint64_t build_id_addr;
+};
+#define PROCMAP_QUERY _IOWR('f', 17, struct procmap_query)
+#define PROCMAP_QUERY_VMA_READABLE 0x01
+#define PROCMAP_QUERY_VMA_WRITABLE 0x02
+#define PROCMAP_QUERY_VMA_EXECUTABLE 0x04
+#define PROCMAP_QUERY_VMA_SHARED 0x08
+#define PROCMAP_QUERY_COVERING_OR_NEXT_VMA 0x10
+#endif
 
 static const char deleted_suffix[] = " (deleted)";
 #define DELETED_LEN (sizeof(deleted_suffix) - 1)
@@ -294,6 +326,73 @@ int pl_maps_read(pid_t pid, struct pl_maps *out)
 		errno = ENOMEM;
 	}
 	return err;
+}
+
+/* The name as the maps text would print it: a newline becomes \012. */
+static size_t maps_escaped(const char *raw, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (; *raw && n + 5 <= cap; raw++) {
+		if (*raw == '\n') {
+			memcpy(out + n, "\\012", 4);
+			n += 4;
+		} else {
+			out[n++] = *raw;
+		}
+	}
+	out[n] = '\0';
+	return n;
+}
+
+static void fill_from_query(const struct procmap_query *q, struct pl_map *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->start = q->vma_start;
+	out->end = q->vma_end;
+	out->offset = q->vma_offset;
+	out->inode = q->inode;
+	out->dev_major = q->dev_major;
+	out->dev_minor = q->dev_minor;
+	out->readable = q->vma_flags & PROCMAP_QUERY_VMA_READABLE;
+	out->writable = q->vma_flags & PROCMAP_QUERY_VMA_WRITABLE;
+	out->executable = q->vma_flags & PROCMAP_QUERY_VMA_EXECUTABLE;
+	out->shared = q->vma_flags & PROCMAP_QUERY_VMA_SHARED;
+}
+
+/* The path part of a query's name: " (deleted)" stripped, as the parser does. */
+static void take_query_name(struct pl_map *out, char *name, size_t len)
+{
+	if (len > DELETED_LEN && !memcmp(name + len - DELETED_LEN, deleted_suffix, DELETED_LEN)) {
+		out->deleted = true;
+		len -= DELETED_LEN;
+		name[len] = '\0';
+	}
+	out->path = len ? name : NULL;
+	out->path_len = len;
+}
+
+int pl_maps_query(int fd, uint64_t addr, struct pl_map *out, char *name, size_t name_len)
+{
+	char raw[PATH_MAX + 64]; /* d_path's longest, and " (deleted)" */
+	struct procmap_query q = {
+	    .size = sizeof(q),
+	    .query_flags = PROCMAP_QUERY_COVERING_OR_NEXT_VMA,
+	    .query_addr = addr,
+	    .vma_name_size = sizeof(raw),
+	    .vma_name_addr = (uint64_t)(uintptr_t)raw,
+	};
+
+	if (!name || name_len == 0)
+		return -1;
+	if (ioctl(fd, PROCMAP_QUERY, &q) < 0)
+		return errno == ENOENT ? 0 : -1;
+	fill_from_query(&q, out);
+	raw[sizeof(raw) - 1] = '\0';
+	if (q.vma_name_size == 0)
+		raw[0] = '\0';
+	take_query_name(out, name, maps_escaped(raw, name, name_len));
+	return 1;
 }
 
 const struct pl_map *pl_maps_find(const struct pl_maps *m, uint64_t addr)

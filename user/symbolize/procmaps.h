@@ -55,6 +55,14 @@ int pl_maps_parse(const char *text, size_t len, struct pl_maps *out);
 char *pl_read_all(int fd, size_t *len);
 /* Reads and parses /proc/PID/maps. Returns 0, or -1 (errno set). */
 int pl_maps_read(pid_t pid, struct pl_maps *out);
+/*
+ * One mapping by PROCMAP_QUERY (Linux 6.11+) on fd, an open /proc/PID/maps:
+ * the one covering addr, or else the next one above it. Its path (as the
+ * maps text prints it: " (deleted)" stripped, a newline as \012) goes to
+ * name, name_len bytes; out->path points there. Returns 1, 0 if no mapping
+ * is at or above addr, or -1 (errno ENOTTY: this kernel has no query).
+ */
+int pl_maps_query(int fd, uint64_t addr, struct pl_map *out, char *name, size_t name_len);
 /* The mapping containing addr, or NULL. */
 const struct pl_map *pl_maps_find(const struct pl_maps *m, uint64_t addr);
 void pl_maps_free(struct pl_maps *m);

@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include "symbolize/demangle.h"
 #include "symbolize/elfsym.h"
 #include "symbolize/gopclntab.h"
 #include "symbolize/procmaps.h"
@@ -49,7 +51,9 @@
  */
 #define MAX_PROCS 4096
 #define MAX_TOTAL_MAPPINGS (1u << 20)
-#define MAX_STRING_BYTES (64u << 20)
+#define MAX_STRING_BYTES (16u << 20)
+/* Symbols and names all binaries may keep (each has its own caps too: elfsym.h). */
+#define MAX_KEPT_BYTES (64u << 20)
 /* Mappings of one file sit side by side; this many either way are checked. */
 #define SIBLING_REACH 4
 #define MODULE_BUCKETS 1024
@@ -91,7 +95,7 @@ struct mapping {
 struct proc {
 	pid_t pid;
 	struct mapping *maps; /* sorted by start, never overlapping */
-	size_t n;
+	size_t n, cap;
 	uint64_t last_read_ns;
 	uint64_t last_used; /* s->tick when last asked about */
 };
@@ -111,6 +115,11 @@ struct pl_symbolizer {
 	struct module *files[MODULE_BUCKETS]; /* chained, keyed by (dev, ino) */
 	struct module *vdsos;		      /* vDSO images, keyed by content */
 	size_t nmodules;
+	size_t kept_bytes;  /* by the modules' ELF symbols */
+	size_t over_budget; /* binaries a budget cut short */
+	bool no_query;	    /* the kernel has no PROCMAP_QUERY */
+	pl_symbolizer_warn_fn warn;
+	void *warn_ctx;
 	struct strset strings;
 };
 
@@ -269,20 +278,49 @@ static int open_mapped_file(pid_t pid, const struct mapping *m)
 
 /* ---- modules ------------------------------------------------------ */
 
-/* Loads both symbol sources; the file bytes are kept only for Go. */
-static void module_load(struct module *mod, struct pl_elf *elf)
+/* Names, once, a binary that a budget cut short: what was left out, and how much. */
+static void warn_over_budget(struct pl_symbolizer *s, const char *name,
+			     const struct pl_elf_skips *sk)
 {
-	const uint8_t *image;
-	size_t size;
+	char msg[512];
 
+	s->over_budget++;
+	if (!s->warn)
+		return;
+	snprintf(msg, sizeof(msg),
+		 "symbols of %s partly skipped: %s (%u part%s, %llu bytes, left out)",
+		 name ? name : "?", sk->first, sk->parts, sk->parts == 1 ? "" : "s",
+		 (unsigned long long)sk->bytes);
+	s->warn(s->warn_ctx, msg);
+}
+
+/* Loads both symbol sources; the file's view is kept only for Go. */
+static void module_load(struct pl_symbolizer *s, struct module *mod, struct pl_elf *elf,
+			const char *name)
+{
 	mod->elf = elf;
 	if (!elf)
 		return;
-	image = pl_elf_image(elf, &size);
-	if (image)
-		mod->go = pl_pclntab_open(image, size);
+	mod->go = pl_pclntab_open(elf);
+	pl_elf_end_load(elf);
 	if (!mod->go)
 		pl_elf_drop_image(elf);
+	s->kept_bytes += pl_elf_kept_bytes(elf);
+	if (pl_elf_skips(elf)->parts)
+		warn_over_budget(s, name, pl_elf_skips(elf));
+}
+
+/* Past the budget of all binaries, new ones are not read (and say so once each). */
+static struct pl_elf *open_within_budget(struct pl_symbolizer *s, int fd, const char *name)
+{
+	struct pl_elf_skips sk = {.parts = 1};
+
+	if (s->kept_bytes < MAX_KEPT_BYTES)
+		return pl_elf_open_fd(fd);
+	snprintf(sk.first, sizeof(sk.first),
+		 "all of it: the %uM all binaries' symbols may keep is used", MAX_KEPT_BYTES >> 20);
+	warn_over_budget(s, name, &sk);
+	return NULL;
 }
 
 static void module_free(struct module *mod)
@@ -318,7 +356,7 @@ static struct module **file_bucket(struct pl_symbolizer *s, const struct stat *s
 	return &s->files[(h ^ (h >> 29)) % MODULE_BUCKETS];
 }
 
-static struct module *module_for_fd(struct pl_symbolizer *s, int fd)
+static struct module *module_for_fd(struct pl_symbolizer *s, int fd, const char *name)
 {
 	struct module *mod, **bucket;
 	struct stat st;
@@ -336,7 +374,7 @@ static struct module *module_for_fd(struct pl_symbolizer *s, int fd)
 	mod->ino = st.st_ino;
 	mod->size = st.st_size;
 	mod->mtime = st.st_mtim;
-	module_load(mod, pl_elf_open_fd(fd));
+	module_load(s, mod, open_within_budget(s, fd, name), name);
 	mod->next = *bucket;
 	*bucket = mod;
 	return mod;
@@ -349,7 +387,7 @@ static struct module *module_for_file(struct pl_symbolizer *s, pid_t pid, const 
 
 	if (fd < 0)
 		return NULL;
-	mod = module_for_fd(s, fd);
+	mod = module_for_fd(s, fd, m->name);
 	close(fd);
 	return mod;
 }
@@ -374,6 +412,7 @@ static struct module *vdso_module(struct pl_symbolizer *s, const uint8_t *bytes,
 	if (!mod)
 		return NULL;
 	mod->elf = pl_elf_from_memory(bytes, size);
+	pl_elf_end_load(mod->elf);
 	mod->next = s->vdsos;
 	s->vdsos = mod;
 	return mod;
@@ -668,7 +707,7 @@ static int snapshot(struct pl_symbolizer *s, struct proc *p, bool merge)
 	free(p->maps);
 	s->total_maps = s->total_maps - p->n + n;
 	p->maps = v;
-	p->n = n;
+	p->n = p->cap = n;
 	enforce_mapping_budget(s, p);
 	return 0;
 }
@@ -676,6 +715,162 @@ static int snapshot(struct pl_symbolizer *s, struct proc *p, bool merge)
 static bool may_reread(const struct proc *p)
 {
 	return p->last_read_ns == 0 || now_ns() - p->last_read_ns >= REREAD_INTERVAL_NS;
+}
+
+/* ---- one mapping learned alone (PROCMAP_QUERY) ----------------------- */
+
+/* Mappings learned per call: a call maps one range, which is one VMA or a few. */
+#define MAX_QUERIED 64
+
+static bool table_reserve(struct proc *p, size_t more)
+{
+	size_t ncap;
+	struct mapping *nv;
+
+	if (p->n + more <= p->cap)
+		return true;
+	ncap = p->cap ? p->cap * 2 : 64;
+	while (ncap < p->n + more)
+		ncap *= 2;
+	nv = realloc(p->maps, ncap * sizeof(*nv));
+	if (!nv)
+		return false;
+	p->maps = nv;
+	p->cap = ncap;
+	return true;
+}
+
+/* Index of the first mapping ending above addr (sorted and disjoint: ends ascend too). */
+static size_t first_ending_above(const struct mapping *v, size_t n, uint64_t addr)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Puts m in the table in place of the entries it overlaps (the kernel
+ * replaced them, or merged them into m). One that is the very same
+ * mapping keeps its module.
+ */
+static void table_put(struct pl_symbolizer *s, struct proc *p, struct mapping *m)
+{
+	size_t lo = first_ending_above(p->maps, p->n, m->start), hi, gone;
+
+	for (hi = lo; hi < p->n && p->maps[hi].start < m->end; hi++)
+		if (same_mapping(&p->maps[hi], m)) {
+			m->resolved = p->maps[hi].resolved;
+			m->mod = p->maps[hi].mod;
+		}
+	gone = hi - lo;
+	if (gone == 0 && !table_reserve(p, 1))
+		return;
+	if (gone != 1)
+		memmove(&p->maps[lo + 1], &p->maps[hi], (p->n - hi) * sizeof(*p->maps));
+	p->maps[lo] = *m;
+	p->n = p->n - gone + 1;
+	s->total_maps = s->total_maps - gone + 1;
+}
+
+/* One PROCMAP_QUERY session on a process's maps, bounded by MAX_QUERIED answers. */
+struct query {
+	struct pl_symbolizer *s;
+	struct proc *p;
+	int fd, left, err;
+	bool failed;
+	char name[PATH_MAX + 64];
+};
+
+/* The mapping covering addr (or the next one); puts it in the table. False: none, or an error. */
+static bool query_put(struct query *q, uint64_t addr, struct pl_map *pm)
+{
+	struct mapping m;
+	int r;
+
+	if (q->left <= 0)
+		return false;
+	q->left--;
+	r = pl_maps_query(q->fd, addr, pm, q->name, sizeof(q->name));
+	if (r < 0) {
+		q->err = errno;
+		q->failed = true;
+	}
+	if (r <= 0)
+		return false;
+	mapping_init(q->s, &m, pm);
+	table_put(q->s, q->p, &m);
+	return true;
+}
+
+static bool same_file_map(const struct pl_map *a, const struct pl_map *b)
+{
+	return a->inode && a->inode == b->inode && a->dev_major == b->dev_major &&
+	       a->dev_minor == b->dev_minor;
+}
+
+/*
+ * The rest of the file around a new mapping: a library's other segments
+ * (or the reservation ld.so maps them into) sit right beside it, and a
+ * frame the walk finds in them still names the library.
+ */
+static void query_neighbours(struct query *q, const struct pl_map *first, const struct pl_map *last)
+{
+	struct pl_map pm;
+	uint64_t addr = last->end;
+
+	while (query_put(q, addr, &pm) && pm.start == addr && same_file_map(&pm, last))
+		addr = pm.end;
+	addr = first->start;
+	while (addr > 0 && query_put(q, addr - 1, &pm) && pm.end == addr &&
+	       same_file_map(&pm, first))
+		addr = pm.start;
+}
+
+/*
+ * Learns the mappings over [start, end) of p alone, and their file's
+ * neighbours, by PROCMAP_QUERY: the work of one call, not of the whole
+ * table. 0 (also when the process is gone), or -1 when the kernel cannot
+ * answer this way.
+ */
+static int query_range(struct pl_symbolizer *s, struct proc *p, uint64_t start, uint64_t end)
+{
+	struct query *q = calloc(1, sizeof(*q));
+	struct pl_map pm, first = {0}, last = {0};
+	char path[64];
+	uint64_t addr = start;
+	int ret;
+
+	if (!q)
+		return -1;
+	*q = (struct query){.s = s, .p = p, .left = MAX_QUERIED};
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)p->pid);
+	q->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (q->fd < 0) {
+		free(q);
+		return 0;
+	}
+	while (addr < end && query_put(q, addr, &pm) && pm.start < end) {
+		if (!first.end)
+			first = pm;
+		last = pm;
+		addr = pm.end;
+	}
+	if (first.end)
+		query_neighbours(q, &first, &last);
+	close(q->fd);
+	if (q->failed && q->err == ENOTTY)
+		s->no_query = true; /* an older kernel: whole re-reads from now on */
+	ret = q->failed && q->err != ESRCH ? -1 : 0;
+	free(q);
+	return ret;
 }
 
 /* ---- from a mapping to its module ------------------------------------ */
@@ -745,16 +940,41 @@ static bool mapping_vaddr(const struct mapping *m, const struct module *mod, uin
 	return pl_elf_offset_to_vaddr(mod->elf, m->offset + off, vaddr);
 }
 
-static void elf_frame(const struct module *mod, uint64_t vaddr, struct pl_frame *f)
+/*
+ * A symbol as people read it: C++ and Rust names demangled (kept for as
+ * long as s), anything else as it is. Demangled at lookup, not at load:
+ * only the names that frames show pay for it.
+ */
+static const char *readable(struct pl_symbolizer *s, const char *sym)
+{
+	char out[PL_DEMANGLE_MAX_OUT];
+	const char *name;
+
+	if (!sym || sym[0] != '_' || !pl_demangle(sym, strlen(sym), out, sizeof(out)))
+		return sym;
+	name = intern(&s->strings, out, strlen(out));
+	return name ? name : sym;
+}
+
+static void elf_frame(struct pl_symbolizer *s, const struct module *mod, uint64_t vaddr,
+		      struct pl_frame *f)
 {
 	uint64_t start;
+	const char *sym = pl_elf_lookup(mod->elf, vaddr, &start);
 
-	f->func = pl_elf_lookup(mod->elf, vaddr, &start);
-	f->func_off = f->func ? vaddr - start : 0;
+	f->func = readable(s, sym);
+	f->func_off = sym ? vaddr - start : 0;
 }
 
 /* Inlined frames first; the outermost gets its offset from ELF if it can. */
-static int go_frames(const struct module *mod, uint64_t vaddr, struct pl_frame *out, int max)
+/* A name of the lookup's, kept for as long as s (the table reuses its copy). */
+static const char *keep_name(struct pl_symbolizer *s, const char *name)
+{
+	return name ? intern(&s->strings, name, strlen(name)) : NULL;
+}
+
+static int go_frames(struct pl_symbolizer *s, const struct module *mod, uint64_t vaddr,
+		     struct pl_frame *out, int max)
 {
 	struct pl_go_frame gf[MAX_GO_FRAMES];
 	int n = pl_pclntab_lookup(mod->go, vaddr, gf, MAX_GO_FRAMES);
@@ -769,14 +989,14 @@ static int go_frames(const struct module *mod, uint64_t vaddr, struct pl_frame *
 	written = n < max ? n : max;
 	for (int i = 0; i < written; i++) {
 		out[i] = out[0];
-		out[i].func = gf[i].func;
+		out[i].func = keep_name(s, gf[i].func);
 		out[i].func_off = 0;
-		out[i].file = gf[i].file;
+		out[i].file = keep_name(s, gf[i].file);
 		out[i].line = gf[i].line;
 		out[i].inlined = i < n - 1;
 	}
 	sym = pl_elf_lookup(mod->elf, vaddr, &start);
-	if (written == n && sym && !strcmp(sym, gf[n - 1].func))
+	if (written == n && sym && out[n - 1].func && !strcmp(sym, out[n - 1].func))
 		out[n - 1].func_off = vaddr - start;
 	return written;
 }
@@ -794,9 +1014,9 @@ static int describe(struct pl_symbolizer *s, const struct proc *p, struct mappin
 	mod = resolve(s, p, m);
 	if (!mod || !mod->elf || !mapping_vaddr(m, mod, addr, &vaddr))
 		return 1;
-	if (mod->go && (n = go_frames(mod, vaddr, out, max)) > 0)
+	if (mod->go && (n = go_frames(s, mod, vaddr, out, max)) > 0)
 		return n;
-	elf_frame(mod, vaddr, out);
+	elf_frame(s, mod, vaddr, out);
 	return 1;
 }
 
@@ -807,11 +1027,53 @@ struct pl_symbolizer *pl_symbolizer_new(void)
 	return calloc(1, sizeof(struct pl_symbolizer));
 }
 
+void pl_symbolizer_set_warn(struct pl_symbolizer *s, pl_symbolizer_warn_fn fn, void *ctx)
+{
+	s->warn = fn;
+	s->warn_ctx = ctx;
+}
+
+size_t pl_symbolizer_over_budget(const struct pl_symbolizer *s)
+{
+	return s ? s->over_budget : 0;
+}
+
 int pl_symbolizer_add_process(struct pl_symbolizer *s, pid_t pid)
 {
 	struct proc *p = s ? proc_get(s, pid) : NULL;
 
 	if (!p || snapshot(s, p, false) < 0)
+		return -1;
+	preload_vanishing(s, p);
+	return 0;
+}
+
+/* What vanishes with the process, among the mappings over [start, end). */
+static void preload_range(struct pl_symbolizer *s, struct proc *p, uint64_t start, uint64_t end)
+{
+	for (size_t i = first_ending_above(p->maps, p->n, start);
+	     i < p->n && p->maps[i].start < end; i++) {
+		struct mapping *m = &p->maps[i];
+
+		if (m->kind == MAP_VDSO || (m->kind == MAP_FILE && m->deleted && m->executable))
+			resolve(s, p, m);
+	}
+}
+
+int pl_symbolizer_add_range(struct pl_symbolizer *s, pid_t pid, uint64_t start, uint64_t end)
+{
+	struct proc *p = s ? proc_get(s, pid) : NULL;
+
+	if (!p || start >= end)
+		return -1;
+	if (p->last_read_ns && !s->no_query && query_range(s, p, start, end) == 0) {
+		preload_range(s, p, start, end);
+		enforce_mapping_budget(s, p);
+		return 0;
+	}
+	if (p->last_read_ns && !may_reread(p))
+		return 0;
+	if (snapshot(s, p, p->last_read_ns != 0) < 0)
 		return -1;
 	preload_vanishing(s, p);
 	return 0;

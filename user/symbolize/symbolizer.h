@@ -10,6 +10,7 @@
 #define PL_SYMBOLIZER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -27,11 +28,27 @@ struct pl_frame {
 
 struct pl_symbolizer *pl_symbolizer_new(void);
 /*
+ * Where the symbolizer's one-line warnings go (a binary over budget, named
+ * once). msg holds the binary's name as its mappings give it: raw, not
+ * escaped. Without a function, warnings are only counted.
+ */
+typedef void (*pl_symbolizer_warn_fn)(void *ctx, const char *msg);
+void pl_symbolizer_set_warn(struct pl_symbolizer *s, pl_symbolizer_warn_fn fn, void *ctx);
+/* Binaries that a budget cut short (or left unread) so far. */
+size_t pl_symbolizer_over_budget(const struct pl_symbolizer *s);
+/*
  * Remembers pid's mappings now (call at attach: a process may be gone by
  * the time its addresses are printed). Returns 0, or -1 if /proc/PID/maps
  * cannot be read.
  */
 int pl_symbolizer_add_process(struct pl_symbolizer *s, pid_t pid);
+/*
+ * pid mapped [start, end) (a new code mapping): learns the mappings there
+ * alone, by PROCMAP_QUERY, and reads what vanishes with the process.
+ * Without that query (Linux < 6.11), re-reads all of pid's maps, at most
+ * every 100 ms. Returns 0, or -1 if nothing could be read.
+ */
+int pl_symbolizer_add_range(struct pl_symbolizer *s, pid_t pid, uint64_t start, uint64_t end);
 /*
  * Frames for addr in pid, innermost first (inlined Go frames expand one
  * address into several). Re-reads pid's maps once if addr is in no known

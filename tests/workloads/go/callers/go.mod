@@ -1,0 +1,3 @@
+module pageledger/callers
+
+go 1.19
