@@ -48,17 +48,35 @@ static const struct pl_elf_segment *segment_of(const struct image *im, uint64_t 
 	return NULL;
 }
 
-/* The receivers the callers of one method load, from the segment holding its code. */
-static size_t method_receivers(const struct image *im, uint64_t entry, uint64_t *out, size_t max)
+#define SCAN_WINDOW (1u << 20)
+
+/*
+ * The receivers the callers of one method load, from the segment holding
+ * its code, read through the file in windows: scanning a server's tens of
+ * MiB of code through the mapping would make every page of it our RSS.
+ */
+static size_t method_receivers(struct pl_elf *e, const struct image *im, uint64_t entry,
+			       uint64_t *out, size_t max)
 {
+	static uint8_t buf[PL_X86_LEA_WINDOW + SCAN_WINDOW + 4];
 	const struct pl_elf_segment *s = segment_of(im, entry, true);
-	uint64_t size;
+	size_t found = 0;
 
 	if (!s || s->offset >= im->n)
 		return 0;
-	size = s->filesz < im->n - s->offset ? s->filesz : im->n - s->offset;
-	return pl_x86_call_receivers(im->b + s->offset, (size_t)size, s->vaddr, entry, out, max,
-				     NULL);
+	for (uint64_t at = 0; at < s->filesz && found < max; at += SCAN_WINDOW) {
+		size_t back = at < PL_X86_LEA_WINDOW ? (size_t)at : PL_X86_LEA_WINDOW;
+		uint64_t left = s->filesz - at;
+		size_t want = back + (left < SCAN_WINDOW + 4 ? (size_t)left : SCAN_WINDOW + 4);
+		size_t got = pl_elf_read(e, s->offset + at - back, buf, want);
+
+		found += pl_x86_call_receivers_in(buf, got, back, back + SCAN_WINDOW,
+						  s->vaddr + at - back, entry, out + found, max - found,
+						  NULL);
+		if (got < want)
+			break;
+	}
+	return found;
 }
 
 /* The address most call sites agree on; *votes gets how many do. */
@@ -83,7 +101,7 @@ static uint64_t majority(const uint64_t *v, size_t n, unsigned *votes)
  * Every method's call sites, until two agree. An address taken must be a
  * strict majority of the receivers read and lie in the binary's memory.
  */
-static bool heap_from_code(const struct image *im, const struct pl_pclntab *t,
+static bool heap_from_code(struct pl_elf *e, const struct image *im, const struct pl_pclntab *t,
 			   struct pl_go_binary *out)
 {
 	uint64_t found[PL_GO_SITES_MAX * 4];
@@ -95,7 +113,7 @@ static bool heap_from_code(const struct image *im, const struct pl_pclntab *t,
 		uint64_t entry = pl_pclntab_func_entry(t, heap_methods[m]);
 
 		if (entry)
-			n += method_receivers(im, entry, found + n, PL_GO_SITES_MAX);
+			n += method_receivers(e, im, entry, found + n, PL_GO_SITES_MAX);
 		addr = majority(found, n, &votes);
 		if (votes >= 2 && 2 * votes > n)
 			break;
@@ -107,6 +125,29 @@ static bool heap_from_code(const struct image *im, const struct pl_pclntab *t,
 	out->sites = votes;
 	out->sites_read = (unsigned)n;
 	return true;
+}
+
+/*
+ * The version, from the .go.buildinfo section when the binary names one
+ * (it is listed first, so the scan finds the blob at once instead of
+ * reading the segments that come before it), else from a scan of every
+ * segment.
+ */
+static int buildinfo_version(struct pl_elf *e, const struct image *im, char *out, size_t cap)
+{
+	struct pl_elf_segment segs[SEGMENTS_MAX + 1];
+	struct pl_elf_section sec;
+	size_t n = 0;
+
+	for (size_t i = 1; pl_elf_section(e, i, &sec); i++) {
+		if (sec.name && !strcmp(sec.name, ".go.buildinfo") && sec.size) {
+			segs[n++] = (struct pl_elf_segment){
+			    .offset = sec.offset, .filesz = sec.size, .vaddr = sec.addr, .memsz = sec.size};
+			break;
+		}
+	}
+	memcpy(segs + n, im->segs, im->nsegs * sizeof(segs[0]));
+	return pl_go_buildinfo_version(im->b, im->n, segs, n + im->nsegs, out, cap);
 }
 
 static enum pl_go_binary_status check_release(struct pl_go_binary *out, char *why, size_t len)
@@ -134,7 +175,7 @@ static enum pl_go_binary_status find_heap(struct pl_elf *e, const struct image *
 		out->found_by = "symtab";
 		return PL_GO_BIN_OK;
 	}
-	if (heap_from_code(im, t, out))
+	if (heap_from_code(e, im, t, out))
 		return PL_GO_BIN_OK;
 	snprintf(why, len,
 		 "%s: no runtime.mheap_ in .symtab, and no caller of runtime.(*mheap).alloc "
@@ -154,7 +195,7 @@ bool pl_go_binary_heap_from_code(struct pl_elf *e, struct pl_go_binary *out)
 	t = im.b && is_x86_64(&im) ? pl_pclntab_open(e) : NULL;
 	if (!t)
 		return false;
-	found = heap_from_code(&im, t, out);
+	found = heap_from_code(e, &im, t, out);
 	pl_pclntab_close(t);
 	return found;
 }
@@ -174,8 +215,7 @@ enum pl_go_binary_status pl_go_binary_analyze(struct pl_elf *e, struct pl_go_bin
 		snprintf(why, whylen, "not a Go binary (no Go function table)");
 		return PL_GO_BIN_NOT_GO;
 	}
-	if (pl_go_buildinfo_version(im.b, im.n, im.segs, im.nsegs, out->version,
-				    sizeof(out->version))) {
+	if (buildinfo_version(e, &im, out->version, sizeof(out->version))) {
 		snprintf(why, whylen, "Go binary without build information: release unknown");
 		st = PL_GO_BIN_UNSUPPORTED;
 	} else if (!is_x86_64(&im)) {

@@ -233,9 +233,16 @@ static bool receiver_of(const uint8_t *code, size_t call, uint64_t va, uint64_t 
 size_t pl_x86_call_receivers(const uint8_t *code, size_t n, uint64_t va, uint64_t callee,
 			     uint64_t *out, size_t max, size_t *calls)
 {
+	return pl_x86_call_receivers_in(code, n, 0, n, va, callee, out, max, calls);
+}
+
+size_t pl_x86_call_receivers_in(const uint8_t *code, size_t n, size_t from, size_t to,
+				uint64_t va, uint64_t callee, uint64_t *out, size_t max,
+				size_t *calls)
+{
 	size_t found = 0, seen = 0;
 
-	for (size_t i = 0; i + 5 <= n; i++) {
+	for (size_t i = from; i < to && i + 5 <= n; i++) {
 		uint64_t target, addr;
 
 		if (code[i] != 0xe8)

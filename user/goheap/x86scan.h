@@ -38,5 +38,13 @@ size_t pl_x86_harmless_len(const uint8_t *p, size_t avail, bool *writes_rax);
  */
 size_t pl_x86_call_receivers(const uint8_t *code, size_t n, uint64_t va, uint64_t callee,
 			     uint64_t *out, size_t max, size_t *calls);
+/*
+ * The same for calls that start at offsets from..to-1 of code only (the
+ * bytes before from are there for the LEAQ look-back): a window of a longer
+ * code segment, read piece by piece.
+ */
+size_t pl_x86_call_receivers_in(const uint8_t *code, size_t n, size_t from, size_t to,
+				uint64_t va, uint64_t callee, uint64_t *out, size_t max,
+				size_t *calls);
 
 #endif
