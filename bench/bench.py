@@ -19,6 +19,8 @@ with its peers on the same work.
      every task's syscalls).
   5. Start and stop: process start to the "tracing" line, and SIGINT to
      exit, on a small target. Goal: 300 ms each.
+  6. Memory: the tracer's own peak RSS on Debian's prometheus scraping
+     itself, stacks on, with a bounded query loop. Goal: 32 MiB.
 
 Runs are interleaved (untraced, traced, untraced, traced, ...) so drift in
 the machine's speed hits every variant alike, and the figure compared is
@@ -531,7 +533,60 @@ def start_stop(runs):
     return {"start_ms": median(starts), "stop_ms": median(stops)}
 
 
-def judge(results, lifecycle):
+PROMETHEUS = shutil.which("prometheus")
+MAXRSS_GOAL_MIB = 32.0
+
+
+def prometheus_maxrss(seconds, timeout):
+    """The tracer's own peak RSS (summary tracer.maxrss) on Debian's
+    prometheus scraping itself on 127.0.0.1, with stacks on and a bounded
+    query loop: a real Go server, stripped, 100 MB of binary to symbolize."""
+    import urllib.request
+    log(f"\n== Tracer memory: pageledger -j -q on prometheus scraping itself, {seconds:g} s of "
+        f"queries on 127.0.0.1")
+    with tempfile.TemporaryDirectory(prefix="pageledger-bench-prom-") as work:
+        port = 19190
+        with open(os.path.join(work, "p.yml"), "w") as f:
+            f.write("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: self\n"
+                    f"    static_configs:\n      - targets: ['127.0.0.1:{port}']\n")
+        prom = subprocess.Popen([PROMETHEUS, f"--config.file={work}/p.yml",
+                                 f"--storage.tsdb.path={work}/data",
+                                 f"--web.listen-address=127.0.0.1:{port}"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    if b"Ready" in urllib.request.urlopen(url + "/-/ready", timeout=1).read():
+                        break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise BenchError("prometheus did not become ready")
+                    time.sleep(0.2)
+            out = os.path.join(work, "trace.jsonl")
+            tracer = subprocess.Popen([PAGELEDGER, "-j", "-q", "-o", out, "-p", str(prom.pid)],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            wait_for_stderr(tracer, "tracing pid", timeout)
+            end = time.monotonic() + seconds
+            queries = 0
+            while time.monotonic() < end:
+                urllib.request.urlopen(url + "/api/v1/query?query=rate(go_gc_duration_seconds_sum[1m])",
+                                       timeout=5).read()
+                queries += 1
+            tracer.send_signal(signal.SIGINT)
+            tracer.wait(timeout=timeout)
+            summary, _ = stream_summary(out)
+        finally:
+            prom.terminate()
+            prom.wait()
+    mib = summary["tracer"]["maxrss"] / 2**20
+    log(f"   {queries} queries; tracer peak RSS {mib:.1f} MiB "
+        f"({summary['events']} events, {summary['stacks_captured']} stacks)")
+    return mib
+
+
+def judge(results, lifecycle, maxrss_mib=None):
     """The goals, each with its measured figure: (verdict lines, all met)."""
     verdicts, met = [], True
     for r in results:
@@ -543,6 +598,11 @@ def judge(results, lifecycle):
         met &= ok
         verdicts.append(f"{r['name'].split(',')[0]} x{ratio:.3f} (goal x{goal:.2f}): "
                         f"{'PASS' if ok else 'MISS'}")
+    if maxrss_mib is not None:
+        ok = maxrss_mib <= MAXRSS_GOAL_MIB
+        met &= ok
+        verdicts.append(f"tracer RSS on prometheus {maxrss_mib:.1f} MiB (goal {MAXRSS_GOAL_MIB:.0f} "
+                        f"MiB): {'PASS' if ok else 'MISS'}")
     if lifecycle:
         for key, what in (("start_ms", "start"), ("stop_ms", "stop")):
             ok = lifecycle[key] <= START_STOP_GOAL_MS
@@ -615,11 +675,12 @@ def main():
     if args.quick:
         cfg = {"quick": True, "runs": args.runs or 3, "fault_mib": 64, "fault_rounds": 4,
                "madv_calls": 30000, "chunk_kib": 16, "ladder_s": 0.5,
-               "rates": [20000, 100000, 400000, 0], "sys_calls": 200000}
+               "rates": [20000, 100000, 400000, 0], "sys_calls": 200000, "prom_s": 3}
     else:
         cfg = {"quick": False, "runs": args.runs or 7, "fault_mib": 128, "fault_rounds": 8,
                "madv_calls": 200000, "chunk_kib": 16, "ladder_s": 2.0,
-               "rates": [20000, 50000, 100000, 200000, 400000, 0], "sys_calls": 2000000}
+               "rates": [20000, 50000, 100000, 200000, 400000, 0], "sys_calls": 2000000,
+               "prom_s": 15}
 
     started = time.monotonic()
     thp = ""
@@ -637,6 +698,7 @@ def main():
     sym = None
     others = []
     lifecycle = None
+    maxrss_mib = None
     peers = [] if args.no_peers else [p for p in PEERS if shutil.which(p.split()[0])]
     try:
         with tempfile.TemporaryDirectory(prefix="pageledger-bench-") as tmp:
@@ -687,6 +749,10 @@ def main():
                           f"traces another: {cfg['sys_calls']} getppid calls, "
                           f"{fmt_s(cost['alone'])} alone, {fmt_s(cost['beside'])} beside it.")
             lifecycle = start_stop(cfg["runs"])
+            if PROMETHEUS:
+                maxrss_mib = prometheus_maxrss(cfg["prom_s"], args.timeout)
+                others.append(f"Tracer peak RSS on prometheus scraping itself (stacks on): "
+                              f"**{maxrss_mib:.1f} MiB**.")
             others.append(f"Start (process start to the \"tracing\" line) "
                           f"**{lifecycle['start_ms']:.0f} ms**, stop (SIGINT to exit) "
                           f"**{lifecycle['stop_ms']:.0f} ms**, medians on a sleeping target.")
@@ -698,7 +764,7 @@ def main():
         print("\nbench.py: interrupted", file=sys.stderr)
         return 130
 
-    verdicts, met = judge(results, lifecycle)
+    verdicts, met = judge(results, lifecycle, maxrss_mib)
     log(f"\n== Results ({time.monotonic() - started:.0f} s)\n")
     log(markdown(cfg, results, steps, verdicts, sym, others))
     if flags:
