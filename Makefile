@@ -40,7 +40,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror 
 # user/ follows the pipeline: trace/ (load, attach, read the kernel side) ->
 # decode/ -> ledger/ (calls, causes, ranges) -> symbolize/ (who asked) ->
 # output/ (the sinks). main.c wires them; cli.c reads the command line.
-USER_LIB_SRCS := user/cli.c user/decode/decode.c \
+USER_LIB_SRCS := user/cli.c user/decode/decode.c user/util/clock.c user/util/escape.c \
 	user/ledger/ledger.c user/ledger/procstat.c user/ledger/ranges.c \
 	user/symbolize/callers.c user/symbolize/procmaps.c user/symbolize/elfsym.c \
 	user/symbolize/gopclntab.c user/symbolize/symbolizer.c \
@@ -63,6 +63,7 @@ UNIT_TESTS := test_decode test_ledger test_json test_cli test_callers test_procm
 UNIT_TESTS += test_perfetto test_report test_until
 UNIT_TESTS += test_top_view
 UNIT_TESTS += test_ranges
+UNIT_TESTS += test_escape
 UNIT_BINS := $(addprefix $(OUTPUT)/tests/,$(UNIT_TESTS))
 
 .PHONY: all deps demo test unit e2e bench clean vmlinux workloads fmt install fuzz fuzz-ci
@@ -144,7 +145,7 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(USER_LIB_OBJS) | $(OUTPUT)/tests
 	$(Q)$(CC) $(CFLAGS) $< $(USER_LIB_OBJS) -lcmocka -lelf -lz -ldl -o $@
 
 # ---- fuzzing: a libFuzzer target per parser of untrusted bytes ----------------
-FUZZERS := fuzz_procmaps fuzz_elfsym fuzz_gopclntab fuzz_smaps
+FUZZERS := fuzz_procmaps fuzz_elfsym fuzz_gopclntab fuzz_smaps fuzz_escape fuzz_json
 FUZZ_BINS := $(addprefix $(OUTPUT)/fuzz/,$(FUZZERS))
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-std=gnu11 -D_GNU_SOURCE -Iuser -Ibpf
@@ -152,9 +153,11 @@ FUZZ_SRCS_fuzz_procmaps := user/symbolize/procmaps.c
 FUZZ_SRCS_fuzz_elfsym := user/symbolize/elfsym.c
 FUZZ_SRCS_fuzz_gopclntab := user/symbolize/gopclntab.c
 FUZZ_SRCS_fuzz_smaps := user/ledger/procstat.c user/symbolize/procmaps.c
+FUZZ_SRCS_fuzz_escape := user/util/escape.c
+FUZZ_SRCS_fuzz_json := user/util/escape.c user/output/json.c
 FUZZ_SECONDS ?= 60
 
-$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(wildcard user/*/*.c) $(USER_HDRS) | $(OUTPUT)
+$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h user/*/*.c) $(USER_HDRS) | $(OUTPUT)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS_$*) -lelf -lz -o $@

@@ -24,7 +24,7 @@ e2e_rc=${PIPESTATUS[0]}
 
 # A short, bounded fuzz pass over every parser of untrusted bytes (make fuzz runs longer).
 scripts/fuzz.sh "${PL_CI_FUZZ_SECONDS:-15}" fuzz_procmaps fuzz_elfsym fuzz_gopclntab \
-	fuzz_smaps 2>&1 | tee "$fuzz_log"
+	fuzz_smaps fuzz_escape fuzz_json 2>&1 | tee "$fuzz_log"
 fuzz_rc=${PIPESTATUS[0]}
 
 count() { grep -oE "[0-9]+ $2" "$1" | tail -1 | grep -oE '^[0-9]+' || echo 0; }
