@@ -33,7 +33,7 @@ endif
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
 CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(OUTPUT) -Ibpf -Iuser
-LDLIBS   := -lbpf -lelf -lz
+LDLIBS   := -lbpf -lelf -lz -lm
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-I$(VMLINUX_DIR) -Ibpf
 
@@ -44,7 +44,8 @@ USER_LIB_SRCS := user/cli.c user/decode/decode.c user/util/clock.c user/util/esc
 	user/ledger/ledger.c user/ledger/procstat.c user/ledger/ranges.c \
 	user/symbolize/callers.c user/symbolize/procmaps.c user/symbolize/elfsym.c \
 	user/symbolize/gopclntab.c user/symbolize/symbolizer.c \
-	user/output/json.c user/output/text.c user/output/jsonl.c user/output/perfetto.c \
+	user/output/json.c user/output/layout.c user/output/rows.c user/output/text.c \
+	user/output/summary.c user/output/jsonl.c user/output/perfetto.c user/output/sinks.c \
 	user/output/report.c user/output/top_view.c user/output/top.c
 USER_APP_SRCS := user/main.c user/trace/loader.c user/trace/target.c user/trace/sysenv.c \
 	user/symbolize/attribution.c user/ledger/pagemap.c user/ledger/range_tracker.c
@@ -63,7 +64,7 @@ UNIT_TESTS := test_decode test_ledger test_json test_cli test_callers test_procm
 UNIT_TESTS += test_perfetto test_report test_until
 UNIT_TESTS += test_top_view
 UNIT_TESTS += test_ranges
-UNIT_TESTS += test_escape
+UNIT_TESTS += test_escape test_text test_sinks
 UNIT_BINS := $(addprefix $(OUTPUT)/tests/,$(UNIT_TESTS))
 
 .PHONY: all deps demo test unit e2e bench clean vmlinux workloads fmt install fuzz fuzz-ci
@@ -142,7 +143,7 @@ workloads: $(WORKLOAD_BINS) $(GO_WORKLOADS)
 # ---- tests ------------------------------------------------------------------
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(USER_LIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< $(USER_LIB_OBJS) -lcmocka -lelf -lz -ldl -o $@
+	$(Q)$(CC) $(CFLAGS) $< $(USER_LIB_OBJS) -lcmocka -lelf -lz -ldl -lm -o $@
 
 # ---- fuzzing: a libFuzzer target per parser of untrusted bytes ----------------
 FUZZERS := fuzz_procmaps fuzz_elfsym fuzz_gopclntab fuzz_smaps fuzz_escape fuzz_json
@@ -195,7 +196,7 @@ $(BIG_GO):
 $(OUTPUT)/bench/symbench: bench/symbench.c $(USER_LIB_OBJS) | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $< $(USER_LIB_OBJS) -lelf -lz -o $@
+	$(Q)$(CC) $(CFLAGS) $< $(USER_LIB_OBJS) -lelf -lz -lm -o $@
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all workloads $(BIG_GO) $(OUTPUT)/bench/symbench

@@ -72,6 +72,7 @@ static const struct argp_option options[] = {
     {"top", OPT_TOP, NULL, 0,
      "Live view, redrawn every second; q quits with the summary (default on a terminal)", 0},
     {"no-top", OPT_NO_TOP, NULL, 0, "The event stream, even when stdout is a terminal", 0},
+    {"timestamps", 'T', NULL, 0, "Wall-clock times (local) in the text output", 0},
     {"help", OPT_HELP, NULL, 0, "Show this help", -1},
     {"usage", OPT_USAGE, NULL, 0, "Show a short usage message", -1},
     {0},
@@ -230,6 +231,9 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'v':
 		cfg->verbose = true;
+		break;
+	case 'T':
+		cfg->wall_clock = true;
 		break;
 	case OPT_STACKS:
 		cfg->stacks = true;
