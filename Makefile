@@ -56,7 +56,7 @@ BPF_OBJ  := $(OUTPUT)/pageledger.bpf.o
 SKEL     := $(OUTPUT)/pageledger.skel.h
 
 WORKLOADS := memops pmadvise demo faultstorm madvstorm gtrim jepurge tcrelease
-WORKLOADS += steady
+WORKLOADS += steady evilnames
 WORKLOAD_BINS := $(addprefix $(OUTPUT)/workloads/,$(WORKLOADS))
 
 UNIT_TESTS := test_decode test_ledger test_json test_cli test_callers test_procmaps \
@@ -109,6 +109,11 @@ $(OUTPUT)/pageledger: $(USER_APP_OBJS) $(USER_LIB_OBJS)
 $(OUTPUT)/workloads/%: tests/workloads/%.c tests/workloads/common.h | $(OUTPUT)/workloads
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -g $(WARN) -std=gnu11 -D_GNU_SOURCE $< -o $@
+
+# Its symbol holds escape sequences and a newline: only clang's assembler output can carry it.
+$(OUTPUT)/workloads/evilnames: tests/workloads/evilnames.c tests/workloads/common.h | $(OUTPUT)/workloads
+	$(call msg,CLANG,$@)
+	$(Q)$(CLANG) -O2 -g $(WARN) -std=gnu11 -D_GNU_SOURCE $< -o $@ -lpthread
 
 # One source, one binary per allocator.
 $(OUTPUT)/workloads/jepurge: tests/workloads/purge.c tests/workloads/common.h | $(OUTPUT)/workloads
