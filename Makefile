@@ -67,7 +67,7 @@ UNIT_TESTS += test_ranges
 UNIT_TESTS += test_escape test_text test_sinks
 UNIT_BINS := $(addprefix $(OUTPUT)/tests/,$(UNIT_TESTS))
 
-.PHONY: all deps demo test unit e2e bench clean vmlinux workloads fmt install fuzz fuzz-ci
+.PHONY: all deps deps-demo demo test unit e2e bench clean vmlinux workloads fmt install fuzz fuzz-ci
 
 all: $(OUTPUT)/pageledger
 
@@ -173,8 +173,12 @@ fuzz: deps
 	$(Q)$(MAKE) --no-print-directory $(FUZZ_BINS)
 	$(Q)scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZERS)
 
+# make demo installs what the build and the demo need; the tests install the rest.
 deps:
-	$(Q)scripts/deps.sh
+	$(Q)scripts/deps.sh all
+
+deps-demo:
+	$(Q)scripts/deps.sh demo
 
 unit: $(UNIT_BINS)
 	$(Q)set -a && eval "$$(tests/unit/build-go-fixtures.sh build/go-fixtures)" && \
@@ -187,7 +191,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all workloads $(UNIT_BINS) $(FUZZ_BINS)
 	$(Q)scripts/run-tests.sh
 
-demo: deps
+demo: deps-demo
 	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/workloads/demo
 	$(Q)$(OUTPUT)/pageledger --no-top -- $(OUTPUT)/workloads/demo
 
