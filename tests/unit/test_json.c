@@ -540,6 +540,15 @@ static void test_json_summary(void **state)
 				 "\"resident\":8192}");
 	assert_contains(text(m), "\"exited\":false,\"events\":3,");
 	assert_contains(text(m), "\"lost_events\":7,\"lost_ringbuf\":3,\"lost_untracked\":4,");
+	/* Every counter the run keeps is in the record. */
+	assert_contains(text(m), "\"stacks_dropped\":0,\"chunks_dropped\":0,\"marks_truncated\":0,"
+				 "\"sites_dropped\":0,\"ranges_alloc_failures\":0,"
+				 "\"probes_skipped\":0,\"bad_records\":0,\"balances_off\":0,"
+				 "\"symbol_cache\":{\"hits\":0,\"misses\":0}}\n");
+	/* The diagnosis: its rows as fields, in the order every output shows them. */
+	assert_contains(text(m), "\"diagnosis\":{\"source\":\"ledger\",\"resident\":8192,"
+				 "\"in_use\":8192,\"lazy_free\":null,\"thp_filled\":0,\"file\":0,"
+				 "\"shmem\":0,\"swap\":0,\"churn\":null,\"hints\":[]}");
 }
 
 #define MEM_TEST(f) cmocka_unit_test_setup_teardown(f, mem_open, mem_close)

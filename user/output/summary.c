@@ -237,7 +237,10 @@ enum { ST_BYTES, ST_CALLS, ST_FREED, ST_CALLER, ST_SYSCALL, ST_SITE, ST_NCOLS };
 #define TOP_SITES 10
 #define SITE_MIN 30
 
-/* "func (module)", the module by its base name when the whole path does not fit. */
+/*
+ * "func (module)", the module by its base name when the whole path does not
+ * fit, and left out when even that does not: the function says more.
+ */
 static void site_cell(const struct pl_site_row *s, int room, char *buf, size_t len)
 {
 	char func[4 * PL_SITE_NAME + 1], module[4 * PL_SITE_NAME + 1];
@@ -250,6 +253,8 @@ static void site_cell(const struct pl_site_row *s, int room, char *buf, size_t l
 		pl_escape(module, sizeof(module), base + 1);
 		snprintf(buf, len, "%s (%s)", func, module);
 	}
+	if (pl_text_width(buf) > room && strcmp(s->func, "?"))
+		snprintf(buf, len, "%s", func);
 }
 
 static void print_top_sites(const struct out *o, const struct pl_ledger *l)
@@ -355,8 +360,9 @@ static void print_other_changes(const struct out *o, const struct pl_ledger *l)
 	if (l->rss_other_updates) {
 		pl_text_format_rss(l->rss_other_delta, rss, sizeof(rss));
 		snprintf(text, sizeof(text),
-			 "changed by other tasks (reclaim, khugepaged, ...): %s in %llu updates",
-			 rss, (unsigned long long)l->rss_other_updates);
+			 "changed by other tasks (reclaim, khugepaged, ...): %s in %llu update%s",
+			 rss, (unsigned long long)l->rss_other_updates,
+			 l->rss_other_updates == 1 ? "" : "s");
 		para(o, 2, text);
 	}
 	if (l->exited) {
@@ -405,10 +411,10 @@ enum {
 #define TEXT_RANGES 10
 #define NAME_COLS 14
 
-/* A row's figures, column by column (RG_RESIDENT onwards); resident < 0: not shown. */
-static void range_figures(const struct pl_range_row *w, int64_t resident, uint64_t v[RG_NCOLS])
+/* A row's figures, column by column (RG_RESIDENT onwards). */
+static void range_figures(const struct pl_range_row *w, uint64_t v[RG_NCOLS])
 {
-	v[RG_RESIDENT] = resident < 0 ? 0 : (uint64_t)resident;
+	v[RG_RESIDENT] = pl_row_resident(w);
 	v[RG_MAPPED] = w->mapped;
 	v[RG_SEEDED] = w->seeded;
 	v[RG_FAULTED] = w->faulted;
@@ -420,14 +426,15 @@ static void range_figures(const struct pl_range_row *w, int64_t resident, uint64
 	v[RG_DELAY] = w->refaults ? w->refault_delay_mean_ns : 0;
 }
 
+/* One row; gone: what was unmapped, which holds nothing now. */
 static void range_row(const struct out *o, const struct pl_table *t, const char *start,
-		      const char *name, const struct pl_range_row *w, int64_t resident)
+		      const char *name, const struct pl_range_row *w, bool gone)
 {
 	char v[RG_NCOLS][24], shown_name[4 * PL_RANGE_NAME + 1];
 	const char *cells[RG_NCOLS];
 	uint64_t fig[RG_NCOLS];
 
-	range_figures(w, resident, fig);
+	range_figures(w, fig);
 	pl_escape(shown_name, sizeof(shown_name), name);
 	pl_layout_cut(shown_name, NAME_COLS); /* the columns stay in line */
 	cells[RG_START] = start;
@@ -436,7 +443,7 @@ static void range_row(const struct out *o, const struct pl_table *t, const char 
 		size_of(fig[c], v[c], sizeof(v[c]));
 		cells[c] = v[c];
 	}
-	if (resident < 0)
+	if (gone)
 		cells[RG_RESIDENT] = "-";
 	if (w->refaults)
 		snprintf(v[RG_DELAY], sizeof(v[RG_DELAY]), "%.1fms",
@@ -461,7 +468,7 @@ static int range_drops(const struct pl_range_row *rows, size_t n, const struct p
 			range_figures(i < n    ? &rows[i]
 				      : i == n ? &l->ranges_live
 					       : &l->ranges_gone,
-				      0, fig);
+				      fig);
 			any |= fig[c];
 		}
 		if (!any)
@@ -523,10 +530,10 @@ static void print_ranges(const struct out *o, const struct pl_ledger *l)
 	row_out(o, &t, NULL);
 	for (size_t i = 0; i < n; i++) {
 		snprintf(start, sizeof(start), "%llx", (unsigned long long)rows[i].start);
-		range_row(o, &t, start, rows[i].name, &rows[i], pl_range_row_resident(&rows[i]));
+		range_row(o, &t, start, rows[i].name, &rows[i], false);
 	}
-	range_row(o, &t, "all mapped", "", &l->ranges_live, pl_range_row_resident(&l->ranges_live));
-	range_row(o, &t, "unmapped", "since attach", &l->ranges_gone, -1);
+	range_row(o, &t, "all mapped", "", &l->ranges_live, false);
+	range_row(o, &t, "unmapped", "since attach", &l->ranges_gone, true);
 	explain_ranges(o, &t);
 }
 
@@ -634,7 +641,7 @@ static void print_balance(const struct out *o, const struct pl_ledger *l)
 	}
 }
 
-/* Appends "N what" to a list when N is not zero. */
+/* Appends "what: N" to a list when N is not zero. */
 static void list_count(char *buf, size_t len, size_t *used, uint64_t n, const char *what)
 {
 	char v[24];
@@ -642,7 +649,7 @@ static void list_count(char *buf, size_t len, size_t *used, uint64_t n, const ch
 	if (!n || *used >= len)
 		return;
 	count_of(n, v, sizeof(v));
-	*used += (size_t)snprintf(buf + *used, len - *used, "%s %s %s", *used ? "," : "", v, what);
+	*used += (size_t)snprintf(buf + *used, len - *used, "%s %s: %s", *used ? ";" : "", what, v);
 }
 
 /* What the run could not keep: never lost silently. */
@@ -653,9 +660,9 @@ static void print_dropped(const struct out *o, const struct pl_ledger *l, bool v
 
 	list[0] = '\0';
 	list_count(list, sizeof(list), &used, l->stacks_dropped,
-		   "user stacks that did not fit the stacks map (callers unknown)");
+		   "user stacks the stack map had no room for (callers unknown)");
 	list_count(list, sizeof(list), &used, l->sites_dropped,
-		   "calls whose call site did not fit the site table");
+		   "calls whose site the site table had no room for");
 	list_count(list, sizeof(list), &used, l->chunks_dropped,
 		   "range updates the kernel's chunk map had no room for");
 	list_count(list, sizeof(list), &used, l->marks_truncated,
@@ -670,12 +677,11 @@ static void print_dropped(const struct out *o, const struct pl_ledger *l, bool v
 	}
 	if (!verbose)
 		return;
-	used = 0;
-	list[0] = '\0';
-	list_count(list, sizeof(list), &used, l->events, "records decoded");
-	list_count(list, sizeof(list), &used, l->balances_off, "balances off");
-	snprintf(text, sizeof(text), "run:%s; symbol cache: %llu hits, %llu misses",
-		 used ? list : " 0 records", (unsigned long long)l->symbol_cache_hits,
+	snprintf(text, sizeof(text),
+		 "run: records decoded: %llu; balances off: %llu; symbol cache: %llu hits, %llu "
+		 "misses",
+		 (unsigned long long)l->events, (unsigned long long)l->balances_off,
+		 (unsigned long long)l->symbol_cache_hits,
 		 (unsigned long long)l->symbol_cache_misses);
 	para(o, 2, text);
 }

@@ -355,8 +355,8 @@ static void text_rss_change(struct pl_output *o, const struct pl_cause_acc *delt
 		    !delta->delta[c][3])
 			continue;
 		pl_text_format_rss(delta->delta[c], rss, sizeof(rss));
-		snprintf(text, sizeof(text), "%s: %s (%llu updates)", pl_cause_name(c), rss,
-			 (unsigned long long)delta->updates[c]);
+		snprintf(text, sizeof(text), "%s: %s (%llu update%s)", pl_cause_name(c), rss,
+			 (unsigned long long)delta->updates[c], delta->updates[c] == 1 ? "" : "s");
 		text_line(s, o->f, ts_ns, 0, "rss_change", text);
 	}
 }

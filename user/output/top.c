@@ -116,7 +116,10 @@ static void top_record(struct pl_output *o, const struct pl_record *r)
 		return;
 	delta = pl_resident_delta(r->sys->rss_delta);
 	cls = r->caller ? r->caller->cls : PL_CALLER_UNKNOWN;
-	pl_top_add_release(&t->st, cls, pl_syscall_len(r->sys), delta < 0 ? (uint64_t)-delta : 0);
+	/* Advised: what a madvise asked to give back; MADV_FREE's bytes stay resident. */
+	pl_top_add_release(&t->st, cls,
+			   pl_syscall_has_advice(r->sys->sys) ? pl_syscall_len(r->sys) : 0,
+			   delta < 0 ? (uint64_t)-delta : 0);
 }
 
 static void screen_size(int *cols, int *rows)

@@ -25,14 +25,14 @@ void pl_top_init(struct pl_top_state *s, uint32_t pid, const char *comm, uint64_
 	s->lazy_pending = -1;
 }
 
-void pl_top_add_release(struct pl_top_state *s, enum pl_caller_class cls, uint64_t named,
+void pl_top_add_release(struct pl_top_state *s, enum pl_caller_class cls, uint64_t advised,
 			uint64_t freed)
 {
 	if ((unsigned)cls >= PL_CALLER_NR)
 		cls = PL_CALLER_UNKNOWN;
 	s->class_released[cls] += freed;
-	s->class_advised[cls] += named;
-	s->advised += named;
+	s->class_advised[cls] += advised;
+	s->advised += advised;
 }
 
 void pl_top_set_diagnosis(struct pl_top_state *s, const struct pl_diagnosis *d)
@@ -342,8 +342,8 @@ static void released_row(struct layout *L, const struct pl_table *t, const char 
 }
 
 /*
- * What the releasing calls named and what left RSS, a second and in all:
- * MADV_FREE names bytes that stay, so the two differ.
+ * What the releasing madvises asked for and what left RSS, a second and in
+ * all: MADV_FREE asks for bytes that stay, so the two differ.
  */
 static void put_released(struct layout *L, const struct pl_top_state *s)
 {

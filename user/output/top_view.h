@@ -42,7 +42,7 @@ struct pl_top_state {
 	uint64_t faults;
 	uint64_t released;
 	uint64_t class_released[PL_CALLER_NR];
-	uint64_t advised, class_advised[PL_CALLER_NR]; /* bytes the releasing calls named */
+	uint64_t advised, class_advised[PL_CALLER_NR]; /* bytes releasing madvises named */
 	int64_t lazy_pending;			       /* -1: unknown */
 	uint64_t now_ns;
 
@@ -73,10 +73,10 @@ struct pl_top_screen {
 
 void pl_top_init(struct pl_top_state *s, uint32_t pid, const char *comm, uint64_t t0_ns, bool utf8);
 /*
- * A releasing syscall, by its caller's class: the bytes it named (advised,
- * unmapped) and the resident bytes it gave back.
+ * A releasing syscall, by its caller's class: the bytes it advised (a
+ * releasing madvise's length, else 0) and the resident bytes it gave back.
  */
-void pl_top_add_release(struct pl_top_state *s, enum pl_caller_class cls, uint64_t named,
+void pl_top_add_release(struct pl_top_state *s, enum pl_caller_class cls, uint64_t advised,
 			uint64_t freed);
 /* The diagnosis of the running figures, drawn from now on. */
 void pl_top_set_diagnosis(struct pl_top_state *s, const struct pl_diagnosis *d);
