@@ -313,8 +313,8 @@ static void send_sample(struct run *r)
 	struct pl_totals totals;
 	struct pl_stat all;
 
-	if (!pl_sinks_want_samples(
-		&r->sinks)) /* the streams have no use for it: spare the range walk */
+	/* The streams have no use for it: spare the range walk. */
+	if (!pl_sinks_want_samples(&r->sinks))
 		return;
 	pl_tracer_totals(&r->tracer, &totals);
 	memcpy(s.rss, totals.rss_cur, sizeof(s.rss));

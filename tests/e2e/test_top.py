@@ -244,17 +244,22 @@ def pid_of(lines):
 
 
 def wait_settled(term, ready, timeout=120):
-    """A screen that is ready and that the next refresh (a new uptime) repeats:
-    the scavenger and FreeOSMemory are done and the program idles."""
+    """A screen that is ready, that the next two refreshes (new uptimes) repeat,
+    with the kernel's LazyFree unchanged around them: the scavenger and
+    FreeOSMemory are done and the program idles. Returns it and that LazyFree."""
     deadline = time.monotonic() + timeout
-    prev = None
+    seen = []
     while time.monotonic() < deadline:
         lines = term.screen()
         if ready(lines):
-            key = (go_rows(lines), diagnosis(lines)["MADV_FREE'd"])
-            if prev and prev[0] == key and prev[1] != lines[0]:
-                return lines
-            prev = (key, lines[0])
+            lazy = proc_kb(pid_of(lines), "smaps_rollup", "LazyFree")
+            key = (go_rows(lines), diagnosis(lines)["MADV_FREE'd"], lazy)
+            if not seen or seen[-1][1] != lines[0]:
+                seen.append((key, lines[0]))
+            if len(seen) >= 3 and seen[-1][0] == seen[-2][0] == seen[-3][0]:
+                return lines, lazy
+        else:
+            seen = []
         time.sleep(0.5)
     raise AssertionError("the screen never settled:\n" + "\n".join(term.screen()))
 
@@ -270,12 +275,10 @@ def test_top_go_scavenger_both_modes(madvdontneed):
             got = go_rows(lines)
             return got is not None and got[0] >= 0.8 * GO_MIB * MiB
 
-        lines = wait_settled(term, scavenged)
+        lines, lazy_kernel = wait_settled(term, scavenged)
         assert_fits(lines, GO_COLS, GO_ROWS)
         advised, freed = go_rows(lines)
         parts = diagnosis(lines)
-        pid = pid_of(lines)
-        lazy_kernel = proc_kb(pid, "smaps_rollup", "LazyFree")
         if madvdontneed == 0:
             # MADV_FREE: named, nothing left RSS at the call, and it stays resident.
             assert freed <= 0.05 * advised, (advised, freed)
@@ -285,10 +288,13 @@ def test_top_go_scavenger_both_modes(madvdontneed):
             # MADV_DONTNEED: what was named left RSS in the call.
             assert freed >= 0.9 * advised, (advised, freed)
             assert parts["MADV_FREE'd"] == 0 and lazy_kernel == 0, (parts, lazy_kernel)
-        # The live view's lazily freed figure (the per-range ledger's, from pagemap) is
-        # the kernel's LazyFree within a few percent: pages written again after
-        # MADV_FREE without a fault are not seen (README, "Lazily freed and reclaimed").
-        assert parts["MADV_FREE'd"] == pytest.approx(lazy_kernel, rel=0.05, abs=1 * MiB)
+        # The live view's lazily freed figure is the per-range ledger's (from pagemap):
+        # never under the kernel's LazyFree, never over what every caller advised.
+        # It can be over LazyFree: when the runtime reuses a lazily freed page by
+        # writing it, no fault tells us (README, "Lazily freed and reclaimed").
+        advised_all = size(row(lines, "  all ").split()[-3])
+        assert lazy_kernel - 1 * MiB <= parts["MADV_FREE'd"] <= advised_all + 1 * MiB, \
+            (parts, lazy_kernel, advised_all)
         # Go maps its heap 4 MiB at a time; the view shows each region as one row.
         head = lines.index(row(lines, "TOP RANGES"))
         assert lines[head].split()[:3] == ["TOP", "RANGES", "END"], lines[head]
