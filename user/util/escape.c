@@ -180,6 +180,16 @@ static const char *json_short_escape(unsigned char c)
 	}
 }
 
+/* Bytes from s on that need no escape anywhere: printable ASCII but for " \\ & < >. */
+static size_t plain_run(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && s[i] >= 0x20 && s[i] < 0x7f && !strchr("\"\\&<>", s[i]))
+		i++;
+	return i;
+}
+
 void pl_escape_json(FILE *f, const char *in)
 {
 	size_t n = in ? strlen(in) : 0;
@@ -188,8 +198,17 @@ void pl_escape_json(FILE *f, const char *in)
 	fputc('"', f);
 	for (size_t i = 0; i < n;) {
 		unsigned char c = (unsigned char)in[i];
-		int k = pl_utf8_decode(in + i, n - i, &cp);
-		const char *esc = json_short_escape(c);
+		size_t run = plain_run(in + i, n - i);
+		int k;
+		const char *esc;
+
+		if (run) { /* the common case, names in plain ASCII: one write */
+			fwrite(in + i, 1, run, f);
+			i += run;
+			continue;
+		}
+		k = pl_utf8_decode(in + i, n - i, &cp);
+		esc = json_short_escape(c);
 
 		if (esc)
 			fputs(esc, f);
