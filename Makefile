@@ -37,19 +37,20 @@ VERSION  := 0.1
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
 CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(OUTPUT) -Ibpf -Iuser -DPL_VERSION='"$(VERSION)"'
-LDLIBS   := -lbpf -lelf -lz
+LDLIBS   := -lbpf -lelf -lz -lm
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-I$(VMLINUX_DIR) -Ibpf
 
 # user/ follows the pipeline: trace/ (load, attach, read the kernel side) ->
 # decode/ -> ledger/ (calls, causes, ranges) -> symbolize/ (who asked) ->
 # output/ (the sinks). main.c wires them; cli.c reads the command line.
-USER_LIB_SRCS := user/cli.c user/decode/decode.c \
+USER_LIB_SRCS := user/cli.c user/decode/decode.c user/util/clock.c user/util/escape.c \
 	user/ledger/ledger.c user/ledger/procstat.c user/ledger/ranges.c \
 	user/symbolize/callers.c user/symbolize/procmaps.c user/symbolize/elfsym.c \
 	user/symbolize/gopclntab.c user/symbolize/symbolizer.c user/symbolize/demangle.c \
 	user/symbolize/demangle_cxx.c user/symbolize/demangle_rust.c \
-	user/output/json.c user/output/text.c user/output/jsonl.c user/output/perfetto.c \
+	user/output/json.c user/output/layout.c user/output/rows.c user/output/text.c \
+	user/output/summary.c user/output/jsonl.c user/output/perfetto.c user/output/sinks.c \
 	user/output/report.c user/output/top_view.c user/output/top.c user/util/outfile.c
 # goheap/: the Go runtime's page allocator, read from outside (the pure parts here).
 USER_LIB_SRCS += user/goheap/layout.c user/goheap/buildinfo.c user/goheap/x86scan.c \
@@ -65,7 +66,7 @@ BPF_OBJ  := $(OUTPUT)/pageledger.bpf.o
 SKEL     := $(OUTPUT)/pageledger.skel.h
 
 WORKLOADS := memops pmadvise demo faultstorm madvstorm gtrim jepurge tcrelease
-WORKLOADS += steady racers sysloop threads mapbomb cxxpool
+WORKLOADS += steady racers sysloop threads mapbomb cxxpool evilnames
 WORKLOAD_BINS := $(addprefix $(OUTPUT)/workloads/,$(WORKLOADS))
 
 UNIT_TESTS := test_decode test_ledger test_json test_cli test_callers test_procmaps \
@@ -76,9 +77,10 @@ UNIT_TESTS += test_ranges
 UNIT_TESTS += test_outfile
 UNIT_TESTS += test_goheap
 UNIT_TESTS += test_demangle
+UNIT_TESTS += test_escape test_text test_sinks
 UNIT_BINS := $(addprefix $(OUTPUT)/tests/,$(UNIT_TESTS))
 
-.PHONY: all deps demo test test-build unit e2e bench clean vmlinux workloads fmt install fuzz fuzz-ci
+.PHONY: all deps deps-demo demo test test-build unit e2e bench clean vmlinux workloads fmt install fuzz fuzz-ci
 
 all: $(OUTPUT)/pageledger
 
@@ -134,6 +136,10 @@ $(OUTPUT)/workloads/%: tests/workloads/%.c tests/workloads/common.h | $(OUTPUT)/
 $(OUTPUT)/workloads/cxxpool: tests/workloads/cxxpool.cpp | $(OUTPUT)/workloads
 	$(call msg,CXX,$@)
 	$(Q)$(CXX) -O2 -g -fno-omit-frame-pointer $(WARN) $< -o $@ -lpthread
+# Its symbol holds escape sequences and a newline: only clang's assembler output can carry it.
+$(OUTPUT)/workloads/evilnames: tests/workloads/evilnames.c tests/workloads/common.h | $(OUTPUT)/workloads
+	$(call msg,CLANG,$@)
+	$(Q)$(CLANG) -O2 -g $(WARN) -std=gnu11 -D_GNU_SOURCE $< -o $@ -lpthread
 
 # One source, one binary per allocator.
 $(OUTPUT)/workloads/jepurge: tests/workloads/purge.c tests/workloads/common.h | $(OUTPUT)/workloads
@@ -203,12 +209,13 @@ workloads: $(WORKLOAD_BINS) $(GO_WORKLOADS) $(GOHEAP_WORKLOADS) $(OUTPUT)/go/goh
 # ---- tests ------------------------------------------------------------------
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(USER_LIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< $(USER_LIB_OBJS) -lcmocka -lelf -lz -ldl -o $@
+	$(Q)$(CC) $(CFLAGS) $< $(USER_LIB_OBJS) -lcmocka -lelf -lz -ldl -lm -o $@
 
 # ---- fuzzing: a libFuzzer target per parser of untrusted bytes ----------------
 FUZZERS := fuzz_procmaps fuzz_elfsym fuzz_gopclntab fuzz_smaps
 FUZZERS += fuzz_gobinary fuzz_gobuildinfo fuzz_x86scan fuzz_goheap_mem
 FUZZERS += fuzz_demangle
+FUZZERS += fuzz_escape fuzz_json
 FUZZ_BINS := $(addprefix $(OUTPUT)/fuzz/,$(FUZZERS))
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-std=gnu11 -D_GNU_SOURCE -Iuser -Ibpf
@@ -223,9 +230,11 @@ FUZZ_SRCS_fuzz_x86scan := user/goheap/x86scan.c
 FUZZ_SRCS_fuzz_goheap_mem := user/goheap/pagealloc.c user/goheap/layout.c
 FUZZ_SRCS_fuzz_demangle := user/symbolize/demangle.c user/symbolize/demangle_cxx.c \
 	user/symbolize/demangle_rust.c
+FUZZ_SRCS_fuzz_escape := user/util/escape.c
+FUZZ_SRCS_fuzz_json := user/util/escape.c user/output/json.c
 FUZZ_SECONDS ?= 60
 
-$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(wildcard user/*/*.c) $(USER_HDRS) | $(OUTPUT)
+$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h user/*/*.c) $(USER_HDRS) | $(OUTPUT)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS_$*) -lelf -lz -o $@
@@ -235,8 +244,12 @@ fuzz: deps
 	$(Q)$(MAKE) --no-print-directory $(FUZZ_BINS)
 	$(Q)scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZERS)
 
+# make demo installs what the build and the demo need; the tests install the rest.
 deps:
-	$(Q)scripts/deps.sh
+	$(Q)scripts/deps.sh all
+
+deps-demo:
+	$(Q)scripts/deps.sh demo
 
 unit: $(UNIT_BINS)
 	$(Q)set -a && eval "$$(tests/unit/build-go-fixtures.sh build/go-fixtures)" && \
@@ -253,7 +266,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory test-build
 	$(Q)FUZZERS="$(FUZZERS)" V=$(V) scripts/run-tests.sh
 
-demo: deps
+demo: deps-demo
 	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/workloads/demo
 	$(Q)$(OUTPUT)/pageledger --no-top -- $(OUTPUT)/workloads/demo
 
@@ -267,7 +280,7 @@ $(BIG_GO):
 $(OUTPUT)/bench/symbench: bench/symbench.c $(USER_LIB_OBJS) | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $< $(USER_LIB_OBJS) -lelf -lz -o $@
+	$(Q)$(CC) $(CFLAGS) $< $(USER_LIB_OBJS) -lelf -lz -lm -o $@
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all workloads $(BIG_GO) $(OUTPUT)/bench/symbench

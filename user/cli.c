@@ -83,6 +83,7 @@ static const struct argp_option options[] = {
     {"top", OPT_TOP, NULL, 0,
      "Live view, redrawn every second; q quits with the summary (default on a terminal)", 0},
     {"no-top", OPT_NO_TOP, NULL, 0, "The event stream, even when stdout is a terminal", 0},
+    {"timestamps", 'T', NULL, 0, "Wall-clock times (local) in the text output", 0},
     {"version", OPT_VERSION, NULL, 0, "Print the version and exit", -1},
     {"help", OPT_HELP, NULL, 0, "Show this help", -1},
     {"usage", OPT_USAGE, NULL, 0, "Show a short usage message", -1},
@@ -286,6 +287,9 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'v':
 		cfg->verbose++;
+		break;
+	case 'T':
+		cfg->wall_clock = true;
 		break;
 	case OPT_STACKS:
 		cfg->stacks = true;

@@ -36,6 +36,7 @@ struct pl_config {
 	uint64_t until_rss_above; /* --until-rss-above: stop once resident > this */
 	bool top;		  /* --top: the live view */
 	bool no_top;		  /* --no-top: the event stream even on a terminal */
+	bool wall_clock;	  /* -T: wall-clock times in the text output */
 };
 
 /*

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include "symbolize/attribution.h"
 #include "cli.h"
@@ -13,13 +12,13 @@
 #include "goheap/goheap.h"
 #include "ledger/ledger.h"
 #include "trace/loader.h"
-#include "output/output.h"
-#include "output/perfetto.h"
-#include "output/report.h"
+#include "output/sinks.h"
 #include "ledger/procstat.h"
 #include "ledger/range_tracker.h"
 #include "trace/sysenv.h"
 #include "trace/target.h"
+#include "util/clock.h"
+#include "util/escape.h"
 #include "util/outfile.h"
 
 #define POLL_MS 100
@@ -35,9 +34,7 @@ struct run {
 	struct pl_target target;
 	struct pl_tracer tracer;
 	struct pl_ledger ledger;
-	struct pl_output out;		       /* the stream: text or JSON Lines */
-	struct pl_output *sinks[PL_MAX_SINKS]; /* out first, then file sinks */
-	int n_sinks;
+	struct pl_sinks sinks; /* the stream, then the file sinks */
 	struct pl_attributor attr;
 	bool attributing;
 	struct pl_range_tracker ranges;
@@ -46,9 +43,8 @@ struct run {
 	/* The files written (stream, --perfetto, --report), each write checked. */
 	struct pl_outfile stream, perfetto_file, report_file;
 	bool reader_gone; /* the stream's reader left (EPIPE): end quietly, exit 0 */
-	/* File sinks and the RSS stop (below_armed: a started command has been above). */
+	/* The RSS stop (below_armed: a started command has been above). */
 	bool below_armed;
-	struct pl_output perfetto, report;
 	bool until_met;
 	struct pl_goheap goheap; /* the Go heap, read at each balance */
 };
@@ -78,14 +74,6 @@ static void install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* Names who asked, and files the call under its class and call site. */
@@ -142,26 +130,7 @@ static int handle_record(void *ctx, void *data, size_t size)
 		pl_ledger_add_exit(&r->ledger, rec.exit);
 		break;
 	}
-	for (int i = 0; i < r->n_sinks; i++)
-		r->sinks[i]->ops->record(r->sinks[i], &rec);
-	return 0;
-}
-
-/* --perfetto and --report: sinks beside the stream, each with its own file. */
-static int open_file_sinks(struct run *r)
-{
-	if (r->cfg.perfetto_path) {
-		if (pl_outfile_open(&r->perfetto_file, r->cfg.perfetto_path) ||
-		    pl_output_perfetto_init(&r->perfetto, r->perfetto_file.f))
-			return -1;
-		r->sinks[r->n_sinks++] = &r->perfetto;
-	}
-	if (r->cfg.report_path) {
-		if (pl_outfile_open(&r->report_file, r->cfg.report_path) ||
-		    pl_output_report_init(&r->report, r->report_file.f, r->cfg.report_path))
-			return -1;
-		r->sinks[r->n_sinks++] = &r->report;
-	}
+	pl_sinks_record(&r->sinks, &rec);
 	return 0;
 }
 
@@ -216,22 +185,24 @@ static bool until_reached(struct run *r)
  */
 static int open_output(struct run *r)
 {
-	FILE *f;
+	struct pl_sink_files files = {0};
 
 	if (r->cfg.out_path ? pl_outfile_open(&r->stream, r->cfg.out_path)
 			    : pl_outfile_stdout(&r->stream))
 		return -1;
-	f = r->stream.f;
-	if (pl_cli_want_top(&r->cfg, isatty(STDOUT_FILENO))) {
-		if (pl_output_top_init(&r->out, f))
+	files.stream = r->stream.f;
+	files.stream_fd = r->stream.fd;
+	if (r->cfg.perfetto_path) {
+		if (pl_outfile_open(&r->perfetto_file, r->cfg.perfetto_path))
 			return -1;
-	} else if (r->cfg.json)
-		pl_output_json_init(&r->out, f, r->cfg.quiet);
-	else
-		pl_output_text_init(&r->out, f, r->cfg.quiet);
-	r->out.stacks = r->cfg.stacks;
-	r->sinks[r->n_sinks++] = &r->out;
-	return open_file_sinks(r);
+		files.perfetto = r->perfetto_file.f;
+	}
+	if (r->cfg.report_path) {
+		if (pl_outfile_open(&r->report_file, r->cfg.report_path))
+			return -1;
+		files.report = r->report_file.f;
+	}
+	return pl_sinks_open(&r->sinks, &files, &r->cfg);
 }
 
 static int check_environment(const struct pl_config *cfg)
@@ -257,6 +228,7 @@ static int start_tracing(struct run *r)
 	};
 	struct pl_run_info info = {0};
 	struct pl_totals totals;
+	char comm[4 * sizeof(r->target.comm) + 1];
 	char kernel_pid[64] = "";
 
 	if (pl_tracer_start(&r->tracer, &opts))
@@ -270,28 +242,29 @@ static int start_tracing(struct run *r)
 	pl_goheap_init(&r->goheap, r->target.pid, r->cfg.verbose);
 	info.pid = (uint32_t)r->target.pid;
 	info.comm = r->target.comm;
-	info.t0_ns = now_ns();
+	info.t0_ns = pl_now_ns();
 	info.spawned = r->target.spawned;
+	info.cmd = r->cfg.cmd;
 	pl_tracer_totals(&r->tracer, &totals);
 	memcpy(info.rss_start, totals.rss_start, sizeof(info.rss_start));
 	if (!r->target.spawned)
 		restart_ranges(r);
 	pl_ledger_init(&r->ledger, info.pid, info.t0_ns);
 	pl_ledger_set_seed(&r->ledger, totals.rss_start);
-	for (int i = 0; i < r->n_sinks; i++)
-		r->sinks[i]->ops->begin(r->sinks[i], &info);
+	pl_sinks_begin(&r->sinks, &info);
 	if (!r->target.spawned)
 		take_balance(r, "attach");
 	if (r->target.kernel_pid != r->target.pid)
 		snprintf(kernel_pid, sizeof(kernel_pid), "; pid %d in the kernel's namespace",
 			 r->target.kernel_pid);
+	pl_escape(comm, sizeof(comm), r->target.comm); /* the target names itself */
 	if (r->target.spawned) {
-		fprintf(stderr, "pageledger: tracing '%s' (pid %d%s)... Ctrl-C to end.\n",
-			r->target.comm, r->target.pid, kernel_pid);
+		fprintf(stderr, "pageledger: tracing '%s' (pid %d%s)... Ctrl-C to end.\n", comm,
+			r->target.pid, kernel_pid);
 		return pl_target_release(&r->target);
 	}
 	fprintf(stderr, "pageledger: tracing pid %d (%s%s)... Ctrl-C to end.\n", r->target.pid,
-		r->target.comm, kernel_pid);
+		comm, kernel_pid);
 	return 0;
 }
 
@@ -301,14 +274,13 @@ static int start_tracing(struct run *r)
 static void send_ranges(struct run *r, const char *when)
 {
 	static struct pl_range_row rows[RANGES_SHOWN];
-	struct pl_ranges_view v = {.when = when, .ts_ns = now_ns(), .pid = (uint32_t)r->target.pid};
+	struct pl_ranges_view v = {
+	    .when = when, .ts_ns = pl_now_ns(), .pid = (uint32_t)r->target.pid};
 
 	v.n_rows = pl_ranges_rows(&r->ranges.ranges, rows, RANGES_SHOWN);
 	v.rows = rows;
 	pl_ranges_totals(&r->ranges.ranges, &v.live, &v.gone);
-	for (int i = 0; i < r->n_sinks; i++)
-		if (r->sinks[i]->ops->ranges)
-			r->sinks[i]->ops->ranges(r->sinks[i], &v);
+	pl_sinks_ranges(&r->sinks, &v);
 }
 
 static bool same_progress(const struct pl_totals *a, const struct pl_totals *b)
@@ -363,10 +335,9 @@ static void take_balance(struct run *r, const char *when)
 		pl_kernel_view_read_rollup(r->target.pid, &b.kernel);
 	}
 	pl_goheap_read(&r->goheap, &b.go_heap);
-	b.ts_ns = now_ns();
+	b.ts_ns = pl_now_ns();
 	pl_ledger_add_balance(&r->ledger, &b);
-	for (int i = 0; i < r->n_sinks; i++)
-		r->sinks[i]->ops->balance(r->sinks[i], &b, (uint32_t)r->target.pid);
+	pl_sinks_balance(&r->sinks, &b, (uint32_t)r->target.pid);
 	if (r->ranging)
 		send_ranges(r, when);
 }
@@ -383,9 +354,7 @@ static int64_t flush_causes(struct run *r)
 		return 0;
 	if (!pl_ledger_update_causes(&r->ledger, &now, &delta))
 		return 0;
-	for (int i = 0; i < r->n_sinks; i++)
-		r->sinks[i]->ops->rss_change(r->sinks[i], &delta, now_ns(),
-					     (uint32_t)r->target.pid);
+	pl_sinks_rss_change(&r->sinks, &delta, pl_now_ns(), (uint32_t)r->target.pid);
 	return delta.delta[PL_CAUSE_KHUGEPAGED][PL_RSS_ANON];
 }
 
@@ -397,7 +366,7 @@ static int64_t flush_causes(struct run *r)
  */
 static void track_ranges(struct run *r, int64_t khugepaged_grown)
 {
-	uint64_t t = now_ns();
+	uint64_t t = pl_now_ns();
 
 	if (!r->ranging ||
 	    (t < r->next_range_look_ns && !khugepaged_grown && !r->ranges.ranges.collapse_pending))
@@ -409,20 +378,19 @@ static void track_ranges(struct run *r, int64_t khugepaged_grown)
 /* The running figures, for the sinks that draw them. */
 static void send_sample(struct run *r)
 {
-	struct pl_sample s = {.ts_ns = now_ns(), .lazy_pending = -1};
+	struct pl_sample s = {.ts_ns = pl_now_ns(), .lazy_pending = -1};
 	struct pl_totals totals;
 	struct pl_stat all;
-	bool wanted = false;
 
-	for (int i = 0; i < r->n_sinks; i++)
-		wanted |= r->sinks[i]->ops->sample != NULL;
-	if (!wanted) /* the streams have no use for it: spare the range walk */
+	/* The streams have no use for it: spare the range walk. */
+	if (!pl_sinks_want_samples(&r->sinks))
 		return;
 	pl_tracer_totals(&r->tracer, &totals);
 	memcpy(s.rss, totals.rss_cur, sizeof(s.rss));
 	s.page_faults = pl_tracer_page_faults(&r->tracer);
 	pl_ledger_total(&r->ledger, &all);
 	s.released = all.rss_released;
+	s.ledger = &r->ledger;
 	if (r->ranging) {
 		static struct pl_range_row top[PL_SAMPLE_TOP_RANGES];
 
@@ -430,9 +398,7 @@ static void send_sample(struct run *r)
 		s.top_ranges = top;
 		s.lazy_pending = (int64_t)pl_ranges_lazy_pending(&r->ranges.ranges);
 	}
-	for (int i = 0; i < r->n_sinks; i++)
-		if (r->sinks[i]->ops->sample)
-			r->sinks[i]->ops->sample(r->sinks[i], &s);
+	pl_sinks_sample(&r->sinks, &s);
 }
 
 /*
@@ -461,26 +427,27 @@ static bool outputs_hold(struct run *r)
 /* Polls until the target exits, the duration passes or a signal arrives. */
 static void trace_loop(struct run *r)
 {
-	uint64_t deadline = r->cfg.duration_ns ? now_ns() + r->cfg.duration_ns : 0;
+	uint64_t deadline = r->cfg.duration_ns ? pl_now_ns() + r->cfg.duration_ns : 0;
 	uint64_t step = r->cfg.interval_ns;
-	uint64_t next_balance = step ? now_ns() + step : 0;
+	uint64_t next_balance = step ? pl_now_ns() + step : 0;
 
 	while (!stop_requested) {
 		if (pl_tracer_poll(&r->tracer, POLL_MS) < 0)
 			break;
 		track_ranges(r, flush_causes(r));
 		send_sample(r);
+		pl_sinks_flush(&r->sinks);
 		if (!outputs_hold(r))
 			break;
 		if (until_reached(r))
 			break;
-		if (r->out.quit) /* q in the live view */
+		if (pl_sinks_stop_requested(&r->sinks)) /* q in the live view */
 			break;
 		if (pl_target_exited(&r->target))
 			break;
-		if (deadline && now_ns() >= deadline)
+		if (deadline && pl_now_ns() >= deadline)
 			break;
-		if (next_balance && now_ns() >= next_balance) {
+		if (next_balance && pl_now_ns() >= next_balance) {
 			pl_tracer_drain(&r->tracer);
 			take_balance(r, "interval");
 			next_balance += step;
@@ -523,6 +490,18 @@ static uint64_t tracer_maxrss(void)
 	return kb * 1024;
 }
 
+/* Counts the loader and the attributor kept, for the summary. */
+static void note_counters(struct run *r)
+{
+	r->ledger.probes_skipped = r->tracer.probes_skipped;
+	if (r->ranging)
+		r->ledger.ranges_alloc_failures = r->ranges.ranges.alloc_failures;
+	if (r->attributing) {
+		r->ledger.symbol_cache_hits = r->attr.cache_hits;
+		r->ledger.symbol_cache_misses = r->attr.cache_misses;
+	}
+}
+
 static void finish(struct run *r)
 {
 	struct pl_totals totals;
@@ -534,7 +513,7 @@ static void finish(struct run *r)
 		send_ranges(r, "end");
 	}
 	pl_tracer_totals(&r->tracer, &totals);
-	pl_ledger_finish(&r->ledger, &totals, pl_tracer_page_faults(&r->tracer), now_ns());
+	pl_ledger_finish(&r->ledger, &totals, pl_tracer_page_faults(&r->tracer), pl_now_ns());
 	r->ledger.tracer_maxrss = tracer_maxrss();
 	pl_ledger_sort_sites(&r->ledger);
 	if (r->ranging)
@@ -543,12 +522,10 @@ static void finish(struct run *r)
 		r->ledger.exited = true;
 		r->ledger.exit_status = r->target.wait_status;
 	}
+	note_counters(r);
 	send_sample(r);
-	for (int i = 0; i < r->n_sinks; i++)
-		r->sinks[i]->ops->summary(r->sinks[i], &r->ledger);
-	for (int i = 0; i < r->n_sinks; i++)
-		if (r->sinks[i]->ops->end)
-			r->sinks[i]->ops->end(r->sinks[i]);
+	pl_sinks_summary(&r->sinks, &r->ledger);
+	pl_sinks_end(&r->sinks);
 	if (r->ledger.lost_events || r->ledger.inflight_drops)
 		fprintf(stderr,
 			"pageledger: warning: %llu events lost (ring buffer full: %llu, "

@@ -156,10 +156,26 @@ def texts(el):
     return ["".join(t.itertext()) for t in el.iter(SVG + "text")]
 
 
+def released(svg):
+    """The release markers, whatever their shape (a class's shape is its allocator's)."""
+    return [el for el in svg.iter() if el.get("class") == "release"]
+
+
+def marker_area(el):
+    if el.tag == SVG + "circle":
+        return 3.14159 * float(el.get("r")) ** 2
+    if el.tag == SVG + "rect":
+        return float(el.get("width")) * float(el.get("height"))
+    raise AssertionError(f"no area for {el.tag}")
+
+
 @pytest.mark.parametrize("suffix", [".svg", ".html"])
 def test_report_structure(suffix):
     t, text = traced_with_file("--report", suffix, [workload("demo")])
     svg = svg_of(text, suffix == ".html")
+    # As wide as the window it is shown in; its height follows from the viewBox.
+    assert svg.get("width") == "100%" and svg.get("height") is None
+    assert svg.get("viewBox").startswith("0 0 1000 ")
     members = [p.get("data-member") for p in svg.iter(SVG + "polygon")
                if p.get("class") == "area"]
     assert members == ["anon", "file", "shmem"]
@@ -167,11 +183,30 @@ def test_report_structure(suffix):
     anon = next(p for p in svg.iter(SVG + "polygon") if p.get("data-member") == "anon")
     assert len(anon.get("points").split()) >= 2 * 5
     # One marker per releasing call of the program: DONTNEED, FREE, munmap.
-    releases = [c for c in svg.iter(SVG + "circle") if c.get("class") == "release"]
-    app = [c for c in releases if c.get("data-class") == "app"]
-    assert len(app) == 3, [c.get("data-class") for c in releases]
-    titles = ["".join(c.itertext()) for c in app]
-    assert any(s.startswith("madvise MADV_DONTNEED 32.0M, RSS -32.0M") for s in titles), titles
+    app = [c for c in released(svg) if c.get("data-class") == "app"]
+    assert len(app) == 3, [c.get("data-class") for c in released(svg)]
+    titles = {"".join(c.itertext()).split(",")[0]: c for c in app}
+    assert set(titles) == {"madvise MADV_DONTNEED 32.0M", "madvise MADV_FREE 32.0M",
+                           "munmap 64.0M"}, titles
+    assert "".join(titles["madvise MADV_DONTNEED 32.0M"].itertext()).startswith(
+        "madvise MADV_DONTNEED 32.0M, RSS -32.0M")
+    # Marker area in proportion to the bytes named: the munmap named twice the advice's.
+    dontneed, free, unmap = (marker_area(titles[k]) for k in (
+        "madvise MADV_DONTNEED 32.0M", "madvise MADV_FREE 32.0M", "munmap 64.0M"))
+    assert unmap == pytest.approx(2 * dontneed, rel=0.03) and free == pytest.approx(dontneed)
+    # Filled where RSS was freed: DONTNEED and munmap freed 32M each, MADV_FREE nothing.
+    freed = [el for el in svg.iter() if el.get("class") == "freed"]
+    assert len([el for el in freed if el.get("fill") == titles["munmap 64.0M"].get("fill")]) == 2
+    # The title: the command and the wall-clock start; the axis ends with the run.
+    head = texts(svg)[0]
+    assert head.startswith("pageledger: ") and head.endswith(
+        f"build/workloads/demo (pid {t.records[0]['pid']})"), head
+    assert any(x.startswith("started 20") for x in texts(svg))
+    run_s = t.summary["duration_ns"] / 1e9
+    end = next(x for x in texts(svg) if x.startswith("end "))
+    assert float(end.split()[1]) == pytest.approx(run_s, abs=0.01), (end, run_s)
+    ticks = [float(x) for x in texts(svg) if x.replace(".", "").isdigit()]
+    assert ticks and max(ticks) <= run_s + 0.01, (ticks, run_s)
     legend = next(g for g in svg.iter(SVG + "g") if g.get("class") == "legend")
     legend_text = texts(legend)
     for label in ("anon", "file", "shmem", "app (3)"):
@@ -201,9 +236,11 @@ def chromium():
     raise AssertionError("no headless Chromium: make deps installs chromium-headless-shell")
 
 
-def screenshot(page, png):
+def screenshot(page, png, width):
+    """A window 4:3, so that a standalone SVG (which fits the window) is held by its width."""
     subprocess.run([chromium(), "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                    f"--screenshot={png}", "--window-size=1000,620", page.as_uri()],
+                    f"--screenshot={png}", f"--window-size={width},{width * 3 // 4}",
+                    page.as_uri()],
                    capture_output=True, timeout=TIMEOUT, check=True)
 
 
@@ -211,20 +248,40 @@ def near(px, rgb, tol=40):
     return all(abs(a - b) <= tol for a, b in zip(px, rgb))
 
 
+ANON_TINT = (0xa6, 0xce, 0xe3)  # the anon area
+APP_GREEN = (0x00, 0x9e, 0x73)  # the program's release markers
+
+
 @pytest.mark.parametrize("suffix", [".svg", ".html"])
-def test_report_renders_in_chromium(suffix):
+def test_report_renders_in_chromium_at_two_widths(suffix):
+    """The picture follows the window: at 800 and at 1600 pixels it spans
+    the width, the anon area and the markers are there, in their colours.
+    PL_KEEP_SHOTS=DIR keeps the screenshots, to look at them."""
     from PIL import Image
 
-    page, png = scratch(suffix), scratch(".png")
+    page = scratch(suffix)
+    keep = os.environ.get("PL_KEEP_SHOTS")
     try:
         t = run_traced([workload("demo")], extra=["--report", str(page)])
         assert t.returncode == 0, t.stderr
-        screenshot(page, png)
-        img = Image.open(png).convert("RGB")
-        pixels = list(img.getdata())
+        ends = []
+        for width in (800, 1600):
+            png = scratch(f"-{width}.png")
+            try:
+                screenshot(page, png, width)
+                img = Image.open(png).convert("RGB")
+                if keep:
+                    shutil.copy(png, os.path.join(keep, f"report{suffix}-{width}.png"))
+            finally:
+                png.unlink(missing_ok=True)
+            ends.append(check_screenshot(img, width))
     finally:
         page.unlink(missing_ok=True)
-        png.unlink(missing_ok=True)
+    assert ends[0] > 0.6 and ends[0] == pytest.approx(ends[1], abs=0.03), ends
+
+
+def check_screenshot(img, width):
+    pixels = list(img.getdata())
     background = Counter(pixels).most_common(1)[0][0]
     assert near(background, (255, 255, 255), 5), background
     drawn = [p for p in pixels if not near(p, background, 10)]
@@ -232,7 +289,14 @@ def test_report_renders_in_chromium(suffix):
     # Several real colors, not antialiasing noise: each covers 50+ pixels.
     colors = [c for c, n in Counter(drawn).items() if n >= 50]
     assert len(colors) >= 5, colors
-    # The anon area (#4e79a7) is the biggest thing on the page; the app's
-    # markers (#ffd700) are there too.
-    assert sum(near(p, (0x4e, 0x79, 0xa7)) for p in drawn) > 0.05 * len(pixels)
-    assert sum(near(p, (0xff, 0xd7, 0x00)) for p in drawn) >= 30
+    # The anon area is the biggest thing on the page; the app's markers are there too.
+    assert sum(near(p, ANON_TINT, 12) for p in drawn) > 0.04 * len(pixels)
+    assert sum(near(p, APP_GREEN, 30) for p in drawn) >= 30
+    # It uses the page: the drawing spans most of the window, and the anon
+    # area ends (with the run) at the same share of it at either width.
+    w = img.size[0]
+    assert w == width
+    columns = {i % w for i, p in enumerate(pixels) if not near(p, background, 10)}
+    assert max(columns) > 0.8 * w, (max(columns), w)
+    anon_cols = {i % w for i, p in enumerate(pixels) if near(p, ANON_TINT, 12)}
+    return max(anon_cols) / w

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 #include "symbolize/callers.h"
 #include "output/report.h"
+#include "util/escape.h"
 
 #define MiB (1024 * 1024)
 #define T0 5000000000ull
@@ -74,12 +75,12 @@ static void test_stacked_members(void **state)
 	assert_int_equal(count(t, "data-member=\"file\""), 1);
 	assert_int_equal(count(t, "data-member=\"shmem\""), 1);
 	/*
-	 * Top 16.5M: 4M grid steps up to 20M, so the plot (y 60..360) has 15
-	 * units per MiB. The first anon point: 16M at 100 ms of 0.5 s.
+	 * Top 16.5M: 4M grid steps up to 20M, so the plot (y 74..374) has 15
+	 * units per MiB. The first anon point: 16M at 100 ms of the 0.5 s run.
 	 */
-	assert_non_null(strstr(t, "points=\"216.0,120.0 "));
+	assert_non_null(strstr(t, "points=\"216.0,134.0 "));
 	/* file sits on anon: its top at 16.5M. */
-	assert_non_null(strstr(t, "216.0,112.5"));
+	assert_non_null(strstr(t, "216.0,126.5"));
 	assert_non_null(strstr(t, "20.0M</text>"));
 	assert_non_null(strstr(t, "a&lt;b&amp;c (pid 9)"));
 	/* Unknown everywhere: nothing shaded, and the legend says so. */
@@ -100,10 +101,10 @@ static void test_lazy_shading_skips_unknown_samples(void **state)
 	t = render(&d, PL_REPORT_SVG);
 	/* Two runs of known samples: 2..3 and 5 alone. */
 	assert_int_equal(count(t, "class=\"lazy\""), 2);
-	/* 8M is 120 units up from the axis at 360; samples 2, 3 at x 352, 488. */
-	assert_non_null(strstr(t, "points=\"352.0,360.0 352.0,240.0 488.0,240.0 488.0,360.0\""));
+	/* 8M is 120 units up from the axis at 374; samples 2, 3 at x 352, 488. */
+	assert_non_null(strstr(t, "points=\"352.0,374.0 352.0,254.0 488.0,254.0 488.0,374.0\""));
 	/* A lone sample is a thin column: 4M is 60 units up, at x 760. */
-	assert_non_null(strstr(t, "758.5,300.0 761.5,300.0"));
+	assert_non_null(strstr(t, "758.5,314.0 761.5,314.0"));
 	assert_non_null(strstr(t, "lazily freed, pending"));
 	free(t);
 }
@@ -136,9 +137,25 @@ static void test_release_markers_and_legend(void **state)
 	assert_non_null(strstr(t, "go-scavenger-background (100)</text>"));
 	assert_non_null(strstr(t, "app (1)</text>"));
 	assert_non_null(strstr(t, "unknown (1)</text>"));
-	assert_non_null(strstr(t, "<title>madvise MADV_DONTNEED 64.0K, RSS -64.0K"));
-	/* At 200 ms the stack's top is 15.5M: 300 - 15.5 * 15 = 127.5 units down. */
-	assert_non_null(strstr(t, "cx=\"352.0\" cy=\"127.5\""));
+	/* The storm's marker sums its calls. */
+	assert_non_null(
+	    strstr(t, "<title>100 calls, 6.2M named, RSS -6.2M, go-scavenger-background"));
+	assert_non_null(strstr(t, "<title>munmap 1.0M, RSS 0, app</title>"));
+	/*
+	 * At 200 ms the stack's top is 15.5M: 374 - 15.5 * 15 = 141.5. The
+	 * storm named the most bytes: the largest marker, filled as it freed them all.
+	 */
+	assert_non_null(
+	    strstr(t, "<circle cx=\"352.0\" cy=\"141.5\" r=\"16.0\" class=\"release\""));
+	assert_non_null(strstr(t, "<circle cx=\"352.0\" cy=\"141.5\" r=\"16.0\" class=\"freed\""));
+	/* Area in proportion to bytes: 1M against 6.25M is a radius of 16 * 0.4, a square's
+	 * side of 6.4 * sqrt(pi); the munmap freed nothing: no filled part. */
+	assert_non_null(
+	    strstr(t, "width=\"11.3\" height=\"11.3\" class=\"release\" data-class=\"app\""));
+	assert_int_equal(count(t, "class=\"freed\""), 1);
+	/* The smallest are drawn last, over the big ones. */
+	assert_true(strstr(t, "data-class=\"go-scavenger-background\"") <
+		    strstr(t, "data-class=\"app\""));
 	free(t);
 }
 
@@ -171,6 +188,52 @@ static void test_diagnosis_text_and_html(void **state)
 	free(t);
 }
 
+/* The page's width, the run's own span, and its command and start in the title. */
+static void test_width_axis_and_title(void **state)
+{
+	const int64_t lazy[5] = {-1, -1, -1, -1, -1};
+	struct pl_report_point pts[5];
+	struct pl_report_data d = {.comm = "srv",
+				   .command = "./srv --port 8080",
+				   .pid = 9,
+				   .t0_ns = T0,
+				   .wall_t0_ns = 1700000000ull * 1000000000ull,
+				   .t_end_ns = T0 + 730 * MS,
+				   .pts = pts,
+				   .n_pts = 5};
+	char *t;
+	(void)state;
+	five_points(pts, lazy);
+	t = render(&d, PL_REPORT_SVG);
+	assert_non_null(strstr(t, "width=\"100%\" viewBox=\"0 0 1000 "));
+	assert_null(strstr(t, " height=\"5")); /* the height follows the width */
+	assert_non_null(strstr(t, "pageledger: ./srv --port 8080 (pid 9)</text>"));
+	assert_non_null(strstr(t, "started 2023-11-1"));
+	assert_non_null(strstr(t, "traced 0.730 s"));
+	/* Ticks every 0.1 s up to 0.7, none past the end; the axis ends at the run's 0.73 s. */
+	assert_non_null(strstr(t, ">0.7</text>"));
+	assert_null(strstr(t, ">0.8</text>"));
+	assert_non_null(strstr(t, ">end 0.73 s</text>"));
+	assert_non_null(strstr(t, "x2=\"760\" y2=\"374\""));
+	free(t);
+}
+
+/* Names that are not UTF-8, or hold control bytes, still make a valid UTF-8 document. */
+static void test_hostile_names_stay_valid(void **state)
+{
+	struct pl_report_data d = {
+	    .comm = "a\xff\x1b[31m", .command = "/tmp/\xfe\x07x", .t0_ns = T0};
+	char *t;
+	(void)state;
+	t = render(&d, PL_REPORT_HTML);
+	assert_true(pl_utf8_valid(t, strlen(t)));
+	for (const char *p = t; *p; p++)
+		assert_true((unsigned char)*p >= 0x20 || *p == '\n');
+	assert_non_null(strstr(t, "pageledger: /tmp/\\xfe\\x07x (pid 0)"));
+	assert_non_null(strstr(t, "<title>pageledger report: a\\xff\\x1b[31m</title>"));
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest report_tests[] = {
@@ -179,6 +242,8 @@ int main(void)
 	    cmocka_unit_test(test_lazy_shading_skips_unknown_samples),
 	    cmocka_unit_test(test_release_markers_and_legend),
 	    cmocka_unit_test(test_diagnosis_text_and_html),
+	    cmocka_unit_test(test_width_axis_and_title),
+	    cmocka_unit_test(test_hostile_names_stay_valid),
 	};
 
 	return cmocka_run_group_tests_name("report", report_tests, NULL, NULL);

@@ -8,10 +8,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 #include "cli.h"
 #include "output/top_view.h"
+#include "util/escape.h"
 
 #define MIB (1ll << 20)
 #define S 1000000000ull
@@ -57,9 +59,9 @@ static void test_format_rate(void **state)
 static void test_width_counts_code_points(void **state)
 {
 	(void)state;
-	assert_int_equal(pl_top_width(""), 0);
-	assert_int_equal(pl_top_width("abc"), 3);
-	assert_int_equal(pl_top_width("▁▅█"), 3);
+	assert_int_equal(pl_text_width(""), 0);
+	assert_int_equal(pl_text_width("abc"), 3);
+	assert_int_equal(pl_text_width("▁▅█"), 3);
 	assert_int_equal(strlen("▁▅█"), 9);
 }
 
@@ -139,9 +141,9 @@ static void test_sample_ticks_once_a_second(void **state)
 	assert_int_equal(s.ticks, 0);
 	assert_int_equal(s.rss[PL_RSS_ANON], 64 * MIB);
 
-	pl_top_add_release(&s, PL_CALLER_APP, 30 * MIB);
-	pl_top_add_release(&s, PL_CALLER_GLIBC_FREE, 10 * MIB);
-	pl_top_add_release(&s, (enum pl_caller_class)999, MIB); /* out of range: unknown */
+	pl_top_add_release(&s, PL_CALLER_APP, 30 * MIB, 30 * MIB);
+	pl_top_add_release(&s, PL_CALLER_GLIBC_FREE, 10 * MIB, 10 * MIB);
+	pl_top_add_release(&s, (enum pl_caller_class)999, MIB, MIB); /* out of range: unknown */
 	assert_true(pl_top_sample(&s, T0 + S, rss64, 15000, 41 * MIB, 2 * MIB, NULL, 0));
 	assert_int_equal(s.ticks, 1);
 	assert_true(s.faults_rate == 15000.0);
@@ -153,7 +155,7 @@ static void test_sample_ticks_once_a_second(void **state)
 	assert_int_equal(s.rss_hist[PL_RSS_ANON].n, 1);
 
 	/* Two seconds with nothing new: the rates are per second of the gap. */
-	pl_top_add_release(&s, PL_CALLER_APP, 4 * MIB);
+	pl_top_add_release(&s, PL_CALLER_APP, 4 * MIB, 4 * MIB);
 	assert_false(pl_top_sample(&s, T0 + S + S / 2, rss64, 16000, 45 * MIB, 0, NULL, 0));
 	assert_true(pl_top_sample(&s, T0 + 3 * S, rss64, 17000, 45 * MIB, 0, NULL, 0));
 	assert_true(s.faults_rate == 1000.0);
@@ -172,8 +174,8 @@ static void steady_state(bool utf8)
 {
 	pl_top_init(&st, 4242, "steady", T0, utf8);
 	for (int i = 1; i <= 3; i++) {
-		pl_top_add_release(&st, PL_CALLER_APP, 40 * MIB);
-		pl_top_add_release(&st, PL_CALLER_GLIBC_FREE, 20 * MIB);
+		pl_top_add_release(&st, PL_CALLER_APP, 40 * MIB, 40 * MIB);
+		pl_top_add_release(&st, PL_CALLER_GLIBC_FREE, 20 * MIB, 20 * MIB);
 		pl_top_sample(&st, T0 + (uint64_t)i * S, rss64, 15000ull * (uint64_t)i,
 			      60ull * MIB * (uint64_t)i, -1, NULL, 0);
 	}
@@ -192,8 +194,8 @@ static void assert_fits(int cols, int rows)
 {
 	assert_true(scr.n <= rows);
 	for (int i = 0; i < scr.n; i++)
-		if (pl_top_width(scr.line[i]) > cols)
-			fail_msg("line %d is %d columns: '%s'", i, pl_top_width(scr.line[i]),
+		if (pl_text_width(scr.line[i]) > cols)
+			fail_msg("line %d is %d columns: '%s'", i, pl_text_width(scr.line[i]),
 				 scr.line[i]);
 }
 
@@ -204,42 +206,61 @@ static void test_render_80x24(void **state)
 	pl_top_render(&st, 80, 24, &scr);
 	assert_fits(80, 24);
 	assert_string_equal(scr.line[0],
-			    "pageledger  pid 4242 (steady)  3s        q: quit and summarize");
-	assert_string_equal(scr.line[1], "RSS          NOW  last 62s");
-	/* 62 sparkline columns, three seconds of history: full blocks at the right. */
+			    "pageledger  pid 4242 (steady)  up 3s   q: quit and summarize");
+	/* Three seconds of history: the label says three, not the 62 columns of room. */
+	assert_string_equal(scr.line[1], "RSS          NOW  last 3s");
 	assert_string_equal(scr.line[find_line("anon ")] + 18 + 59, "███");
-	assert_int_equal(pl_top_width(scr.line[find_line("anon ")]), 80);
+	assert_int_equal(pl_text_width(scr.line[find_line("anon ")]), 80);
 	assert_int_equal(strncmp(scr.line[find_line("anon ")], "anon       64.0M  ", 18), 0);
 	assert_int_equal(strncmp(scr.line[find_line("file ")], "file        1.5M  ", 18), 0);
 	/* Nothing in shmem, ever: a blank sparkline. */
 	assert_int_equal(strncmp(scr.line[find_line("shmem")], "shmem         0B  ", 18), 0);
 	assert_int_equal(strspn(scr.line[find_line("shmem")] + 18, " "), 62);
 	assert_int_equal(strncmp(scr.line[find_line("faults/s")], "faults/s   15.0K  ", 18), 0);
-	assert_string_equal(scr.line[find_line("lazily")],
-			    "lazily freed, still resident (MADV_FREE): ?");
-	assert_string_equal(scr.line[find_line("  all")],
-			    "  all                           60.0M/s     180.0M");
+	/* No diagnosis given: no line for it. */
+	assert_int_equal(find_line("RELEASING CALLS"), find_line("faults/s") + 2);
+	assert_string_equal(
+	    scr.line[find_line("RELEASING CALLS")],
+	    "RELEASING CALLS BY CALLER     ADVISED/s   ADVISED    FREED/s     FREED");
+	assert_string_equal(
+	    scr.line[find_line("  all")],
+	    "  all                           60.0M/s    180.0M    60.0M/s    180.0M");
 	/* Busiest first. */
 	assert_int_equal(find_line("  the program itself") + 1, find_line("  glibc free"));
-	assert_string_equal(scr.line[find_line("  glibc free")],
-			    "  glibc free                    20.0M/s      60.0M");
+	assert_string_equal(
+	    scr.line[find_line("  glibc free")],
+	    "  glibc free                    20.0M/s     60.0M    20.0M/s     60.0M");
 	assert_string_equal(scr.line[find_line("TOP RANGES") + 1], "(no ranges yet)");
 }
 
 static void test_render_before_first_second(void **state)
 {
+	struct pl_diagnosis d = {.resident = 65 * MIB + MIB / 2,
+				 .in_use = 52 * MIB,
+				 .lazy_free = 12 * MIB,
+				 .file = MIB + MIB / 2,
+				 .anon_huge = -1,
+				 .churn = -1};
 	(void)state;
 	pl_top_init(&st, 7, "x", T0, false);
-	pl_top_add_release(&st, PL_CALLER_UNKNOWN, 4096);
+	pl_top_add_release(&st, PL_CALLER_UNKNOWN, 8192, 4096);
 	pl_top_sample(&st, T0 + S / 10, rss64, 10, 4096, 12 * MIB, NULL, 0);
+	pl_top_set_diagnosis(&st, &d);
 	pl_top_render(&st, 80, 24, &scr);
 	assert_fits(80, 24);
-	/* Rates are unknown, not zero, until a second has passed. */
+	/* Rates and history are unknown, not zero, until a second has passed. */
+	assert_string_equal(scr.line[1], "RSS          NOW");
 	assert_int_equal(strncmp(scr.line[find_line("faults/s")], "faults/s       -   ", 19), 0);
-	assert_string_equal(scr.line[find_line("  unknown caller")],
-			    "  unknown caller                      -       4.0K");
-	assert_string_equal(scr.line[find_line("lazily")],
-			    "lazily freed, still resident (MADV_FREE): 12.0M");
+	assert_string_equal(
+	    scr.line[find_line("  unknown caller")],
+	    "  unknown caller                      -      8.0K          -      4.0K");
+	/* The diagnosis's parts, the same rows as the summary's. */
+	assert_string_equal(
+	    scr.line[find_line("resident")],
+	    "resident 65.5M = in use 52.0M + MADV_FREE'd 12.0M + THP-filled 0B + file "
+	    "1.5M");
+	assert_string_equal(scr.line[find_line("resident") + 1], "  + shmem 0B");
+	assert_int_equal(find_line("resident"), find_line("faults/s") + 1);
 }
 
 static const struct pl_range_row rows2[] = {
@@ -253,7 +274,7 @@ static const struct pl_range_row rows2[] = {
      .refaulted = 4096},
     {.start = 0x55d0c0de0000,
      .end = 0x55d0c0e01000,
-     .name = "bad\001name\377.so-with-a-long-tail",
+     .name = "bad\033]0;x\007\377.so-with-a-long-tail",
      .mapped = 132 * 1024,
      .faulted = 8192,
      .lazy_pending = 2 * MIB},
@@ -271,15 +292,65 @@ static void test_render_ranges(void **state)
 	hdr = find_line("TOP RANGES");
 	assert_string_equal(
 	    scr.line[hdr],
-	    "TOP RANGES   END          NAME        MAPPED FAULTED RELEASD    LAZY REFAULT");
+	    "TOP RANGES   NAME       RESIDENT  MAPPED FAULTED RELEASD    LAZY REFAULT");
 	assert_string_equal(
 	    scr.line[hdr + 1],
-	    "7f0000000000 7f0004000000 [anon]       64.0M   60.0M   32.0M      0B    4.0K");
-	/* Control and non-ASCII bytes become '?'; long names are cut to their column. */
+	    "7f0000000000 [anon]        28.0M   64.0M   60.0M   32.0M      0B    4.0K");
+	/* What the target named is escaped, and cut to its column. */
 	assert_string_equal(
 	    scr.line[hdr + 2],
-	    "55d0c0de0000 55d0c0e01000 bad?name?.  132.0K    8.0K      0B    2.0M      0B");
+	    "55d0c0de0000 bad\\x1b]0~     8.0K  132.0K    8.0K      0B    2.0M      0B");
 	assert_int_equal(hdr + 3, scr.n);
+	/* Wider, the end address too. */
+	pl_top_render(&st, 100, 24, &scr);
+	assert_int_equal(
+	    strncmp(scr.line[find_line("TOP RANGES")], "TOP RANGES   END          NAME", 30), 0);
+}
+
+/* The user's case: Go arenas mapped 4 MiB at a time and MADV_FREE'd. */
+static void test_render_go_madv_free(void **state)
+{
+	static struct pl_range_row arenas[17];
+	struct pl_diagnosis d;
+	struct pl_ledger *l = calloc(1, sizeof(*l));
+	int hdr;
+
+	(void)state;
+	for (int i = 0; i < 16; i++)
+		arenas[i] = (struct pl_range_row){.start = 0xc000000000 + (uint64_t)i * 4 * MIB,
+						  .end = 0xc000400000 + (uint64_t)i * 4 * MIB,
+						  .name = "[anon]",
+						  .mapped = 4 * MIB,
+						  .faulted = 4 * MIB,
+						  .lazy_pending = 3 * MIB};
+	arenas[16] = (struct pl_range_row){.start = 0x400000,
+					   .end = 0x600000,
+					   .name = "scavenge",
+					   .mapped = 2 * MIB,
+					   .faulted = MIB};
+	pl_top_init(&st, 9, "scavenge", T0, true);
+	pl_ledger_init(l, 9, T0);
+	for (int i = 1; i <= 4; i++) {
+		pl_top_add_release(&st, PL_CALLER_GO_SCAV_BACKGROUND, 50 * MIB, 0);
+		pl_top_sample(&st, T0 + (uint64_t)i * S, rss64, 1000ull * (uint64_t)i, 0, 48 * MIB,
+			      arenas, 17);
+	}
+	pl_diagnose_now(l, rss64, 48 * MIB, &d);
+	pl_top_set_diagnosis(&st, &d);
+	pl_top_render(&st, 80, 24, &scr);
+	assert_fits(80, 24);
+	/* MADV_FREE frees nothing at the call: the advised rate says what it did. */
+	assert_string_equal(
+	    scr.line[find_line("  Go background scavenger")],
+	    "  Go background scavenger       50.0M/s    200.0M       0B/s        0B");
+	assert_non_null(strstr(scr.line[find_line("resident")], "MADV_FREE'd 48.0M"));
+	/* Sixteen arenas, one region: one row, as the summary shows it. */
+	assert_int_equal(st.n_ranges, 2);
+	hdr = find_line("TOP RANGES");
+	assert_string_equal(
+	    scr.line[hdr + 1],
+	    "c000000000   [anon]        64.0M   64.0M   64.0M      0B   48.0M      0B");
+	free(l);
 }
 
 static void test_render_never_overflows(void **state)
@@ -290,11 +361,12 @@ static void test_render_never_overflows(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(many) / sizeof(many[0]); i++) {
 		many[i] = rows2[0];
-		many[i].start += i << 26;
+		many[i].start += i << 27; /* apart: neighbours would be one row */
+		many[i].end += i << 27;
 	}
 	steady_state(true);
 	for (int c = 0; c < PL_CALLER_NR; c++)
-		pl_top_add_release(&st, (enum pl_caller_class)c, MIB);
+		pl_top_add_release(&st, (enum pl_caller_class)c, MIB, MIB);
 	pl_top_sample(&st, T0 + 4 * S, rss64, 45000, 180 * MIB, 0, many,
 		      (int)(sizeof(many) / sizeof(many[0])));
 	assert_int_equal(st.n_ranges, PL_TOP_MAX_RANGES);
@@ -370,6 +442,7 @@ int main(void)
 	    cmocka_unit_test(test_render_80x24),
 	    cmocka_unit_test(test_render_before_first_second),
 	    cmocka_unit_test(test_render_ranges),
+	    cmocka_unit_test(test_render_go_madv_free),
 	    cmocka_unit_test(test_render_never_overflows),
 	    cmocka_unit_test(test_cli_top),
 	};

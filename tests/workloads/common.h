@@ -4,6 +4,7 @@
 #define PL_WORKLOAD_COMMON_H
 
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +93,20 @@ static inline long arg_long(const char *s, const char *what)
 		exit(2);
 	}
 	return v;
+}
+
+/* For -p attach: print {"ready":PID}, then wait for the test's SIGUSR1. */
+static inline void wait_for_go(void)
+{
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	printf("{\"ready\":%d}\n", (int)getpid());
+	fflush(stdout);
+	sigwait(&set, &sig);
 }
 
 #endif

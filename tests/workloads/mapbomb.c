@@ -91,18 +91,6 @@ static void *copies_thread(void *arg)
 	return NULL;
 }
 
-static void wait_for_go(void)
-{
-	sigset_t set;
-	int sig;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	printf("{\"ready\":%d}\n", getpid());
-	fflush(stdout);
-	sigwait(&set, &sig);
-}
-
 static void run_threads(void *(*fn)(void *), void *args, size_t arg_size, long threads)
 {
 	pthread_t *t = calloc((size_t)threads, sizeof(*t));

@@ -296,19 +296,6 @@ static void scenario_holes(size_t len, bool collapse)
 	sigwait(&set, &sig);
 }
 
-static void wait_for_go(void)
-{
-	sigset_t set;
-	int sig;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	printf("{\"ready\":%d}\n", getpid());
-	fflush(stdout);
-	sigwait(&set, &sig);
-}
-
 int main(int argc, char **argv)
 {
 	int i = 1;

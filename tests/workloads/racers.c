@@ -131,19 +131,6 @@ static void *faulter(void *arg)
 	return NULL;
 }
 
-static void wait_for_go(void)
-{
-	sigset_t set;
-	int sig;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	printf("{\"ready\":%d}\n", getpid());
-	fflush(stdout);
-	sigwait(&set, &sig);
-}
-
 int main(int argc, char **argv)
 {
 	bool wait = argc > 1 && !strcmp(argv[1], "--wait");

@@ -71,8 +71,8 @@ static size_t method_receivers(struct pl_elf *e, const struct image *im, uint64_
 		size_t got = pl_elf_read(e, s->offset + at - back, buf, want);
 
 		found += pl_x86_call_receivers_in(buf, got, back, back + SCAN_WINDOW,
-						  s->vaddr + at - back, entry, out + found, max - found,
-						  NULL);
+						  s->vaddr + at - back, entry, out + found,
+						  max - found, NULL);
 		if (got < want)
 			break;
 	}
@@ -141,8 +141,10 @@ static int buildinfo_version(struct pl_elf *e, const struct image *im, char *out
 
 	for (size_t i = 1; pl_elf_section(e, i, &sec); i++) {
 		if (sec.name && !strcmp(sec.name, ".go.buildinfo") && sec.size) {
-			segs[n++] = (struct pl_elf_segment){
-			    .offset = sec.offset, .filesz = sec.size, .vaddr = sec.addr, .memsz = sec.size};
+			segs[n++] = (struct pl_elf_segment){.offset = sec.offset,
+							    .filesz = sec.size,
+							    .vaddr = sec.addr,
+							    .memsz = sec.size};
 			break;
 		}
 	}

@@ -236,9 +236,8 @@ size_t pl_x86_call_receivers(const uint8_t *code, size_t n, uint64_t va, uint64_
 	return pl_x86_call_receivers_in(code, n, 0, n, va, callee, out, max, calls);
 }
 
-size_t pl_x86_call_receivers_in(const uint8_t *code, size_t n, size_t from, size_t to,
-				uint64_t va, uint64_t callee, uint64_t *out, size_t max,
-				size_t *calls)
+size_t pl_x86_call_receivers_in(const uint8_t *code, size_t n, size_t from, size_t to, uint64_t va,
+				uint64_t callee, uint64_t *out, size_t max, size_t *calls)
 {
 	size_t found = 0, seen = 0;
 

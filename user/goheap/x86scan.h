@@ -43,8 +43,7 @@ size_t pl_x86_call_receivers(const uint8_t *code, size_t n, uint64_t va, uint64_
  * bytes before from are there for the LEAQ look-back): a window of a longer
  * code segment, read piece by piece.
  */
-size_t pl_x86_call_receivers_in(const uint8_t *code, size_t n, size_t from, size_t to,
-				uint64_t va, uint64_t callee, uint64_t *out, size_t max,
-				size_t *calls);
+size_t pl_x86_call_receivers_in(const uint8_t *code, size_t n, size_t from, size_t to, uint64_t va,
+				uint64_t callee, uint64_t *out, size_t max, size_t *calls);
 
 #endif

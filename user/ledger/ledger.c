@@ -70,7 +70,7 @@ static struct pl_stat *class_row(struct pl_ledger *l, int cls, uint32_t sys, uns
 	return &r->st;
 }
 
-static struct pl_site_row *site_row(struct pl_ledger *l, int cls, const char *func,
+static struct pl_site_row *site_row(struct pl_ledger *l, int cls, uint32_t sys, const char *func,
 				    const char *module)
 {
 	struct pl_site_row *r;
@@ -79,7 +79,8 @@ static struct pl_site_row *site_row(struct pl_ledger *l, int cls, const char *fu
 	module = module ? module : "?";
 	for (int i = 0; i < l->n_sites; i++) {
 		r = &l->sites[i];
-		if (r->cls == cls && !strcmp(r->func, func) && !strcmp(r->module, module))
+		if (r->cls == cls && r->sys == sys && !strcmp(r->func, func) &&
+		    !strcmp(r->module, module))
 			return r;
 	}
 	if (l->n_sites >= PL_MAX_SITES)
@@ -96,6 +97,7 @@ static struct pl_site_row *site_row(struct pl_ledger *l, int cls, const char *fu
 	r = &l->sites[l->n_sites++];
 	memset(r, 0, sizeof(*r));
 	r->cls = cls;
+	r->sys = sys;
 	snprintf(r->func, sizeof(r->func), "%s", func);
 	snprintf(r->module, sizeof(r->module), "%s", module);
 	return r;
@@ -112,7 +114,7 @@ void pl_ledger_add_caller(struct pl_ledger *l, const struct pl_syscall_event *e,
 	row = class_row(l, cls, e->sys, advice_slot_of(e));
 	if (row)
 		stat_add(row, e);
-	site = site_row(l, cls, func, module);
+	site = site_row(l, cls, e->sys, func, module);
 	if (site)
 		stat_add(&site->st, e);
 	else
@@ -180,6 +182,27 @@ bool pl_diagnosis_go_hint(const struct pl_diagnosis *d, char *buf, size_t len)
 	return true;
 }
 
+/* What the kernel side added to fill huge pages: khugepaged and MADV_COLLAPSE. */
+static int64_t thp_grown(const struct pl_ledger *l)
+{
+	return l->causes.delta[PL_CAUSE_KHUGEPAGED][PL_RSS_ANON] +
+	       (int64_t)l->stats[PL_SYS_MADVISE][PL_MADV_COLLAPSE].rss_gained +
+	       (int64_t)l->stats[PL_SYS_PROCESS_MADVISE][PL_MADV_COLLAPSE].rss_gained;
+}
+
+/* Splits anon into its causes; none more than what is left of it. */
+static void split_anon(struct pl_diagnosis *d, int64_t anon)
+{
+	int64_t lazy = d->lazy_free < 0 ? 0 : d->lazy_free;
+
+	if (d->lazy_free >= 0)
+		d->lazy_free = lazy = lazy < anon ? lazy : clamp0(anon);
+	d->thp_filled =
+	    clamp0(d->thp_filled) < anon - lazy ? clamp0(d->thp_filled) : clamp0(anon - lazy);
+	d->resident = anon + d->file + d->shmem;
+	d->in_use = clamp0(anon - lazy - d->thp_filled);
+}
+
 void pl_diagnose(const struct pl_ledger *l, struct pl_diagnosis *d)
 {
 	const struct pl_kernel_view *k = &l->last_balance.kernel;
@@ -191,9 +214,7 @@ void pl_diagnose(const struct pl_ledger *l, struct pl_diagnosis *d)
 	d->churn_delay_min_ns = l->ranges_all.refault_delay_min_ns;
 	d->churn_delay_mean_ns = l->ranges_all.refault_delay_mean_ns;
 	d->from_kernel = l->have_balance && !strcmp(l->last_balance.when, "end");
-	d->thp_filled = l->causes.delta[PL_CAUSE_KHUGEPAGED][PL_RSS_ANON] +
-			(int64_t)l->stats[PL_SYS_MADVISE][PL_MADV_COLLAPSE].rss_gained +
-			(int64_t)l->stats[PL_SYS_PROCESS_MADVISE][PL_MADV_COLLAPSE].rss_gained;
+	d->thp_filled = thp_grown(l);
 	if (d->from_kernel) {
 		anon = k->anon;
 		d->file = k->file;
@@ -214,18 +235,65 @@ void pl_diagnose(const struct pl_ledger *l, struct pl_diagnosis *d)
 		d->lazy_free = l->have_ranges ? (int64_t)l->ranges_live.lazy_pending : -1;
 		d->anon_huge = -1;
 	}
-	if (d->lazy_free < 0) {
-		d->thp_filled = clamp0(d->thp_filled) < anon ? clamp0(d->thp_filled) : clamp0(anon);
-		d->resident = anon + d->file + d->shmem;
-		d->in_use = clamp0(anon - d->thp_filled);
-		return;
-	}
-	d->lazy_free = d->lazy_free < anon ? d->lazy_free : clamp0(anon);
-	d->thp_filled = clamp0(d->thp_filled) < anon - d->lazy_free ? clamp0(d->thp_filled)
-								    : clamp0(anon - d->lazy_free);
-	d->resident = anon + d->file + d->shmem;
-	d->in_use = clamp0(anon - d->lazy_free - d->thp_filled);
+	split_anon(d, anon);
 	diagnose_go(l, d);
+	if (!pl_diagnosis_go_hint(d, d->go_hint, sizeof(d->go_hint)))
+		d->go_hint[0] = '\0';
+}
+
+void pl_diagnose_now(const struct pl_ledger *l, const __s64 rss[PL_RSS_NR], int64_t lazy_pending,
+		     struct pl_diagnosis *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->churn = -1;
+	d->anon_huge = -1;
+	d->thp_filled = thp_grown(l);
+	d->file = rss[PL_RSS_FILE];
+	d->shmem = rss[PL_RSS_SHMEM];
+	d->swap = clamp0(rss[PL_RSS_SWAP]);
+	d->lazy_free = lazy_pending;
+	split_anon(d, rss[PL_RSS_ANON]);
+}
+
+int pl_diagnosis_rows(const struct pl_diagnosis *d, struct pl_diag_row rows[PL_DIAG_ROWS])
+{
+	const struct pl_diag_row all[] = {
+	    {"in_use", "in use (mapped and touched)", "in use", PL_DIAG_PART, d->in_use, NULL,
+	     NULL},
+	    /* Go's own view of in use, from its page allocator (user/goheap): absent if not Go. */
+	    {"go_heap_inuse", "Go heap in use", "Go in use", PL_DIAG_OF_WHICH,
+	     d->go_known ? d->go_inuse : -1, NULL, NULL},
+	    {"go_heap_retained", "Go heap retained (not scavenged)", "Go retained",
+	     PL_DIAG_OF_WHICH, d->go_known ? d->go_retained : -1, NULL,
+	     d->go_hint[0] ? d->go_hint : NULL},
+	    {"go_heap_other", "other anon (stacks, runtime, non-heap)", "other", PL_DIAG_OF_WHICH,
+	     d->go_known ? d->go_other : -1, NULL, NULL},
+	    {"lazy_free", "MADV_FREE'd, not yet reclaimed", "MADV_FREE'd", PL_DIAG_PART,
+	     d->lazy_free, "the process exited before /proc could be read",
+	     "MADV_FREE'd pages stay resident until memory pressure reclaims them; for Go, "
+	     "GODEBUG=madvdontneed=1 returns memory eagerly"},
+	    {"thp_filled", "huge-page holes filled (THP collapse)", "THP-filled", PL_DIAG_PART,
+	     d->thp_filled, NULL,
+	     "THP collapse refilled released holes: lower "
+	     "/sys/kernel/mm/transparent_hugepage/khugepaged/max_ptes_none, or for Go 1.21.6+ "
+	     "GODEBUG=disablethp=1"},
+	    {"file", "file-backed", "file", PL_DIAG_PART, d->file, NULL, NULL},
+	    {"shmem", "shmem", "shmem", PL_DIAG_PART, d->shmem, NULL, NULL},
+	    {"anon_huge", "(of which anon in huge pages)", "huge", PL_DIAG_OF_WHICH, d->anon_huge,
+	     NULL, NULL},
+	    {"swap", "swapped out (not resident)", "swapped", PL_DIAG_APART, d->swap, NULL, NULL},
+	    {"churn", "released, then faulted back (churn)", "churn", PL_DIAG_OVER_RUN, d->churn,
+	     "not measured (no per-range ledger)",
+	     "released pages were faulted straight back: the allocator gives memory back too "
+	     "eagerly (Go: raise GOGC/GOMEMLIMIT headroom; glibc: M_TRIM_THRESHOLD; jemalloc: "
+	     "dirty_decay_ms)"},
+	};
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]) && n < PL_DIAG_ROWS; i++)
+		if (all[i].bytes >= 0 || all[i].unknown) /* unknown with no reason: no such row */
+			rows[n++] = all[i];
+	return n;
 }
 
 const char *pl_cause_name(int cause)

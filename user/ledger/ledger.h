@@ -61,11 +61,12 @@ struct pl_class_row {
 #define PL_MAX_SITES 4096
 #define PL_SITE_NAME 160
 
-/* One call site: the first frame past the syscall plumbing. */
+/* One call site and one syscall: the first frame past the syscall plumbing. */
 struct pl_site_row {
 	char func[PL_SITE_NAME];
 	char module[PL_SITE_NAME];
 	int cls;
+	uint32_t sys; /* one syscall a row, so that its bytes are of one kind */
 	struct pl_stat st;
 };
 
@@ -117,7 +118,11 @@ struct pl_ledger {
 	uint64_t robbed_folds;	     /* folds found taken by another CPU's claim */
 	uint64_t rss_inexact_late;   /* emitted calls such a fold may be in, unflagged */
 	uint64_t stacks_captured;
-	uint64_t tracer_maxrss; /* bytes: pageledger's own peak RSS (getrusage) */
+	uint64_t tracer_maxrss; /* bytes: pageledger's own peak RSS (VmHWM) */
+	/* The run's own losses and costs, for the summary (main.c copies them in). */
+	uint64_t ranges_alloc_failures; /* range rows or chunks that found no memory */
+	unsigned int probes_skipped;	/* tracepoints this kernel lacks */
+	uint64_t symbol_cache_hits, symbol_cache_misses;
 };
 
 void pl_ledger_init(struct pl_ledger *l, uint32_t pid, uint64_t t_start_ns);
@@ -185,6 +190,7 @@ struct pl_diagnosis {
 	bool go_known;
 	int64_t go_inuse, go_retained, go_other;
 	uint64_t go_scavenged; /* bytes the background scavenger released in the run */
+	char go_hint[640];     /* pl_diagnosis_go_hint's text, for the rows */
 };
 void pl_diagnose(const struct pl_ledger *l, struct pl_diagnosis *d);
 /*
@@ -193,6 +199,39 @@ void pl_diagnose(const struct pl_ledger *l, struct pl_diagnosis *d);
  * retained heap worth a hint (under 1 MiB).
  */
 bool pl_diagnosis_go_hint(const struct pl_diagnosis *d, char *buf, size_t len);
+/*
+ * The same while the run goes on, from its running figures: the ledger's
+ * RSS now and the lazily freed bytes pending (-1: unknown). No churn yet.
+ */
+void pl_diagnose_now(const struct pl_ledger *l, const __s64 rss[PL_RSS_NR], int64_t lazy_pending,
+		     struct pl_diagnosis *d);
+
+/* How a diagnosis row relates to the resident bytes. */
+enum pl_diag_kind {
+	PL_DIAG_PART,	  /* a share of them: the parts add up to the resident bytes */
+	PL_DIAG_OF_WHICH, /* a part of the parts above, not one more */
+	PL_DIAG_APART,	  /* not resident at all (swap) */
+	PL_DIAG_OVER_RUN, /* summed over the run: never a share of what is resident now */
+};
+
+/* One line of the diagnosis, as every output shows it. */
+struct pl_diag_row {
+	const char *key;   /* the JSON field */
+	const char *label; /* "MADV_FREE'd, not yet reclaimed" */
+	const char *brief; /* "MADV_FREE'd": for one-line layouts */
+	enum pl_diag_kind kind;
+	int64_t bytes;	     /* -1: unknown */
+	const char *unknown; /* why, when unknown */
+	const char *hint;    /* what to do about it, shown when bytes > 0; or NULL */
+};
+
+#define PL_DIAG_ROWS 11
+/*
+ * The diagnosis as rows, in the order shown: the parts of the resident
+ * bytes, then what is apart from them. Rows that do not apply (no huge-page
+ * figure from /proc) are left out. Returns the count.
+ */
+int pl_diagnosis_rows(const struct pl_diagnosis *d, struct pl_diag_row rows[PL_DIAG_ROWS]);
 /* Sum over every row: the totals line. */
 void pl_ledger_total(const struct pl_ledger *l, struct pl_stat *out);
 int64_t pl_rss_total(const __s64 rss[PL_RSS_NR]);

@@ -952,3 +952,13 @@ void pl_ranges_totals(const struct pl_ranges *r, struct pl_range_row *live,
 	*gone = r->unmapped;
 	row_finish(gone);
 }
+
+int64_t pl_range_row_resident(const struct pl_range_row *w)
+{
+	return row_weight(w);
+}
+
+void pl_range_row_add(struct pl_range_row *to, const struct pl_range_row *w)
+{
+	row_merge(to, w);
+}

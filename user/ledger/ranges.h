@@ -136,5 +136,10 @@ uint64_t pl_ranges_lazy_pending(const struct pl_ranges *r);
 /* Both of those in one row: everything the run saw, mapped or not. */
 void pl_ranges_grand_total(const struct pl_ranges *r, struct pl_range_row *all);
 const char *pl_range_advice_name(int a);
+/* What a row holds now, as its rows are ordered: seeded + faulted + collapsed - released -
+ * reclaimed. */
+int64_t pl_range_row_resident(const struct pl_range_row *w);
+/* Adds w's figures into to; delay means are taken as sums (what unfinished rows hold). */
+void pl_range_row_add(struct pl_range_row *to, const struct pl_range_row *w);
 
 #endif

@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include "output/json.h"
+#include "util/escape.h"
 
 void pl_json_init(struct pl_json *j, FILE *f)
 {
@@ -13,41 +14,7 @@ void pl_json_init(struct pl_json *j, FILE *f)
 
 void pl_json_write_string(FILE *f, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-
-	fputc('"', f);
-	for (; *p; p++) {
-		switch (*p) {
-		case '"':
-			fputs("\\\"", f);
-			break;
-		case '\\':
-			fputs("\\\\", f);
-			break;
-		case '\b':
-			fputs("\\b", f);
-			break;
-		case '\f':
-			fputs("\\f", f);
-			break;
-		case '\n':
-			fputs("\\n", f);
-			break;
-		case '\r':
-			fputs("\\r", f);
-			break;
-		case '\t':
-			fputs("\\t", f);
-			break;
-		default:
-			/* Control bytes must be escaped; DEL and bytes >= 0x80 are legal. */
-			if (*p < 0x20)
-				fprintf(f, "\\u%04x", *p);
-			else
-				fputc(*p, f);
-		}
-	}
-	fputc('"', f);
+	pl_escape_json(f, s);
 }
 
 /* Separator and key for the next value at the current depth. */

@@ -1,15 +1,23 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* JSON Lines output. The schema is documented in README.md ("JSON schema"). */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include "symbolize/attribution.h"
 #include "output/output.h"
+#include "util/clock.h"
 
 static void json_balance_fields(struct pl_json *j, const struct pl_balance *b);
 static void json_causes(struct pl_json *j, const struct pl_ledger *l);
 static void json_diagnosis(struct pl_json *j, const struct pl_ledger *l);
+static void json_run_counters(struct pl_json *j, const struct pl_ledger *l);
 static void json_summary_ranges(struct pl_json *j, const struct pl_ledger *l);
+
+/* The JSON sink: the writer, and the target's name for the summary. */
+struct json_sink {
+	struct pl_json j;
+	char comm[64];
+};
 
 static void json_rss(struct pl_json *j, const char *key, const __s64 rss[PL_RSS_NR],
 		     bool with_total)
@@ -33,20 +41,20 @@ static void json_hdr(struct pl_json *j, const char *type, const struct pl_event_
 	pl_json_u64(j, "tid", h->tid);
 }
 
-static uint64_t now_ns(void)
+static struct pl_json *writer(struct pl_output *o)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return &((struct json_sink *)o->priv)->j;
 }
 
 static void json_begin(struct pl_output *o, const struct pl_run_info *info)
 {
-	struct pl_json *j = &o->json;
+	struct json_sink *s = o->priv;
+	struct pl_json *j = &s->j;
 	struct pl_event_hdr h = {.ts_ns = info->t0_ns, .pid = info->pid, .tid = 0};
 
-	o->t0_ns = info->t0_ns;
+	snprintf(s->comm, sizeof(s->comm), "%s", info->comm ? info->comm : "");
+	if (o->quiet) /* -q: the summary record alone */
+		return;
 	json_hdr(j, "start", &h);
 	pl_json_u64(j, "schema_version", PL_SCHEMA_VERSION);
 	pl_json_str(j, "comm", info->comm);
@@ -137,7 +145,7 @@ static void json_caller(struct pl_json *j, const struct pl_caller *c)
 static void json_syscall(struct pl_output *o, const struct pl_syscall_event *e,
 			 const struct pl_caller *caller)
 {
-	struct pl_json *j = &o->json;
+	struct pl_json *j = writer(o);
 	int err = pl_syscall_failed(e);
 	char buf[32];
 
@@ -161,15 +169,16 @@ static void json_syscall(struct pl_output *o, const struct pl_syscall_event *e,
 
 static void json_record(struct pl_output *o, const struct pl_record *r)
 {
-	struct pl_json *j = &o->json;
+	struct json_sink *sink = o->priv;
+	struct pl_json *j = &sink->j;
 
-	if (o->quiet)
-		return;
 	switch (r->type) {
 	case PL_EV_SYSCALL:
 		json_syscall(o, r->sys, r->caller);
 		return;
 	case PL_EV_EXEC:
+		snprintf(sink->comm, sizeof(sink->comm), "%.*s", (int)sizeof(r->exec->comm),
+			 r->exec->comm);
 		json_hdr(j, "exec", &r->exec->hdr);
 		pl_json_str(j, "comm", r->exec->comm);
 		json_rss(j, "rss", r->exec->rss, true);
@@ -266,6 +275,7 @@ static void json_sites(struct pl_json *j, const struct pl_ledger *l)
 		pl_json_str(j, "site", s->func);
 		pl_json_str(j, "module", s->module);
 		pl_json_str(j, "class", pl_caller_class_name(s->cls));
+		pl_json_str(j, "syscall", pl_syscall_name(s->sys));
 		json_stat_fields(j, &s->st);
 		pl_json_object_end(j);
 	}
@@ -274,11 +284,12 @@ static void json_sites(struct pl_json *j, const struct pl_ledger *l)
 
 static void json_summary(struct pl_output *o, const struct pl_ledger *l)
 {
-	struct pl_json *j = &o->json;
-	struct pl_event_hdr h = {.ts_ns = now_ns(), .pid = l->pid, .tid = 0};
+	struct pl_json *j = writer(o);
+	struct pl_event_hdr h = {.ts_ns = pl_now_ns(), .pid = l->pid, .tid = 0};
 	struct pl_stat total;
 
 	json_hdr(j, "summary", &h);
+	pl_json_str(j, "comm", ((struct json_sink *)o->priv)->comm); /* the name it has now */
 	pl_json_u64(j, "duration_ns", l->t_end_ns - l->t_start_ns);
 	json_syscall_rows(j, l);
 	pl_ledger_total(l, &total);
@@ -319,6 +330,7 @@ static void json_summary(struct pl_output *o, const struct pl_ledger *l)
 	pl_json_u64(j, "stacks_dropped", l->stacks_dropped);
 	pl_json_u64(j, "chunks_dropped", l->chunks_dropped);
 	pl_json_u64(j, "marks_truncated", l->marks_truncated);
+	json_run_counters(j, l);
 	pl_json_u64(j, "stacks_captured", l->stacks_captured);
 	pl_json_u64(j, "rss_inexact_calls", l->rss_inexact_calls);
 	pl_json_u64(j, "rss_inexact_updates", l->rss_inexact_events);
@@ -407,11 +419,9 @@ static bool cause_moved(const struct pl_cause_acc *a, int c)
 static void json_rss_change(struct pl_output *o, const struct pl_cause_acc *delta, uint64_t ts_ns,
 			    uint32_t pid)
 {
-	struct pl_json *j = &o->json;
+	struct pl_json *j = writer(o);
 	struct pl_event_hdr h = {.ts_ns = ts_ns, .pid = pid, .tid = 0};
 
-	if (o->quiet)
-		return;
 	for (int c = 0; c < PL_CAUSE_NR; c++) {
 		if (!cause_moved(delta, c))
 			continue;
@@ -424,7 +434,7 @@ static void json_rss_change(struct pl_output *o, const struct pl_cause_acc *delt
 	}
 }
 
-/* The Go heap's part of in_use (user/goheap), or null. */
+/* The Go heap's part of in_use (user/goheap), or null: one object, not three rows. */
 static void json_diagnosis_go(struct pl_json *j, const struct pl_diagnosis *d)
 {
 	if (!d->go_known) {
@@ -438,63 +448,63 @@ static void json_diagnosis_go(struct pl_json *j, const struct pl_diagnosis *d)
 	pl_json_object_end(j);
 }
 
-/* In the hints array: what lowers the Go heap's retained bytes. */
-static void json_diagnosis_go_hint(struct pl_json *j, const struct pl_diagnosis *d)
+/* The churn row's figures: refaulted bytes, how many refaults, how soon. */
+static void json_churn(struct pl_json *j, const struct pl_diagnosis *d)
 {
-	char text[512];
-
-	if (pl_diagnosis_go_hint(d, text, sizeof(text)))
-		pl_json_str(j, NULL, text);
+	if (d->churn < 0) {
+		pl_json_null(j, "churn");
+		return;
+	}
+	pl_json_object_begin(j, "churn");
+	pl_json_s64(j, "refaulted", d->churn);
+	pl_json_u64(j, "refaults", d->churn_refaults);
+	pl_json_u64(j, "delay_min_ns", d->churn_delay_min_ns);
+	pl_json_u64(j, "delay_mean_ns", d->churn_delay_mean_ns);
+	pl_json_object_end(j);
 }
 
+/* The rows every output shows, as fields (null: unknown), and their hints. */
 static void json_diagnosis(struct pl_json *j, const struct pl_ledger *l)
 {
+	struct pl_diag_row rows[PL_DIAG_ROWS];
 	struct pl_diagnosis d;
+	int n;
 
 	pl_diagnose(l, &d);
+	n = pl_diagnosis_rows(&d, rows);
 	pl_json_object_begin(j, "diagnosis");
 	pl_json_str(j, "source", d.from_kernel ? "kernel" : "ledger");
 	pl_json_s64(j, "resident", d.resident);
-	pl_json_s64(j, "in_use", d.in_use);
-	json_diagnosis_go(j, &d);
-	if (d.lazy_free >= 0)
-		pl_json_s64(j, "lazy_free", d.lazy_free);
-	else
-		pl_json_null(j, "lazy_free");
-	pl_json_s64(j, "thp_filled", d.thp_filled);
-	if (d.anon_huge >= 0)
-		pl_json_s64(j, "anon_huge", d.anon_huge);
-	pl_json_s64(j, "file", d.file);
-	pl_json_s64(j, "shmem", d.shmem);
-	pl_json_s64(j, "swap", d.swap);
-	if (d.churn >= 0) {
-		pl_json_object_begin(j, "churn");
-		pl_json_s64(j, "refaulted", d.churn);
-		pl_json_u64(j, "refaults", d.churn_refaults);
-		pl_json_u64(j, "delay_min_ns", d.churn_delay_min_ns);
-		pl_json_u64(j, "delay_mean_ns", d.churn_delay_mean_ns);
-		pl_json_object_end(j);
-	} else {
-		pl_json_null(j, "churn");
+	for (int i = 0; i < n; i++) {
+		if (!strcmp(rows[i].key, "churn"))
+			json_churn(j, &d);
+		else if (!strncmp(rows[i].key, "go_heap_", 8))
+			continue; /* in the go_heap object below */
+		else if (rows[i].bytes < 0)
+			pl_json_null(j, rows[i].key);
+		else
+			pl_json_s64(j, rows[i].key, rows[i].bytes);
 	}
+	json_diagnosis_go(j, &d);
 	pl_json_array_begin(j, "hints");
-	if (d.lazy_free > 0)
-		pl_json_str(j, NULL,
-			    "MADV_FREE'd pages stay resident until memory pressure "
-			    "reclaims them; for Go, GODEBUG=madvdontneed=1 returns memory "
-			    "eagerly");
-	if (d.churn > 0)
-		pl_json_str(j, NULL,
-			    "released pages were faulted straight back: the allocator gives "
-			    "memory back too eagerly (Go: raise GOGC/GOMEMLIMIT headroom; glibc: "
-			    "M_TRIM_THRESHOLD; jemalloc: dirty_decay_ms)");
-	if (d.thp_filled)
-		pl_json_str(j, NULL,
-			    "THP collapse refilled released holes: lower "
-			    "/sys/kernel/mm/transparent_hugepage/khugepaged/max_ptes_none, "
-			    "or for Go 1.21.6+ GODEBUG=disablethp=1");
-	json_diagnosis_go_hint(j, &d);
+	for (int i = 0; i < n; i++)
+		if (rows[i].hint && rows[i].bytes > 0)
+			pl_json_str(j, NULL, rows[i].hint);
 	pl_json_array_end(j);
+	pl_json_object_end(j);
+}
+
+/* What the run itself could not keep or had to skip, and what its caches did. */
+static void json_run_counters(struct pl_json *j, const struct pl_ledger *l)
+{
+	pl_json_u64(j, "sites_dropped", l->sites_dropped);
+	pl_json_u64(j, "ranges_alloc_failures", l->ranges_alloc_failures);
+	pl_json_u64(j, "probes_skipped", l->probes_skipped);
+	pl_json_u64(j, "bad_records", l->bad_records);
+	pl_json_u64(j, "balances_off", l->balances_off);
+	pl_json_object_begin(j, "symbol_cache");
+	pl_json_u64(j, "hits", l->symbol_cache_hits);
+	pl_json_u64(j, "misses", l->symbol_cache_misses);
 	pl_json_object_end(j);
 }
 
@@ -515,11 +525,9 @@ static void json_causes(struct pl_json *j, const struct pl_ledger *l)
 
 static void json_balance(struct pl_output *o, const struct pl_balance *b, uint32_t pid)
 {
-	struct pl_json *j = &o->json;
+	struct pl_json *j = writer(o);
 	struct pl_event_hdr h = {.ts_ns = b->ts_ns, .pid = pid, .tid = 0};
 
-	if (o->quiet && strcmp(b->when, "end"))
-		return;
 	json_hdr(j, "balance", &h);
 	json_balance_fields(j, b);
 	pl_json_object_end(j);
@@ -588,11 +596,9 @@ static void json_summary_ranges(struct pl_json *j, const struct pl_ledger *l)
 
 static void json_ranges(struct pl_output *o, const struct pl_ranges_view *v)
 {
-	struct pl_json *j = &o->json;
+	struct pl_json *j = writer(o);
 	struct pl_event_hdr h = {.ts_ns = v->ts_ns, .pid = v->pid};
 
-	if (o->quiet) /* the summary only */
-		return;
 	json_hdr(j, "ranges", &h);
 	pl_json_str(j, "when", v->when);
 	pl_json_array_begin(j, "ranges");
@@ -605,20 +611,35 @@ static void json_ranges(struct pl_output *o, const struct pl_ranges_view *v)
 	pl_json_line_end(j);
 }
 
+static void json_end(struct pl_output *o)
+{
+	free(o->priv);
+	o->priv = NULL;
+}
+
 static const struct pl_output_ops json_ops = {
-    .ranges = json_ranges,
     .begin = json_begin,
     .record = json_record,
-    .summary = json_summary,
     .balance = json_balance,
     .rss_change = json_rss_change,
+    .ranges = json_ranges,
+    .summary = json_summary,
+    .end = json_end,
 };
 
-void pl_output_json_init(struct pl_output *o, FILE *f, bool quiet)
+int pl_output_json_init(struct pl_output *o, FILE *f, bool quiet)
 {
+	struct json_sink *s = calloc(1, sizeof(*s));
+
 	memset(o, 0, sizeof(*o));
+	if (!s) {
+		fprintf(stderr, "pageledger: out of memory\n");
+		return -1;
+	}
+	pl_json_init(&s->j, f);
 	o->ops = &json_ops;
 	o->f = f;
 	o->quiet = quiet;
-	pl_json_init(&o->json, f);
+	o->priv = s;
+	return 0;
 }

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Output back ends: a line per event for a person, JSON Lines for a program. */
+/*
+ * The sinks: the event stream (a line per event for a person, JSON Lines for
+ * a program, or the live view) and the files drawn beside it (--perfetto,
+ * --report). sinks.h fans every event out to them.
+ */
 #ifndef PL_OUTPUT_H
 #define PL_OUTPUT_H
 
@@ -19,7 +23,8 @@ struct pl_run_info {
 	const char *comm;
 	uint64_t t0_ns;
 	__s64 rss_start[PL_RSS_NR];
-	bool spawned; /* started by us with -- CMD */
+	bool spawned;	  /* started by us with -- CMD */
+	char *const *cmd; /* that command's argv (NULL-terminated), else NULL */
 };
 
 /*
@@ -34,10 +39,14 @@ struct pl_sample {
 	int64_t lazy_pending; /* MADV_FREE'd bytes still resident; -1: unknown */
 	const struct pl_range_row *top_ranges; /* largest first; valid during the call */
 	int n_top_ranges;
+	const struct pl_ledger *ledger; /* the run so far (causes, calls), or NULL */
 };
 
-/* Ranges a sample carries: what a live view has room for. */
-#define PL_SAMPLE_TOP_RANGES 16
+/*
+ * Ranges a sample carries: enough for a live view to merge the pieces of
+ * one region (Go maps its heap 4 MiB at a time) before it keeps the largest.
+ */
+#define PL_SAMPLE_TOP_RANGES 512
 
 /* The per-range ledger at one instant. */
 struct pl_ranges_view {
@@ -51,55 +60,67 @@ struct pl_ranges_view {
 
 struct pl_output;
 
+/* What a sink does with each event. Every op is optional (NULL): none is called blind. */
 struct pl_output_ops {
+	/* The run starts. A quiet sink is told too, to know the run, and writes nothing. */
 	void (*begin)(struct pl_output *o, const struct pl_run_info *info);
 	void (*record)(struct pl_output *o, const struct pl_record *r);
-	void (*summary)(struct pl_output *o, const struct pl_ledger *l);
 	void (*balance)(struct pl_output *o, const struct pl_balance *b, uint32_t pid);
 	/* One record per cause with a change since the last poll. */
 	void (*rss_change)(struct pl_output *o, const struct pl_cause_acc *delta, uint64_t ts_ns,
 			   uint32_t pid);
-	/* Optional (NULL): every poll's running figures. */
+	/* Every poll's running figures. */
 	void (*sample)(struct pl_output *o, const struct pl_sample *s);
 	/*
-	 * Optional (NULL): the per-range ledger (rows largest first, then the
-	 * totals of what is mapped and of what was unmapped), at each balance.
+	 * The per-range ledger (rows largest first, then the totals of what is
+	 * mapped and of what was unmapped), at each balance.
 	 */
 	void (*ranges)(struct pl_output *o, const struct pl_ranges_view *v);
-	/* Optional (NULL): after the summary; write out and release what the sink holds. */
+	void (*summary)(struct pl_output *o, const struct pl_ledger *l);
+	/* After the summary: write out and release what the sink holds. */
 	void (*end)(struct pl_output *o);
+	/* Whether the sink asks the run to end (the live view's q key). */
+	bool (*wants_stop)(struct pl_output *o);
 };
 
 struct pl_output {
 	const struct pl_output_ops *ops;
 	FILE *f;
-	uint64_t t0_ns;
-	bool quiet;  /* summary only */
-	bool stacks; /* full stacks under each event (text) */
-	bool header_done;
-	struct pl_json json;
-	void *priv; /* a sink's own state */
-	bool quit;  /* the sink asks the trace loop to end (the live view's q key) */
+	bool quiet; /* the summary only: the sinks module passes nothing else (but begin) */
+	void *priv; /* the sink's own state, released by its end op */
 };
 
-/* The stream on stdout or -o, plus optional file sinks (--perfetto, --report). */
-#define PL_MAX_SINKS 4
+/* How the text stream and the text summary are laid out. */
+struct pl_text_opts {
+	bool quiet;	 /* the summary only */
+	bool stacks;	 /* each call's symbolized stack under it */
+	bool wall_clock; /* -T: wall-clock times instead of seconds since the start */
+	bool verbose;	 /* -v: the run's own counters in the summary too */
+	int width;	 /* columns; 0: the terminal's, or 100 when not a terminal */
+	int fd; /* the descriptor under the stream (its FILE may be a wrapper); 0: fileno */
+};
 
-void pl_output_text_init(struct pl_output *o, FILE *f, bool quiet);
-/* The frame in one line: "runtime.madvise+0x1e (/usr/bin/app)". Pure. */
-struct pl_frame;
-void pl_format_frame(const struct pl_frame *f, char *buf, size_t len);
-void pl_output_json_init(struct pl_output *o, FILE *f, bool quiet);
+/* The narrowest and the default (not a terminal) text width. */
+#define PL_TEXT_MIN_WIDTH 80
+#define PL_TEXT_DEFAULT_WIDTH 100
 
-/* --top: the live view on the terminal f, then the text summary. 0 or -1. */
-int pl_output_top_init(struct pl_output *o, FILE *f);
+/* Each init makes o a sink; 0, or -1 after one line on stderr. */
+int pl_output_text_init(struct pl_output *o, FILE *f, const struct pl_text_opts *opts);
+int pl_output_json_init(struct pl_output *o, FILE *f, bool quiet);
+/* --top: the live view on the terminal f, then the text summary laid out by opts. */
+int pl_output_top_init(struct pl_output *o, FILE *f, const struct pl_text_opts *opts);
 /* Gives the terminal back if the live view holds it. Async-signal-safe. */
 void pl_output_top_restore_terminal(void);
 
-/* One text line for a syscall record, without the newline. Pure. */
-/* caller: a class name, or NULL for "-". */
-void pl_text_format_syscall(const struct pl_syscall_event *e, uint64_t t0_ns, const char *caller,
-			    char *buf, size_t len);
+/*
+ * The width text on f gets: opts->width if set, else $COLUMNS, else the
+ * terminal's, else PL_TEXT_DEFAULT_WIDTH; never under PL_TEXT_MIN_WIDTH.
+ */
+int pl_text_width_for(FILE *f, int fd, int asked);
+
+/* The frame in one line, names made safe: "runtime.madvise+0x1e (/usr/bin/app)". Pure. */
+struct pl_frame;
+void pl_format_frame(const struct pl_frame *f, char *buf, size_t len);
 /* "anon -32.0M file +4.0K", or "0". */
 void pl_text_format_rss(const __s64 rss[PL_RSS_NR], char *buf, size_t len);
 

@@ -208,29 +208,6 @@ static void perfetto_sample(struct pl_output *o, const struct pl_sample *smp)
 	s->have_prev = true;
 }
 
-/* The trace carries no summary: the stream has it. */
-static void perfetto_summary(struct pl_output *o, const struct pl_ledger *l)
-{
-	(void)o;
-	(void)l;
-}
-
-static void perfetto_balance(struct pl_output *o, const struct pl_balance *b, uint32_t pid)
-{
-	(void)o;
-	(void)b;
-	(void)pid;
-}
-
-static void perfetto_rss_change(struct pl_output *o, const struct pl_cause_acc *delta,
-				uint64_t ts_ns, uint32_t pid)
-{
-	(void)o;
-	(void)delta;
-	(void)ts_ns;
-	(void)pid;
-}
-
 static void perfetto_end(struct pl_output *o)
 {
 	struct perfetto_sink *s = o->priv;
@@ -242,12 +219,10 @@ static void perfetto_end(struct pl_output *o)
 	o->priv = NULL;
 }
 
+/* The trace carries no summary, balances or causes: the stream has them. */
 static const struct pl_output_ops perfetto_ops = {
     .begin = perfetto_begin,
     .record = perfetto_record,
-    .summary = perfetto_summary,
-    .balance = perfetto_balance,
-    .rss_change = perfetto_rss_change,
     .sample = perfetto_sample,
     .end = perfetto_end,
 };

@@ -3,34 +3,66 @@
  * --report. The picture is plain SVG 1.1: shapes, text and one hatch
  * pattern, no scripts and no external references, so it renders the same in
  * a browser, an image viewer or a README. HTML wraps the same SVG inline.
+ * It is as wide as the window it is shown in (a viewBox, width 100%).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
+#include "util/clock.h"
+#include "util/escape.h"
 #include "util/grow.h"
 #include "symbolize/attribution.h"
 #include "symbolize/callers.h"
+#include "symbolize/procmaps.h"
 #include "output/report.h"
 
 /* Layout, in SVG user units. */
 #define W 1000
 #define PLOT_X0 80
 #define PLOT_X1 760
-#define PLOT_Y0 60
-#define PLOT_Y1 360
+#define PLOT_Y0 74
+#define PLOT_Y1 374
 #define LEGEND_X 780
-#define DIAG_Y 420
+#define DIAG_Y 440
 #define LINE_H 18
-#define H (DIAG_Y + 8 * LINE_H + 12)
+#define HINT_CHARS 130 /* a hint line's characters at 12 px across the page */
+#define R_MAX 16.0     /* the radius of the marker of the most bytes */
+#define R_MIN 2.0      /* smaller markers are drawn this big, to be seen */
 
-static const char *const member_color[] = {"#4e79a7", "#f28e2b", "#59a14f"}; /* anon file shmem */
-#define LAZY_COLOR "#e15759"
+/* Light tints under strong markers: anon, file, shmem (ColorBrewer "Paired"). */
+static const char *const member_color[] = {"#a6cee3", "#fdbf6f", "#b2df8a"};
+#define LAZY_COLOR "#d55e00"
 
-/* One color per enum pl_caller_class, told apart at marker size. */
-static const char *const class_color[PL_CALLER_NR] = {
-    "#9e9e9e", "#d62728", "#ff7f0e", "#bcbd22", "#8c564b", "#e377c2", "#17becf", "#1f77b4",
-    "#aec7e8", "#9467bd", "#c5b0d5", "#2ca02c", "#98df8a", "#7f7f7f", "#ffd700",
+enum shape { CIRCLE, SQUARE, DIAMOND, TRIANGLE };
+
+/*
+ * Each caller class: a colour from Okabe and Ito's palette, which people
+ * with any common colour blindness tell apart, and a shape per allocator,
+ * so that classes sharing a colour never share a shape.
+ */
+static const struct {
+	const char *color;
+	enum shape shape;
+} class_style[PL_CALLER_NR] = {
+    [PL_CALLER_UNKNOWN] = {"#999999", CIRCLE},
+    [PL_CALLER_GO_SCAV_BACKGROUND] = {"#0072b2", CIRCLE},
+    [PL_CALLER_GO_SCAV_FORCED] = {"#d55e00", CIRCLE},
+    [PL_CALLER_GO_SCAV_EAGER] = {"#e69f00", CIRCLE},
+    [PL_CALLER_GO_HEAP_GROW] = {"#009e73", CIRCLE},
+    [PL_CALLER_GO_RUNTIME] = {"#cc79a7", CIRCLE},
+    [PL_CALLER_GLIBC_TRIM] = {"#d55e00", SQUARE},
+    [PL_CALLER_GLIBC_FREE] = {"#0072b2", SQUARE},
+    [PL_CALLER_GLIBC_MALLOC] = {"#e69f00", SQUARE},
+    [PL_CALLER_JEMALLOC_PURGE] = {"#0072b2", DIAMOND},
+    [PL_CALLER_JEMALLOC] = {"#56b4e9", DIAMOND},
+    [PL_CALLER_TCMALLOC_RELEASE] = {"#0072b2", TRIANGLE},
+    [PL_CALLER_TCMALLOC] = {"#56b4e9", TRIANGLE},
+    [PL_CALLER_LOADER] = {"#000000", CIRCLE},
+    [PL_CALLER_APP] = {"#009e73", SQUARE},
 };
 
 enum pl_report_kind pl_report_kind(const char *path)
@@ -46,34 +78,11 @@ enum pl_report_kind pl_report_kind(const char *path)
 	return PL_REPORT_BAD;
 }
 
-static void xml_text(FILE *f, const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		default:
-			/* XML 1.0 forbids most control characters, even escaped. */
-			fputc((unsigned char)*s < 0x20 ? '?' : *s, f);
-		}
-	}
-}
-
 /* ---- scales ------------------------------------------------------------------ */
 
 struct scale {
 	uint64_t t0_ns;
-	double t_span_s; /* seconds across the plot */
+	double t_span_s; /* seconds across the plot: the run, to its end */
 	double y_max;	 /* bytes at the top of the plot */
 	double y_step;	 /* bytes between grid lines */
 	double t_step;	 /* seconds between ticks */
@@ -85,6 +94,8 @@ static double x_of(const struct scale *s, uint64_t ts_ns)
 
 	if (t < 0)
 		t = 0;
+	if (t > s->t_span_s)
+		t = s->t_span_s;
 	return PLOT_X0 + (PLOT_X1 - PLOT_X0) * t / s->t_span_s;
 }
 
@@ -98,25 +109,32 @@ static int64_t resident(const struct pl_report_point *p)
 	return p->anon + p->file + p->shmem;
 }
 
-/* Round byte steps (a power of two) and time steps (1, 2, 5 x 10^k) */
-static void fit_scale(const struct pl_report_data *d, struct scale *s)
+/* The run's last instant: its end, or the last thing drawn. */
+static uint64_t last_ns(const struct pl_report_data *d)
 {
-	static const double mant[] = {1, 2, 5};
-	double top = 1 << 20, span = 0.001, base = 0.001;
-	uint64_t last = d->t0_ns;
-	int k = 0;
+	uint64_t last = d->t_end_ns > d->t0_ns ? d->t_end_ns : d->t0_ns;
 
-	for (size_t i = 0; i < d->n_pts; i++) {
-		if ((double)resident(&d->pts[i]) > top)
-			top = (double)resident(&d->pts[i]);
+	for (size_t i = 0; i < d->n_pts; i++)
 		if (d->pts[i].ts_ns > last)
 			last = d->pts[i].ts_ns;
-	}
 	for (size_t i = 0; i < d->n_marks; i++)
 		if (d->marks[i].ts_ns > last)
 			last = d->marks[i].ts_ns;
-	if ((double)(last - d->t0_ns) / 1e9 > span)
-		span = (double)(last - d->t0_ns) / 1e9;
+	return last;
+}
+
+/* Round byte steps (a power of two); time steps 1, 2, 5 x 10^k, the axis ending with the run. */
+static void fit_scale(const struct pl_report_data *d, struct scale *s)
+{
+	static const double mant[] = {1, 2, 5};
+	double top = 1 << 20, span = (double)(last_ns(d) - d->t0_ns) / 1e9, base = 0.001;
+	int k = 0;
+
+	for (size_t i = 0; i < d->n_pts; i++)
+		if ((double)resident(&d->pts[i]) > top)
+			top = (double)resident(&d->pts[i]);
+	if (span < 0.001)
+		span = 0.001;
 	s->t0_ns = d->t0_ns;
 	for (s->y_step = 4096; top / s->y_step > 6;)
 		s->y_step *= 2;
@@ -125,12 +143,13 @@ static void fit_scale(const struct pl_report_data *d, struct scale *s)
 		if (++k == 3)
 			k = 0, base *= 10;
 	s->t_step = mant[k] * base;
-	s->t_span_s = s->t_step * (double)(uint64_t)(span / s->t_step + 0.999999);
+	s->t_span_s = span;
 }
 
 static void draw_axes(FILE *f, const struct scale *s)
 {
 	char label[16];
+	double t;
 
 	for (double b = 0; b <= s->y_max + 1; b += s->y_step) {
 		pl_format_size((int64_t)b, label, sizeof(label));
@@ -140,7 +159,7 @@ static void draw_axes(FILE *f, const struct scale *s)
 			PLOT_X0, y_of(s, b), PLOT_X1, y_of(s, b), PLOT_X0 - 6, y_of(s, b) + 4,
 			label);
 	}
-	for (double t = 0; t <= s->t_span_s + 1e-9; t += s->t_step) {
+	for (int i = 0; (t = i * s->t_step) <= s->t_span_s + 1e-9; i++) {
 		double x = PLOT_X0 + (PLOT_X1 - PLOT_X0) * t / s->t_span_s;
 
 		fprintf(f,
@@ -151,10 +170,13 @@ static void draw_axes(FILE *f, const struct scale *s)
 	fprintf(f,
 		"<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>"
 		"<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>\n"
+		"<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>\n"
+		"<text x=\"%d\" y=\"%d\" text-anchor=\"end\">end %.3g s</text>\n"
 		"<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">time since start (s)</text>\n"
 		"<text x=\"16\" y=\"%d\" transform=\"rotate(-90 16 %d)\" "
 		"text-anchor=\"middle\">RSS (bytes)</text>\n",
-		PLOT_X0, PLOT_Y0, PLOT_X0, PLOT_Y1, PLOT_X0, PLOT_Y1, PLOT_X1, PLOT_Y1,
+		PLOT_X0, PLOT_Y0, PLOT_X0, PLOT_Y1, PLOT_X0, PLOT_Y1, PLOT_X1, PLOT_Y1, PLOT_X1,
+		PLOT_Y1, PLOT_X1, PLOT_Y0, PLOT_X1, PLOT_Y1 + 38, s->t_span_s,
 		(PLOT_X0 + PLOT_X1) / 2, PLOT_Y1 + 38, (PLOT_Y0 + PLOT_Y1) / 2,
 		(PLOT_Y0 + PLOT_Y1) / 2);
 }
@@ -265,60 +287,200 @@ static int valid_class(int cls)
 	return cls >= 0 && cls < PL_CALLER_NR ? cls : PL_CALLER_UNKNOWN;
 }
 
-/*
- * A marker per releasing call, at the top of the stack. A call storm would
- * draw thousands on one pixel: one per class and pixel column is enough.
- */
-static void draw_marks(FILE *f, const struct pl_report_data *d, const struct scale *s,
-		       unsigned counts[PL_CALLER_NR])
+/* ---- release markers ------------------------------------------------------------ */
+
+/* The releasing calls of one class that fall in one pixel column: one marker. */
+struct marker {
+	int cls;
+	int px;
+	double x, y;
+	uint64_t named, freed;
+	unsigned calls;
+	const struct pl_report_mark *first;
+};
+
+/* A call storm draws thousands of calls on one pixel: one marker per class and column. */
+static size_t gather_markers(const struct pl_report_data *d, const struct scale *s,
+			     struct marker **out, unsigned counts[PL_CALLER_NR])
 {
-	int last_px[PL_CALLER_NR];
-	char len[16], rss[16], adv[32];
-	const char *advice;
+	int last[PL_CALLER_NR];
+	struct marker *m = NULL;
+	size_t n = 0, cap = 0;
 
 	for (int c = 0; c < PL_CALLER_NR; c++)
-		last_px[c] = -1;
+		last[c] = -1;
 	for (size_t i = 0; i < d->n_marks; i++) {
-		const struct pl_report_mark *m = &d->marks[i];
-		int cls = valid_class(m->cls);
-		double x = x_of(s, m->ts_ns);
+		const struct pl_report_mark *k = &d->marks[i];
+		int cls = valid_class(k->cls);
+		double x = x_of(s, k->ts_ns);
 
 		counts[cls]++;
-		if ((int)x == last_px[cls])
-			continue;
-		last_px[cls] = (int)x;
-		pl_format_size((int64_t)m->len, len, sizeof(len));
-		pl_format_delta(m->resident_delta, rss, sizeof(rss));
-		advice = "";
-		if (pl_syscall_has_advice(m->sys))
-			advice = pl_advice_name(m->advice, adv, sizeof(adv));
-		fprintf(
-		    f,
-		    "<circle class=\"release\" data-class=\"%s\" cx=\"%.1f\" cy=\"%.1f\" r=\"5\" "
-		    "fill=\"%s\"><title>%s%s%s %s, RSS %s, %s</title></circle>\n",
-		    pl_caller_class_name(cls), x, y_of(s, resident_at(d, m->ts_ns)),
-		    class_color[cls], pl_syscall_name(m->sys), *advice ? " " : "", advice, len, rss,
-		    pl_caller_class_name(cls));
+		if (last[cls] < 0 || m[last[cls]].px != (int)x) {
+			if (!pl_grow((void **)&m, &cap, n, sizeof(*m), 64))
+				break; /* the legend's counts stay right; fewer markers drawn */
+			m[n] = (struct marker){.cls = cls, .px = (int)x, .x = x, .first = k};
+			m[n].y = y_of(s, resident_at(d, k->ts_ns));
+			last[cls] = (int)n++;
+		}
+		m[last[cls]].named += k->len;
+		m[last[cls]].freed += k->resident_delta < 0 ? (uint64_t)-k->resident_delta : 0;
+		m[last[cls]].calls++;
 	}
+	*out = m;
+	return n;
+}
+
+/* Largest first, so that small markers are drawn over big ones and stay seen. */
+static int by_named_desc(const void *a, const void *b)
+{
+	const struct marker *x = a, *y = b;
+
+	return x->named < y->named ? 1 : x->named > y->named ? -1 : 0;
+}
+
+/* A radius whose area is in proportion to bytes, against the largest marker's. */
+static double radius(uint64_t bytes, uint64_t max)
+{
+	double r = max ? R_MAX * sqrt((double)bytes / (double)max) : R_MIN;
+
+	return r < R_MIN ? R_MIN : r;
+}
+
+/* A shape of the area of a circle of radius r, centred at x, y. */
+static void shape_at(FILE *f, enum shape sh, double x, double y, double r, const char *attrs)
+{
+	double a = r * sqrt(M_PI);		 /* a square's side */
+	double t = r * sqrt(4 * M_PI / sqrt(3)); /* a triangle's side */
+
+	switch (sh) {
+	case SQUARE:
+		fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" %s",
+			x - a / 2, y - a / 2, a, a, attrs);
+		break;
+	case DIAMOND:
+		fprintf(f, "<polygon points=\"%.1f,%.1f %.1f,%.1f %.1f,%.1f %.1f,%.1f\" %s", x,
+			y - a / M_SQRT2, x + a / M_SQRT2, y, x, y + a / M_SQRT2, x - a / M_SQRT2, y,
+			attrs);
+		break;
+	case TRIANGLE:
+		fprintf(f, "<polygon points=\"%.1f,%.1f %.1f,%.1f %.1f,%.1f\" %s", x,
+			y - t / sqrt(3), x + t / 2, y + t / (2 * sqrt(3)), x - t / 2,
+			y + t / (2 * sqrt(3)), attrs);
+		break;
+	default:
+		fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" %s", x, y, r, attrs);
+	}
+}
+
+static const char *shape_tag(enum shape sh)
+{
+	return sh == SQUARE ? "rect" : sh == CIRCLE ? "circle" : "polygon";
+}
+
+/* "madvise MADV_DONTNEED 32.0M, RSS -32.0M, app", or the sums of several calls. */
+static void marker_title(FILE *f, const struct marker *m)
+{
+	char len[16], rss[16], adv[32];
+	const char *advice = "";
+
+	pl_format_size((int64_t)m->named, len, sizeof(len));
+	pl_format_delta(-(int64_t)m->freed, rss, sizeof(rss));
+	if (pl_syscall_has_advice(m->first->sys))
+		advice = pl_advice_name(m->first->advice, adv, sizeof(adv));
+	if (m->calls == 1)
+		fprintf(f, "<title>%s%s%s %s, RSS %s, %s</title>", pl_syscall_name(m->first->sys),
+			*advice ? " " : "", advice, len, rss, pl_caller_class_name(m->cls));
+	else
+		fprintf(f, "<title>%u calls, %s named, RSS %s, %s</title>", m->calls, len, rss,
+			pl_caller_class_name(m->cls));
+}
+
+/*
+ * A marker per class and pixel column, at the top of the stack: its area is
+ * in proportion to the bytes the calls named, and the filled part to the RSS
+ * they freed, so a MADV_FREE (which frees nothing at the call) is an empty ring.
+ */
+static uint64_t draw_marks(FILE *f, const struct pl_report_data *d, const struct scale *s,
+			   unsigned counts[PL_CALLER_NR])
+{
+	struct marker *m;
+	size_t n = gather_markers(d, s, &m, counts);
+	uint64_t max = 0;
+	char attrs[160];
+
+	for (size_t i = 0; i < n; i++)
+		max = m[i].named > max ? m[i].named : max;
+	qsort(m, n, sizeof(*m), by_named_desc);
+	for (size_t i = 0; i < n; i++) {
+		const char *color = class_style[m[i].cls].color;
+		enum shape sh = class_style[m[i].cls].shape;
+		double r = radius(m[i].named, max);
+
+		snprintf(attrs, sizeof(attrs),
+			 "class=\"release\" data-class=\"%s\" fill=\"%s\" fill-opacity=\"0.2\" "
+			 "stroke=\"%s\">",
+			 pl_caller_class_name(m[i].cls), color, color);
+		shape_at(f, sh, m[i].x, m[i].y, r, attrs);
+		marker_title(f, &m[i]);
+		fprintf(f, "</%s>\n", shape_tag(sh));
+		if (!m[i].freed)
+			continue;
+		snprintf(attrs, sizeof(attrs), "class=\"freed\" fill=\"%s\"/>\n", color);
+		shape_at(f, sh, m[i].x, m[i].y, fmin(radius(m[i].freed, max), r), attrs);
+	}
+	free(m);
+	return max;
 }
 
 /* ---- legend and text -------------------------------------------------------- */
 
-static int legend_row(FILE *f, int y, const char *fill, const char *shape, const char *label)
+static int legend_swatch(FILE *f, int y, const char *fill, const char *label)
 {
-	if (!strcmp(shape, "circle"))
-		fprintf(f, "<circle cx=\"%d\" cy=\"%d\" r=\"5\" fill=\"%s\"/>", LEGEND_X + 7, y - 4,
-			fill);
-	else
-		fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"12\" fill=\"%s\"/>",
-			LEGEND_X, y - 10, fill);
+	fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"12\" fill=\"%s\"/>", LEGEND_X,
+		y - 10, fill);
 	fprintf(f, "<text x=\"%d\" y=\"%d\">", LEGEND_X + 20, y);
-	xml_text(f, label);
+	pl_escape_xml(f, label);
 	fputs("</text>\n", f);
 	return y + LINE_H;
 }
 
-static void draw_legend(FILE *f, const unsigned counts[PL_CALLER_NR], bool lazy_known)
+static int legend_marker(FILE *f, int y, int cls, const char *label)
+{
+	char attrs[96];
+
+	snprintf(attrs, sizeof(attrs), "fill=\"%s\" stroke=\"%s\"/>", class_style[cls].color,
+		 class_style[cls].color);
+	shape_at(f, class_style[cls].shape, LEGEND_X + 7, y - 4, 5, attrs);
+	fprintf(f, "<text x=\"%d\" y=\"%d\">", LEGEND_X + 20, y);
+	pl_escape_xml(f, label);
+	fputs("</text>\n", f);
+	return y + LINE_H;
+}
+
+/* What a marker's size says: two rings, the largest and a quarter of it. */
+static int legend_sizes(FILE *f, int y, uint64_t max)
+{
+	char big[16], small[16];
+
+	pl_format_size((int64_t)max, big, sizeof(big));
+	pl_format_size((int64_t)(max / 4), small, sizeof(small));
+	fprintf(f,
+		"<text x=\"%d\" y=\"%d\">area: bytes the calls named;</text>\n"
+		"<text x=\"%d\" y=\"%d\">filled: RSS they freed</text>\n",
+		LEGEND_X, y, LEGEND_X, y + LINE_H);
+	y += 2 * LINE_H + (int)R_MAX;
+	fprintf(f,
+		"<circle cx=\"%d\" cy=\"%d\" r=\"%.1f\" fill=\"none\" stroke=\"#444\"/>"
+		"<text x=\"%d\" y=\"%d\">%s</text>\n"
+		"<circle cx=\"%d\" cy=\"%d\" r=\"%.1f\" fill=\"none\" stroke=\"#444\"/>"
+		"<text x=\"%d\" y=\"%d\">%s</text>\n",
+		LEGEND_X + (int)R_MAX, y, R_MAX, LEGEND_X + 2 * (int)R_MAX + 6, y + 4, big,
+		LEGEND_X + 130, y, radius(max / 4, max), LEGEND_X + 140 + (int)R_MAX / 2, y + 4,
+		small);
+	return y + (int)R_MAX + LINE_H;
+}
+
+static void draw_legend(FILE *f, const unsigned counts[PL_CALLER_NR], bool lazy_known, uint64_t max)
 {
 	int y = PLOT_Y0 + 10;
 	bool any = false;
@@ -327,11 +489,11 @@ static void draw_legend(FILE *f, const unsigned counts[PL_CALLER_NR], bool lazy_
 	fputs("<g class=\"legend\">\n", f);
 	fprintf(f, "<text class=\"head\" x=\"%d\" y=\"%d\">RSS by member</text>\n", LEGEND_X, y);
 	y += LINE_H;
-	y = legend_row(f, y, member_color[0], "rect", "anon");
-	y = legend_row(f, y, member_color[1], "rect", "file");
-	y = legend_row(f, y, member_color[2], "rect", "shmem");
-	y = legend_row(f, y, "url(#lazyhatch)", "rect",
-		       lazy_known ? "lazily freed, pending" : "lazily freed: not measured");
+	y = legend_swatch(f, y, member_color[0], "anon");
+	y = legend_swatch(f, y, member_color[1], "file");
+	y = legend_swatch(f, y, member_color[2], "shmem");
+	y = legend_swatch(f, y, "url(#lazyhatch)",
+			  lazy_known ? "lazily freed, pending" : "lazily freed: not measured");
 	y += LINE_H / 2;
 	fprintf(f, "<text class=\"head\" x=\"%d\" y=\"%d\">releases, by caller</text>\n", LEGEND_X,
 		y);
@@ -340,40 +502,101 @@ static void draw_legend(FILE *f, const unsigned counts[PL_CALLER_NR], bool lazy_
 		if (!counts[c])
 			continue;
 		snprintf(label, sizeof(label), "%s (%u)", pl_caller_class_name(c), counts[c]);
-		y = legend_row(f, y, class_color[c], "circle", label);
+		y = legend_marker(f, y, c, label);
 		any = true;
 	}
 	if (!any)
-		legend_row(f, y, "none", "rect", "none");
+		y = legend_swatch(f, y, "none", "none");
+	else
+		legend_sizes(f, y + LINE_H / 2, max);
 	fputs("</g>\n", f);
 }
 
-static int diag_row(FILE *f, int y, const char *what, int64_t bytes, const char *note)
+/* Splits text into lines of at most HINT_CHARS characters, at blanks. Returns the count. */
+static int hint_lines(const char *text, const char *line[], int len[], int max)
 {
+	int n = 0;
+
+	while (*text && n < max) {
+		int take = (int)strlen(text);
+
+		if (take > HINT_CHARS) {
+			take = HINT_CHARS;
+			while (take > 0 && text[take] != ' ')
+				take--;
+			if (!take)
+				take = HINT_CHARS;
+		}
+		line[n] = text;
+		len[n++] = take;
+		text += take;
+		text += strspn(text, " ");
+	}
+	return n;
+}
+
+static const char *const kind_head[] = {
+    [PL_DIAG_APART] = "Apart from them:",
+    [PL_DIAG_OVER_RUN] = "Over the run (summed: not a share of what is resident):",
+};
+
+/* Lines the diagnosis takes, so that the picture is as tall as it needs. */
+static int diag_height(const struct pl_report_data *d)
+{
+	struct pl_diag_row rows[PL_DIAG_ROWS];
+	const char *line[8];
+	int len[8], n, lines = 1;
+	enum pl_diag_kind kind = PL_DIAG_PART;
+
+	if (!d->have_diag)
+		return 1;
+	n = pl_diagnosis_rows(&d->diag, rows);
+	for (int i = 0; i < n; i++) {
+		if (rows[i].kind > PL_DIAG_OF_WHICH && rows[i].kind != kind)
+			kind = rows[i].kind, lines++;
+		lines++;
+		if (rows[i].hint && rows[i].bytes > 0)
+			lines += hint_lines(rows[i].hint, line, len, 8);
+	}
+	return lines;
+}
+
+static int diag_row(FILE *f, int y, const struct pl_diag_row *r)
+{
+	const char *line[8];
+	int len[8], n;
 	char v[16];
 
-	if (bytes < 0)
+	if (r->bytes < 0)
 		snprintf(v, sizeof(v), "unknown");
 	else
-		pl_format_size(bytes, v, sizeof(v));
+		pl_format_size(r->bytes, v, sizeof(v));
 	fprintf(f, "<text x=\"%d\" y=\"%d\">", PLOT_X0 + 16, y);
-	xml_text(f, what);
+	pl_escape_xml(f, r->label);
 	fprintf(f, "</text><text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>", PLOT_X0 + 400, y,
 		v);
-	if (note && bytes) {
+	if (r->bytes < 0) {
 		fprintf(f, "<text class=\"note\" x=\"%d\" y=\"%d\">", PLOT_X0 + 416, y);
-		xml_text(f, note);
+		pl_escape_xml(f, r->unknown);
 		fputs("</text>", f);
 	}
 	fputc('\n', f);
-	return y + LINE_H;
+	y += LINE_H;
+	if (!r->hint || r->bytes <= 0)
+		return y;
+	n = hint_lines(r->hint, line, len, 8);
+	for (int i = 0; i < n; i++, y += LINE_H)
+		fprintf(f, "<text class=\"note\" x=\"%d\" y=\"%d\">%.*s</text>\n", PLOT_X0 + 32, y,
+			len[i], line[i]);
+	return y;
 }
 
 static void draw_diagnosis(FILE *f, const struct pl_report_data *d)
 {
-	const struct pl_diagnosis *g = &d->diag;
+	struct pl_diag_row rows[PL_DIAG_ROWS];
+	enum pl_diag_kind kind = PL_DIAG_PART;
 	char total[16];
-	int y = DIAG_Y;
+	int y = DIAG_Y, n;
 
 	fputs("<g class=\"diagnosis\">\n", f);
 	if (!d->have_diag) {
@@ -382,50 +605,61 @@ static void draw_diagnosis(FILE *f, const struct pl_report_data *d)
 		fputs("</g>\n", f);
 		return;
 	}
-	pl_format_size(g->resident, total, sizeof(total));
+	pl_format_size(d->diag.resident, total, sizeof(total));
 	fprintf(f,
 		"<text class=\"head\" x=\"%d\" y=\"%d\">Diagnosis: resident %s at the end "
 		"(%s), by cause:</text>\n",
-		PLOT_X0, y, total, g->from_kernel ? "/proc's figures" : "the ledger's figures");
+		PLOT_X0, y, total,
+		d->diag.from_kernel ? "/proc's figures" : "the ledger's figures");
 	y += LINE_H;
-	y = diag_row(f, y, "in use (mapped and touched)", g->in_use, NULL);
-	y = diag_row(f, y, "MADV_FREE'd, not yet reclaimed", g->lazy_free,
-		     g->lazy_free < 0 ? "the process exited before /proc could be read"
-				      : "goes under memory pressure; Go: GODEBUG=madvdontneed=1");
-	y = diag_row(f, y, "huge-page holes filled (THP collapse)", g->thp_filled,
-		     "see khugepaged/max_ptes_none");
-	y = diag_row(f, y, "file-backed", g->file, NULL);
-	y = diag_row(f, y, "shmem", g->shmem, NULL);
-	y = diag_row(f, y, "swapped out (not resident)", g->swap, NULL);
-	if (g->churn >= 0)
-		diag_row(f, y, "churn: released, then faulted back", g->churn,
-			 "part of the above: the allocator gives memory back too eagerly");
+	n = pl_diagnosis_rows(&d->diag, rows);
+	for (int i = 0; i < n; i++) {
+		if (rows[i].kind > PL_DIAG_OF_WHICH && rows[i].kind != kind) {
+			kind = rows[i].kind;
+			fprintf(f, "<text class=\"head\" x=\"%d\" y=\"%d\">%s</text>\n", PLOT_X0, y,
+				kind_head[kind]);
+			y += LINE_H;
+		}
+		y = diag_row(f, y, &rows[i]);
+	}
 	fputs("</g>\n", f);
 }
 
+/* "pageledger: ./app --port 8080 (pid 42)", then when it started and for how long. */
 static void draw_title(FILE *f, const struct pl_report_data *d)
 {
-	fprintf(f, "<text class=\"title\" x=\"%d\" y=\"32\">pageledger: ", PLOT_X0);
-	xml_text(f, d->comm ? d->comm : "?");
-	fprintf(f, " (pid %u), RSS over time and the calls that released memory</text>\n", d->pid);
+	const char *what = d->command && *d->command ? d->command : d->comm ? d->comm : "?";
+	size_t cut = pl_text_cut(what, 90);
+	char head[1024], date[64];
+
+	/* The command as the user ran it, made safe, and cut to the page. */
+	snprintf(head, sizeof(head), "%.*s%s", (int)cut, what, what[cut] ? "..." : "");
+	fprintf(f, "<text class=\"title\" x=\"%d\" y=\"28\">pageledger: ", PLOT_X0);
+	pl_escape_xml(f, head);
+	fprintf(f, " (pid %u)</text>\n", d->pid);
+	pl_format_wall_date(d->wall_t0_ns, date, sizeof(date));
+	fprintf(f,
+		"<text class=\"note\" x=\"%d\" y=\"50\">started %s, traced %.3f s: RSS over time "
+		"and the calls that released memory</text>\n",
+		PLOT_X0, date, (double)(last_ns(d) - d->t0_ns) / 1e9);
 }
 
-static void svg_open(FILE *f)
+static void svg_open(FILE *f, int height)
 {
 	fprintf(f,
-		"<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%d\" "
-		"height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"DejaVu Sans, Arial, "
-		"sans-serif\" font-size=\"12\">\n"
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"100%%\" "
+		"viewBox=\"0 0 %d %d\" preserveAspectRatio=\"xMinYMin meet\" "
+		"font-family=\"DejaVu Sans, Arial, sans-serif\" font-size=\"12\">\n"
 		"<style>.grid{stroke:#ddd}.axis{stroke:#333}.title{font-size:16px;"
 		"font-weight:bold}.head{font-weight:bold}.note{fill:#555}"
-		".release{stroke:#222;stroke-width:1}.area{stroke:none;opacity:0.9}</style>\n"
+		".release{stroke-width:1.5}.area{stroke:none}</style>\n"
 		"<defs><pattern id=\"lazyhatch\" width=\"6\" height=\"6\" "
 		"patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\">"
-		"<rect width=\"6\" height=\"6\" fill=\"%s\" fill-opacity=\"0.25\"/>"
-		"<line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"%s\" stroke-width=\"3\"/>"
+		"<rect width=\"6\" height=\"6\" fill=\"%s\" fill-opacity=\"0.2\"/>"
+		"<line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"%s\" stroke-width=\"2\"/>"
 		"</pattern></defs>\n"
 		"<rect width=\"100%%\" height=\"100%%\" fill=\"#ffffff\"/>\n",
-		W, H, W, H, LAZY_COLOR, LAZY_COLOR);
+		W, height, LAZY_COLOR, LAZY_COLOR);
 }
 
 static void render_svg(FILE *f, const struct pl_report_data *d)
@@ -433,15 +667,16 @@ static void render_svg(FILE *f, const struct pl_report_data *d)
 	unsigned counts[PL_CALLER_NR] = {0};
 	struct scale s;
 	int lazy_runs;
+	uint64_t max;
 
 	fit_scale(d, &s);
-	svg_open(f);
+	svg_open(f, DIAG_Y + diag_height(d) * LINE_H + 12);
 	draw_title(f, d);
 	draw_axes(f, &s);
 	draw_stack(f, d, &s);
 	lazy_runs = draw_lazy(f, d, &s);
-	draw_marks(f, d, &s, counts);
-	draw_legend(f, counts, lazy_runs > 0);
+	max = draw_marks(f, d, &s, counts);
+	draw_legend(f, counts, lazy_runs > 0, max);
 	draw_diagnosis(f, d);
 	fputs("</svg>\n", f);
 }
@@ -457,13 +692,15 @@ void pl_report_render(FILE *f, const struct pl_report_data *d, enum pl_report_ki
 	fputs("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n"
 	      "<head><meta charset=\"utf-8\"/><title>pageledger report: ",
 	      f);
-	xml_text(f, d->comm ? d->comm : "?");
+	pl_escape_xml(f, d->comm ? d->comm : "?");
 	fputs("</title><style>body{margin:16px;background:#fff}</style></head>\n<body>\n", f);
 	render_svg(f, d);
 	fputs("</body>\n</html>\n", f);
 }
 
 /* ---- the sink --------------------------------------------------------------- */
+
+#define COMMAND_LEN 1024
 
 struct report_sink {
 	enum pl_report_kind kind;
@@ -472,16 +709,58 @@ struct report_sink {
 	struct pl_report_mark *marks;
 	size_t cap_pts, cap_marks;
 	char comm[PL_COMM_LEN + 1];
+	char command[COMMAND_LEN];
 };
+
+/* argv joined by blanks, as far as it fits. */
+static void join_args(char *const *argv, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (; *argv && used + 1 < len; argv++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? " " : "", *argv);
+}
+
+/* A running process's command line, from /proc (its NULs as blanks); "" if unreadable. */
+static void read_cmdline(uint32_t pid, char *buf, size_t len)
+{
+	char path[64], *text;
+	size_t n = 0;
+	int fd;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%u/cmdline", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	text = pl_read_all(fd, &n);
+	close(fd);
+	if (!text)
+		return;
+	n = n < len ? n : len - 1;
+	for (size_t i = 0; i < n; i++)
+		buf[i] = text[i] ? text[i] : ' ';
+	while (n > 0 && buf[n - 1] == ' ')
+		n--;
+	buf[n] = '\0';
+	free(text);
+}
 
 static void report_begin(struct pl_output *o, const struct pl_run_info *info)
 {
 	struct report_sink *s = o->priv;
 
 	snprintf(s->comm, sizeof(s->comm), "%s", info->comm ? info->comm : "?");
+	if (info->cmd)
+		join_args(info->cmd, s->command, sizeof(s->command));
+	else
+		read_cmdline(info->pid, s->command, sizeof(s->command));
 	s->d.comm = s->comm;
+	s->d.command = s->command;
 	s->d.pid = info->pid;
 	s->d.t0_ns = info->t0_ns;
+	s->d.wall_t0_ns = pl_wall_of(info->t0_ns);
 }
 
 static void report_record(struct pl_output *o, const struct pl_record *r)
@@ -526,22 +805,7 @@ static void report_summary(struct pl_output *o, const struct pl_ledger *l)
 
 	pl_diagnose(l, &s->d.diag);
 	s->d.have_diag = true;
-}
-
-static void report_balance(struct pl_output *o, const struct pl_balance *b, uint32_t pid)
-{
-	(void)o;
-	(void)b;
-	(void)pid;
-}
-
-static void report_rss_change(struct pl_output *o, const struct pl_cause_acc *delta, uint64_t ts_ns,
-			      uint32_t pid)
-{
-	(void)o;
-	(void)delta;
-	(void)ts_ns;
-	(void)pid;
+	s->d.t_end_ns = l->t_end_ns;
 }
 
 /* The picture needs the whole run (its scales): drawn once, at the end. */
@@ -562,10 +826,8 @@ static void report_end(struct pl_output *o)
 static const struct pl_output_ops report_ops = {
     .begin = report_begin,
     .record = report_record,
-    .summary = report_summary,
-    .balance = report_balance,
-    .rss_change = report_rss_change,
     .sample = report_sample,
+    .summary = report_summary,
     .end = report_end,
 };
 

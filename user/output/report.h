@@ -49,8 +49,11 @@ struct pl_report_mark {
 
 struct pl_report_data {
 	const char *comm;
+	const char *command; /* the command line traced, or NULL */
 	uint32_t pid;
 	uint64_t t0_ns;
+	uint64_t wall_t0_ns; /* t0 on the wall clock, for the title */
+	uint64_t t_end_ns;   /* the run's end: where the time axis stops (0: the last point) */
 	const struct pl_report_point *pts; /* in time order */
 	size_t n_pts;
 	const struct pl_report_mark *marks;

@@ -23,8 +23,9 @@
 struct top {
 	struct pl_top_state st;
 	struct pl_top_screen screen;
-	struct pl_output text; /* quiet text sink: the summary at the end */
+	struct pl_output text; /* a text sink for the summary at the end */
 	bool entered;	       /* the screen was taken once: never again after giving it back */
+	bool quit;	       /* q was pressed */
 	char frame[PL_TOP_MAX_ROWS * (PL_TOP_LINE_BYTES + 8) + 16];
 };
 
@@ -98,13 +99,13 @@ static void top_begin(struct pl_output *o, const struct pl_run_info *info)
 	struct top *t = o->priv;
 
 	pl_top_init(&t->st, info->pid, info->comm, info->t0_ns, locale_is_utf8());
-	t->text.ops->begin(&t->text, info);
 }
 
 static void top_record(struct pl_output *o, const struct pl_record *r)
 {
 	struct top *t = o->priv;
 	int64_t delta;
+	enum pl_caller_class cls;
 
 	/* A command we started is named by its path until the kernel names it. */
 	if (r->type == PL_EV_EXEC)
@@ -114,9 +115,11 @@ static void top_record(struct pl_output *o, const struct pl_record *r)
 	    (r->sys->flags & PL_SCF_RSS_UNKNOWN))
 		return;
 	delta = pl_resident_delta(r->sys->rss_delta);
-	if (delta < 0)
-		pl_top_add_release(&t->st, r->caller ? r->caller->cls : PL_CALLER_UNKNOWN,
-				   (uint64_t)-delta);
+	cls = r->caller ? r->caller->cls : PL_CALLER_UNKNOWN;
+	/* Advised: what a madvise asked to give back; MADV_FREE's bytes stay resident. */
+	pl_top_add_release(&t->st, cls,
+			   pl_syscall_has_advice(r->sys->sys) ? pl_syscall_len(r->sys) : 0,
+			   delta < 0 ? (uint64_t)-delta : 0);
 }
 
 static void screen_size(int *cols, int *rows)
@@ -151,7 +154,7 @@ static void draw(struct top *t, FILE *f)
 }
 
 /* 'q' asks the trace loop to stop; other keys are ignored. */
-static void read_keys(struct pl_output *o)
+static void read_keys(struct top *t)
 {
 	char keys[32];
 	ssize_t n;
@@ -161,7 +164,12 @@ static void read_keys(struct pl_output *o)
 	while ((n = read(STDIN_FILENO, keys, sizeof(keys))) > 0)
 		for (ssize_t i = 0; i < n; i++)
 			if (keys[i] == 'q' || keys[i] == 'Q')
-				o->quit = true;
+				t->quit = true;
+}
+
+static bool top_wants_stop(struct pl_output *o)
+{
+	return ((struct top *)o->priv)->quit;
 }
 
 static void top_sample(struct pl_output *o, const struct pl_sample *s)
@@ -169,6 +177,12 @@ static void top_sample(struct pl_output *o, const struct pl_sample *s)
 	struct top *t = o->priv;
 	bool due = pl_top_sample(&t->st, s->ts_ns, s->rss, s->page_faults, s->released,
 				 s->lazy_pending, s->top_ranges, s->n_top_ranges);
+	struct pl_diagnosis d;
+
+	if (s->ledger) {
+		pl_diagnose_now(s->ledger, s->rss, s->lazy_pending, &d);
+		pl_top_set_diagnosis(&t->st, &d);
+	}
 
 	/*
 	 * The screen is taken at the first sample, once tracing runs: a failure
@@ -179,7 +193,7 @@ static void top_sample(struct pl_output *o, const struct pl_sample *s)
 		t->entered = true;
 		due = true;
 	}
-	read_keys(o);
+	read_keys(t);
 	if (screen_on && due)
 		draw(t, o->f);
 }
@@ -192,46 +206,43 @@ static void top_summary(struct pl_output *o, const struct pl_ledger *l)
 	t->text.ops->summary(&t->text, l);
 }
 
-static void top_balance(struct pl_output *o, const struct pl_balance *b, uint32_t pid)
-{
-	(void)o, (void)b, (void)pid; /* the summary shows the last one */
-}
-
-static void top_rss_change(struct pl_output *o, const struct pl_cause_acc *delta, uint64_t ts_ns,
-			   uint32_t pid)
-{
-	(void)o, (void)delta, (void)ts_ns, (void)pid; /* the summary sums them by cause */
-}
-
 static void top_end(struct pl_output *o)
 {
+	struct top *t = o->priv;
+
 	pl_output_top_restore_terminal();
-	free(o->priv);
+	t->text.ops->end(&t->text);
+	free(t);
 	o->priv = NULL;
 }
 
+/* Balances and causes: the summary shows the last one and their sums. */
 static const struct pl_output_ops top_ops = {
     .begin = top_begin,
     .record = top_record,
-    .summary = top_summary,
-    .balance = top_balance,
-    .rss_change = top_rss_change,
     .sample = top_sample,
+    .summary = top_summary,
     .end = top_end,
+    .wants_stop = top_wants_stop,
 };
 
-int pl_output_top_init(struct pl_output *o, FILE *f)
+int pl_output_top_init(struct pl_output *o, FILE *f, const struct pl_text_opts *opts)
 {
 	struct top *t = calloc(1, sizeof(*t));
+	struct pl_text_opts summary = *opts;
 
+	memset(o, 0, sizeof(*o));
 	if (!t) {
 		fprintf(stderr, "pageledger: out of memory for the live view\n");
 		return -1;
 	}
-	memset(o, 0, sizeof(*o));
+	summary.quiet = true;
+	if (pl_output_text_init(&t->text, f, &summary)) {
+		free(t);
+		return -1;
+	}
 	o->ops = &top_ops;
 	o->f = f;
 	o->priv = t;
-	pl_output_text_init(&t->text, f, true);
 	return 0;
 }

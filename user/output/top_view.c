@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "decode/decode.h"
+#include "output/layout.h"
+#include "output/rows.h"
 #include "output/top_view.h"
+#include "util/escape.h"
 
 #define NS_PER_S 1000000000ull
 /* "anon     64.1M  ": label, value, gap; the sparkline takes the rest. */
@@ -21,11 +25,20 @@ void pl_top_init(struct pl_top_state *s, uint32_t pid, const char *comm, uint64_
 	s->lazy_pending = -1;
 }
 
-void pl_top_add_release(struct pl_top_state *s, enum pl_caller_class cls, uint64_t bytes)
+void pl_top_add_release(struct pl_top_state *s, enum pl_caller_class cls, uint64_t advised,
+			uint64_t freed)
 {
 	if ((unsigned)cls >= PL_CALLER_NR)
 		cls = PL_CALLER_UNKNOWN;
-	s->class_released[cls] += bytes;
+	s->class_released[cls] += freed;
+	s->class_advised[cls] += advised;
+	s->advised += advised;
+}
+
+void pl_top_set_diagnosis(struct pl_top_state *s, const struct pl_diagnosis *d)
+{
+	s->diag = *d;
+	s->have_diag = true;
 }
 
 void pl_top_series_push(struct pl_top_series *h, int64_t v)
@@ -48,12 +61,16 @@ static void tick(struct pl_top_state *s, uint64_t ts_ns)
 
 	s->faults_rate = per_s(s->faults, s->tick_faults, dt);
 	s->released_rate = per_s(s->released, s->tick_released, dt);
+	s->advised_rate = per_s(s->advised, s->tick_advised, dt);
 	for (int c = 0; c < PL_CALLER_NR; c++) {
 		s->class_rate[c] = per_s(s->class_released[c], s->tick_class[c], dt);
 		s->tick_class[c] = s->class_released[c];
+		s->class_advised_rate[c] = per_s(s->class_advised[c], s->tick_class_advised[c], dt);
+		s->tick_class_advised[c] = s->class_advised[c];
 	}
 	s->tick_faults = s->faults;
 	s->tick_released = s->released;
+	s->tick_advised = s->advised;
 	s->tick_ns = ts_ns;
 	for (int m = 0; m < PL_RSS_NR; m++)
 		pl_top_series_push(&s->rss_hist[m], s->rss[m]);
@@ -72,9 +89,14 @@ bool pl_top_sample(struct pl_top_state *s, uint64_t ts_ns, const __s64 rss[PL_RS
 	s->now_ns = ts_ns;
 	if (n_ranges < 0 || !ranges)
 		n_ranges = 0;
+	if (n_ranges > PL_TOP_MERGE_RANGES)
+		n_ranges = PL_TOP_MERGE_RANGES;
+	/* The summary shows a region as one row: so does the live view. */
+	memcpy(s->merging, ranges ? ranges : s->merging, (size_t)n_ranges * sizeof(*ranges));
+	n_ranges = (int)pl_rows_merge_neighbours(s->merging, (size_t)n_ranges);
 	if (n_ranges > PL_TOP_MAX_RANGES)
 		n_ranges = PL_TOP_MAX_RANGES;
-	memcpy(s->ranges, ranges ? ranges : s->ranges, (size_t)n_ranges * sizeof(*ranges));
+	memcpy(s->ranges, s->merging, (size_t)n_ranges * sizeof(*ranges));
 	s->n_ranges = n_ranges;
 	if (ts_ns < s->tick_ns + NS_PER_S)
 		return false;
@@ -112,16 +134,6 @@ void pl_top_format_rate(double bytes_per_s, bool known, char *buf, size_t len)
 	}
 	pl_format_size((int64_t)(bytes_per_s + 0.5), size, sizeof(size));
 	snprintf(buf, len, "%s/s", size);
-}
-
-int pl_top_width(const char *s)
-{
-	int w = 0;
-
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			w++;
-	return w;
 }
 
 /* Eight heights and a blank: U+2581..U+2588, or their ASCII stand-ins. */
@@ -178,33 +190,32 @@ struct layout {
 /* Appends one line, cut to the screen's width; nothing once the screen is full. */
 static void put(struct layout *L, const char *fmt, ...)
 {
-	char tmp[PL_TOP_LINE_BYTES];
 	char *dst;
-	int w = 0;
-	size_t i = 0;
 	va_list ap;
 
 	if (L->out->n >= L->rows)
 		return;
-	va_start(ap, fmt);
-	vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
 	dst = L->out->line[L->out->n++];
-	for (; tmp[i]; i++) {
-		bool starts = ((unsigned char)tmp[i] & 0xc0) != 0x80;
-
-		if (starts && ++w > L->cols)
-			break;
-		dst[i] = tmp[i];
-	}
-	dst[i] = '\0';
+	va_start(ap, fmt);
+	vsnprintf(dst, PL_TOP_LINE_BYTES, fmt, ap);
+	va_end(ap);
+	dst[pl_text_cut(dst, L->cols)] = '\0';
 }
 
+/* "pageledger  pid 42 (app)  up 3s   q: quit and summarize": the name is cut, never the key. */
 static void put_header(struct layout *L, const struct pl_top_state *s)
 {
 	double up = s->now_ns > s->t0_ns ? (double)(s->now_ns - s->t0_ns) / 1e9 : 0;
+	char comm[4 * sizeof(s->comm) + 1], left[96], right[64];
+	int room;
 
-	put(L, "pageledger  pid %u (%s)  %.0fs        q: quit and summarize", s->pid, s->comm, up);
+	pl_escape_n(comm, sizeof(comm), s->comm, sizeof(s->comm));
+	snprintf(left, sizeof(left), "pageledger  pid %u (", s->pid);
+	snprintf(right, sizeof(right), ")  up %.0fs   q: quit and summarize", up);
+	room = L->cols - pl_text_width(left) - pl_text_width(right);
+	if (room < pl_text_width(comm))
+		pl_layout_cut(comm, room > 1 ? room : 1);
+	put(L, "%s%s%s", left, comm, right);
 }
 
 static void put_spark_row(struct layout *L, const char *label, const char *value,
@@ -219,15 +230,23 @@ static void put_spark_row(struct layout *L, const char *label, const char *value
 	put(L, "%-8s %7s  %s", label, value, spark);
 }
 
-static void put_rss(struct layout *L, const struct pl_top_state *s)
+/* The seconds the sparklines show: no more than they hold. */
+static int history_shown(const struct layout *L, const struct pl_top_state *s)
 {
 	int width = L->cols - LABEL_COLS;
-	char v[32];
 
 	if (width > PL_TOP_HISTORY)
 		width = PL_TOP_HISTORY;
-	if (width > 0)
-		put(L, "%-8s %7s  last %ds", "RSS", "NOW", width);
+	return width < s->rss_hist[PL_RSS_ANON].n ? width : s->rss_hist[PL_RSS_ANON].n;
+}
+
+static void put_rss(struct layout *L, const struct pl_top_state *s)
+{
+	int shown = history_shown(L, s);
+	char v[32];
+
+	if (shown > 0)
+		put(L, "%-8s %7s  last %ds", "RSS", "NOW", shown);
 	else
 		put(L, "%-8s %7s", "RSS", "NOW");
 	for (int i = 0; i < PL_RSS_NR; i++) {
@@ -241,93 +260,171 @@ static void put_rss(struct layout *L, const struct pl_top_state *s)
 	else
 		snprintf(v, sizeof(v), "-");
 	put_spark_row(L, "faults/s", v, &s->faults_hist, s->utf8);
-	if (s->lazy_pending < 0)
-		snprintf(v, sizeof(v), "?");
-	else
-		pl_format_size(s->lazy_pending, v, sizeof(v));
-	put(L, "lazily freed, still resident (MADV_FREE): %s", v);
 }
 
-/* Classes by bytes a second, then by total: the busiest first. */
+/*
+ * "resident 65.5M = in use 1.5M + MADV_FREE'd 64.0M + ...": the diagnosis's
+ * parts, now, a part never split over two lines.
+ */
+static void put_diagnosis(struct layout *L, const struct pl_top_state *s)
+{
+	struct pl_diag_row rows[PL_DIAG_ROWS];
+	char line[PL_TOP_LINE_BYTES], part[96], v[16];
+	int n;
+
+	if (!s->have_diag)
+		return;
+	n = pl_diagnosis_rows(&s->diag, rows);
+	pl_format_size(s->diag.resident, v, sizeof(v));
+	snprintf(line, sizeof(line), "resident %s =", v);
+	for (int i = 0, parts = 0; i < n; i++) {
+		if (rows[i].kind != PL_DIAG_PART)
+			continue;
+		if (rows[i].bytes < 0)
+			snprintf(v, sizeof(v), "?");
+		else
+			pl_format_size(rows[i].bytes, v, sizeof(v));
+		snprintf(part, sizeof(part), "%s%s %s", parts++ ? "+ " : "", rows[i].brief, v);
+		if (pl_text_width(line) + 1 + pl_text_width(part) > L->cols) {
+			put(L, "%s", line);
+			snprintf(line, sizeof(line), " ");
+		}
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), " %s", part);
+	}
+	put(L, "%s", line);
+}
+
+/* How busy a class is: bytes it named and freed, a second, then in all. */
+static bool busier(const struct pl_top_state *s, int a, int b)
+{
+	double ra = s->class_rate[a] + s->class_advised_rate[a];
+	double rb = s->class_rate[b] + s->class_advised_rate[b];
+
+	if (ra != rb)
+		return ra > rb;
+	return s->class_released[a] + s->class_advised[a] >=
+	       s->class_released[b] + s->class_advised[b];
+}
+
+/* Classes that released or advised anything, the busiest first. */
 static int busiest(const struct pl_top_state *s, int *order)
 {
 	int n = 0;
 
 	for (int c = 0; c < PL_CALLER_NR; c++) {
-		int j = n++;
+		int j = n;
 
-		if (!s->class_released[c]) {
-			n--;
+		if (!s->class_released[c] && !s->class_advised[c])
 			continue;
-		}
-		for (; j > 0; j--) {
-			int p = order[j - 1];
-
-			if (s->class_rate[p] > s->class_rate[c] ||
-			    (s->class_rate[p] == s->class_rate[c] &&
-			     s->class_released[p] >= s->class_released[c]))
-				break;
-			order[j] = p;
-		}
+		for (; j > 0 && !busier(s, order[j - 1], c); j--)
+			order[j] = order[j - 1];
 		order[j] = c;
+		n++;
 	}
 	return n;
 }
 
+enum { RL_WHO, RL_ADV_RATE, RL_ADVISED, RL_FREE_RATE, RL_FREED, RL_NCOLS };
+
+static void released_row(struct layout *L, const struct pl_table *t, const char *who,
+			 double adv_rate, uint64_t advised, double free_rate, uint64_t freed,
+			 bool known)
+{
+	char v[4][32], line[PL_TOP_LINE_BYTES];
+	const char *cells[RL_NCOLS] = {who, v[0], v[1], v[2], v[3]};
+
+	pl_top_format_rate(adv_rate, known, v[0], sizeof(v[0]));
+	pl_format_size((int64_t)advised, v[1], sizeof(v[1]));
+	pl_top_format_rate(free_rate, known, v[2], sizeof(v[2]));
+	pl_format_size((int64_t)freed, v[3], sizeof(v[3]));
+	pl_layout_row(t, cells, line, sizeof(line));
+	put(L, "%s", line);
+}
+
+/*
+ * What the releasing madvises asked for and what left RSS, a second and in
+ * all: MADV_FREE asks for bytes that stay, so the two differ.
+ */
 static void put_released(struct layout *L, const struct pl_top_state *s)
 {
-	int order[PL_CALLER_NR];
-	int n = busiest(s, order);
-	char rate[32], total[32];
+	struct pl_col cols[RL_NCOLS] = {
+	    {"RELEASING CALLS BY CALLER", 28, false, true},
+	    {"ADVISED/s", 10, true, true},
+	    {"ADVISED", 9, true, true},
+	    {"FREED/s", 10, true, true},
+	    {"FREED", 9, true, true},
+	};
+	struct pl_table t = {.cols = cols, .n = RL_NCOLS, .width = L->cols};
+	int order[PL_CALLER_NR], n = busiest(s, order);
+	char who[40], line[PL_TOP_LINE_BYTES];
 
+	pl_layout_fit(&t, NULL, 0, 0);
 	put(L, "");
-	pl_top_format_rate(s->released_rate, s->ticks > 0, rate, sizeof(rate));
-	pl_format_size((int64_t)s->released, total, sizeof(total));
-	put(L, "%-28s %10s %10s", "RELEASED BY CALLER", "PER SEC", "TOTAL");
-	put(L, "  %-26s %10s %10s", "all", rate, total);
+	pl_layout_row(&t, NULL, line, sizeof(line));
+	put(L, "%s", line);
+	released_row(L, &t, "  all", s->advised_rate, s->advised, s->released_rate, s->released,
+		     s->ticks > 0);
 	for (int i = 0; i < n && i < PL_TOP_CLASS_ROWS; i++) {
 		int c = order[i];
 
-		pl_top_format_rate(s->class_rate[c], s->ticks > 0, rate, sizeof(rate));
-		pl_format_size((int64_t)s->class_released[c], total, sizeof(total));
-		put(L, "  %-26.26s %10s %10s", pl_caller_class_label(c), rate, total);
+		snprintf(who, sizeof(who), "  %.26s", pl_caller_class_label(c));
+		released_row(L, &t, who, s->class_advised_rate[c], s->class_advised[c],
+			     s->class_rate[c], s->class_released[c], s->ticks > 0);
 	}
 	if (n > PL_TOP_CLASS_ROWS)
 		put(L, "  (%d more classes)", n - PL_TOP_CLASS_ROWS);
 }
 
-/* Names come from file paths: keep them one column per byte. */
-static void printable(const char *in, char *out, size_t len)
+enum {
+	TR_START,
+	TR_END,
+	TR_NAME,
+	TR_RESIDENT,
+	TR_MAPPED,
+	TR_FAULTED,
+	TR_RELEASED,
+	TR_LAZY,
+	TR_REFAULT,
+	TR_NCOLS
+};
+
+static void put_range(struct layout *L, const struct pl_table *t, const struct pl_range_row *r)
 {
-	size_t i = 0;
+	char start[24], end[24], name[4 * PL_RANGE_NAME + 1], v[6][16], line[PL_TOP_LINE_BYTES];
+	const uint64_t vals[6] = {pl_row_resident(r), r->mapped,       r->faulted,
+				  r->released,	      r->lazy_pending, r->refaulted};
+	const char *cells[TR_NCOLS] = {start, end, name, v[0], v[1], v[2], v[3], v[4], v[5]};
 
-	for (; in[i] && i + 1 < len; i++)
-		out[i] = (unsigned char)in[i] >= 0x20 && (unsigned char)in[i] < 0x7f ? in[i] : '?';
-	out[i] = '\0';
-}
-
-static void put_range(struct layout *L, const struct pl_range_row *r)
-{
-	char name[PL_RANGE_NAME], v[5][16];
-	const uint64_t vals[5] = {r->mapped, r->faulted, r->released, r->lazy_pending,
-				  r->refaulted};
-
-	printable(r->name, name, sizeof(name));
-	for (int i = 0; i < 5; i++)
+	snprintf(start, sizeof(start), "%llx", (unsigned long long)r->start);
+	snprintf(end, sizeof(end), "%llx", (unsigned long long)r->end);
+	pl_escape(name, sizeof(name), r->name); /* names come from the target's files */
+	pl_layout_cut(name, t->cols[TR_NAME].width);
+	for (int i = 0; i < 6; i++)
 		pl_format_size((int64_t)vals[i], v[i], sizeof(v[i]));
-	put(L, "%-12llx %-12llx %-10.10s %7s %7s %7s %7s %7s", (unsigned long long)r->start,
-	    (unsigned long long)r->end, name, v[0], v[1], v[2], v[3], v[4]);
+	pl_layout_row(t, cells, line, sizeof(line));
+	put(L, "%s", line);
 }
 
+/* The largest ranges now, as many as the screen has room for. */
 static void put_ranges(struct layout *L, const struct pl_top_state *s)
 {
+	struct pl_col cols[TR_NCOLS] = {
+	    {"TOP RANGES", 12, false, true}, {"END", 12, false, true},	{"NAME", 10, false, true},
+	    {"RESIDENT", 8, true, true},     {"MAPPED", 7, true, true}, {"FAULTED", 7, true, true},
+	    {"RELEASD", 7, true, true},	     {"LAZY", 7, true, true},	{"REFAULT", 7, true, true},
+	};
+	static const int drop[] = {TR_END, TR_FAULTED, TR_MAPPED, TR_START};
+	struct pl_table t = {.cols = cols, .n = TR_NCOLS, .width = L->cols};
+	char line[PL_TOP_LINE_BYTES];
+
+	pl_layout_fit(&t, drop, sizeof(drop) / sizeof(drop[0]), 0);
 	put(L, "");
-	put(L, "%-12s %-12s %-10s %7s %7s %7s %7s %7s", "TOP RANGES", "END", "NAME", "MAPPED",
-	    "FAULTED", "RELEASD", "LAZY", "REFAULT");
+	pl_layout_row(&t, NULL, line, sizeof(line));
+	put(L, "%s", line);
 	if (!s->n_ranges)
 		put(L, "(no ranges yet)");
 	for (int i = 0; i < s->n_ranges; i++)
-		put_range(L, &s->ranges[i]);
+		put_range(L, &t, &s->ranges[i]);
 }
 
 void pl_top_render(const struct pl_top_state *s, int cols, int rows, struct pl_top_screen *out)
@@ -343,6 +440,7 @@ void pl_top_render(const struct pl_top_state *s, int cols, int rows, struct pl_t
 		return;
 	put_header(&L, s);
 	put_rss(&L, s);
+	put_diagnosis(&L, s);
 	put_released(&L, s);
 	put_ranges(&L, s);
 }

@@ -20,6 +20,8 @@
 /* Three bytes per column: the sparkline's block characters are U+2581..U+2588. */
 #define PL_TOP_LINE_BYTES (PL_TOP_MAX_COLS * 3 + 1)
 #define PL_TOP_MAX_RANGES 32
+/* Ranges a sample may bring, before neighbours are merged: PL_SAMPLE_TOP_RANGES. */
+#define PL_TOP_MERGE_RANGES 512
 #define PL_TOP_CLASS_ROWS 4 /* caller classes shown, busiest first */
 
 /* The last PL_TOP_HISTORY values, one a second. */
@@ -40,20 +42,28 @@ struct pl_top_state {
 	uint64_t faults;
 	uint64_t released;
 	uint64_t class_released[PL_CALLER_NR];
-	int64_t lazy_pending; /* -1: unknown */
+	uint64_t advised, class_advised[PL_CALLER_NR]; /* bytes releasing madvises named */
+	int64_t lazy_pending;			       /* -1: unknown */
 	uint64_t now_ns;
 
 	/* Per-second figures, from the last tick. */
 	int ticks; /* 0: no full second yet, rates unknown */
 	uint64_t tick_ns;
 	uint64_t tick_faults, tick_released, tick_class[PL_CALLER_NR];
+	uint64_t tick_advised, tick_class_advised[PL_CALLER_NR];
 	double faults_rate, released_rate, class_rate[PL_CALLER_NR];
+	double advised_rate, class_advised_rate[PL_CALLER_NR];
 	struct pl_top_series rss_hist[PL_RSS_NR];
 	struct pl_top_series faults_hist;
 
-	/* A copy: the sample's rows are valid only during its call. */
+	/* A copy, neighbours merged: the sample's rows are valid only during its call. */
 	struct pl_range_row ranges[PL_TOP_MAX_RANGES];
 	int n_ranges;
+	struct pl_range_row merging[PL_TOP_MERGE_RANGES];
+
+	/* Why RSS is what it is now: the rows every output shows. */
+	bool have_diag;
+	struct pl_diagnosis diag;
 };
 
 struct pl_top_screen {
@@ -62,8 +72,14 @@ struct pl_top_screen {
 };
 
 void pl_top_init(struct pl_top_state *s, uint32_t pid, const char *comm, uint64_t t0_ns, bool utf8);
-/* A releasing syscall's resident bytes given back, by its caller's class. */
-void pl_top_add_release(struct pl_top_state *s, enum pl_caller_class cls, uint64_t bytes);
+/*
+ * A releasing syscall, by its caller's class: the bytes it advised (a
+ * releasing madvise's length, else 0) and the resident bytes it gave back.
+ */
+void pl_top_add_release(struct pl_top_state *s, enum pl_caller_class cls, uint64_t advised,
+			uint64_t freed);
+/* The diagnosis of the running figures, drawn from now on. */
+void pl_top_set_diagnosis(struct pl_top_state *s, const struct pl_diagnosis *d);
 /*
  * Takes a poll's figures. Returns true when a second has passed since the
  * last tick: the rates and histories moved on and the screen is due.
@@ -85,7 +101,5 @@ void pl_top_sparkline(const struct pl_top_series *h, int width, bool utf8, char 
 void pl_top_format_count(double v, char *buf, size_t len);
 /* "40.0M/s" (binary units), or "-" when the rate is not known yet. */
 void pl_top_format_rate(double bytes_per_s, bool known, char *buf, size_t len);
-/* Columns a UTF-8 string takes (every code point one column). */
-int pl_top_width(const char *s);
 
 #endif

@@ -31,6 +31,7 @@
 #include "symbolize/gopclntab.h"
 #include "symbolize/procmaps.h"
 #include "symbolize/symbolizer.h"
+#include "util/clock.h"
 
 #ifndef SYS_openat2
 #define SYS_openat2 437
@@ -122,14 +123,6 @@ struct pl_symbolizer {
 	void *warn_ctx;
 	struct strset strings;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- interned strings ------------------------------------------------ */
 
@@ -697,7 +690,7 @@ static int snapshot(struct pl_symbolizer *s, struct proc *p, bool merge)
 	struct mapping *v;
 	size_t n = 0;
 
-	p->last_read_ns = now_ns();
+	p->last_read_ns = pl_now_ns();
 	if (pl_maps_read(p->pid, &maps) < 0)
 		return -1; /* gone, most likely: what we knew still holds */
 	v = build_table(s, p, &maps, merge, &n);
@@ -714,7 +707,7 @@ static int snapshot(struct pl_symbolizer *s, struct proc *p, bool merge)
 
 static bool may_reread(const struct proc *p)
 {
-	return p->last_read_ns == 0 || now_ns() - p->last_read_ns >= REREAD_INTERVAL_NS;
+	return p->last_read_ns == 0 || pl_now_ns() - p->last_read_ns >= REREAD_INTERVAL_NS;
 }
 
 /* ---- one mapping learned alone (PROCMAP_QUERY) ----------------------- */
