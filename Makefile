@@ -41,7 +41,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror 
 # decode/ -> ledger/ (calls, causes, ranges) -> symbolize/ (who asked) ->
 # output/ (the sinks). main.c wires them; cli.c reads the command line.
 USER_LIB_SRCS := user/cli.c user/decode/decode.c \
-	user/ledger/ledger.c user/ledger/procstat.c user/ledger/ranges.c \
+	user/ledger/ledger.c user/ledger/procstat.c user/ledger/ranges.c user/util/treap.c \
 	user/symbolize/callers.c user/symbolize/procmaps.c user/symbolize/elfsym.c \
 	user/symbolize/gopclntab.c user/symbolize/symbolizer.c \
 	user/output/json.c user/output/text.c user/output/jsonl.c user/output/perfetto.c \
@@ -55,7 +55,7 @@ BPF_OBJ  := $(OUTPUT)/pageledger.bpf.o
 SKEL     := $(OUTPUT)/pageledger.skel.h
 
 WORKLOADS := memops pmadvise demo faultstorm madvstorm gtrim jepurge tcrelease
-WORKLOADS += steady racers
+WORKLOADS += steady racers manymaps
 WORKLOAD_BINS := $(addprefix $(OUTPUT)/workloads/,$(WORKLOADS))
 
 UNIT_TESTS := test_decode test_ledger test_json test_cli test_callers test_procmaps \

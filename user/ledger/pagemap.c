@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "ledger/pagemap.h"
@@ -50,6 +51,35 @@ int pl_pagemap_presence(const struct pl_pagemap *p, uint64_t idx, uint64_t prese
 		if (e[i] & PM_PRESENT)
 			present[i / 64] |= 1ull << (i % 64);
 	return 0;
+}
+
+/* Chunks per pread: 64 chunks of entries is 256 KiB, read in one system call. */
+#define PRESENCE_BATCH 64
+
+int pl_pagemap_presence_range(const struct pl_pagemap *p, uint64_t start, uint64_t end,
+			      pl_presence_fn fn, void *ctx)
+{
+	uint64_t first = start >> PL_CHUNK_SHIFT, last = (end - 1) >> PL_CHUNK_SHIFT;
+	size_t batch = last - first + 1 < PRESENCE_BATCH ? last - first + 1 : PRESENCE_BATCH;
+	uint64_t *e = end > start ? malloc(batch * PL_CHUNK_PAGES * 8) : NULL;
+	int err = e ? 0 : -1;
+
+	for (uint64_t idx = first; !err && idx <= last; idx += batch) {
+		size_t n = last - idx + 1 < batch ? last - idx + 1 : batch;
+
+		err = read_entries(p, idx, e, n * PL_CHUNK_PAGES);
+		for (size_t c = 0; !err && c < n; c++) {
+			uint64_t present[PL_CHUNK_WORDS] = {0};
+			const uint64_t *ce = e + c * PL_CHUNK_PAGES;
+
+			for (unsigned i = 0; i < PL_CHUNK_PAGES; i++)
+				if (ce[i] & PM_PRESENT)
+					present[i / 64] |= 1ull << (i % 64);
+			fn(ctx, idx + c, present);
+		}
+	}
+	free(e);
+	return err;
 }
 
 /*

@@ -20,8 +20,6 @@ struct pl_range_tracker {
 	struct pl_pagemap pm;
 	pid_t pid;
 	const struct pl_tracer *tracer;
-	uint64_t *forget; /* chunks to drop from the kernel map after a walk */
-	size_t n_forget, cap_forget;
 	bool place_rss;
 };
 

@@ -20,6 +20,7 @@ struct pl_tracer {
 	struct ring_buffer *rb;
 	int nr_cpus;
 	unsigned int probes_skipped;
+	bool bounds_unseeded;	  /* the attach-time walk of the VMAs failed: coarser ranges */
 	char *vlog[PL_MAX_PROGS]; /* -v: each program's verifier statistics */
 };
 
@@ -28,9 +29,9 @@ struct pl_tracer_opts {
 	uint64_t ringbuf_size;
 	int verbose; /* 1: phases and verifier times; 2: libbpf's own log too */
 	bool no_stacks;
-	bool spawned;		 /* we started it: --until-rss-below arms once above */
-	uint64_t until_above;	 /* --until-rss-above bytes, 0: off */
-	uint64_t until_below;	 /* --until-rss-below bytes, 0: off */
+	bool spawned;	      /* we started it: --until-rss-below arms once above */
+	uint64_t until_above; /* --until-rss-above bytes, 0: off */
+	uint64_t until_below; /* --until-rss-below bytes, 0: off */
 	pl_record_fn on_record;
 	void *ctx;
 };
@@ -51,14 +52,21 @@ uint64_t pl_tracer_page_faults(const struct pl_tracer *t);
 int pl_tracer_causes(const struct pl_tracer *t, struct pl_cause_acc *out);
 /* The user stack stored under key, innermost first. Returns the frame count, 0 if none. */
 int pl_tracer_stack(const struct pl_tracer *t, __u64 key, __u64 *ips, int max);
-/* Calls fn for every chunk the kernel aggregates (faults, releases). Returns the count. */
+/*
+ * Calls chunk_fn for every chunk the kernel aggregates (releases, bounds),
+ * then seg_fn for every segment (faults). Returns the chunk count.
+ */
 typedef void (*pl_chunk_fn)(void *ctx, __u64 idx, const struct pl_chunk *c);
-int pl_tracer_chunks(const struct pl_tracer *t, pl_chunk_fn fn, void *ctx);
+typedef void (*pl_seg_fn)(void *ctx, __u64 idx, __u32 page, const struct pl_seg *s);
+int pl_tracer_chunks(const struct pl_tracer *t, pl_chunk_fn chunk_fn, pl_seg_fn seg_fn, void *ctx);
 /* The same for chunks first..last only (those the kernel has). */
-void pl_tracer_chunk_range(const struct pl_tracer *t, __u64 first, __u64 last, pl_chunk_fn fn,
-			   void *ctx);
-/* Drops a chunk the target no longer maps, so the map never fills with history. */
-void pl_tracer_forget_chunk(const struct pl_tracer *t, __u64 idx);
+void pl_tracer_chunk_range(const struct pl_tracer *t, __u64 first, __u64 last, pl_chunk_fn chunk_fn,
+			   pl_seg_fn seg_fn, void *ctx);
+/* Every CPU's fault cache (nr_cpus entries in out). Returns the count, or -1. */
+int pl_tracer_fault_caches(const struct pl_tracer *t, struct pl_fault_cache *out);
+/* Drops a chunk the target no longer maps, and its segments, so the maps never fill with history.
+ */
+void pl_tracer_forget_chunk(const struct pl_tracer *t, __u64 idx, const __u64 *bounds);
 void pl_tracer_stop(struct pl_tracer *t);
 
 #endif
