@@ -55,7 +55,7 @@ BPF_OBJ  := $(OUTPUT)/pageledger.bpf.o
 SKEL     := $(OUTPUT)/pageledger.skel.h
 
 WORKLOADS := memops pmadvise demo faultstorm madvstorm gtrim jepurge tcrelease
-WORKLOADS += steady racers manymaps
+WORKLOADS += steady racers manymaps mapchurn neighbours
 WORKLOAD_BINS := $(addprefix $(OUTPUT)/workloads/,$(WORKLOADS))
 
 UNIT_TESTS := test_decode test_ledger test_json test_cli test_callers test_procmaps \

@@ -24,10 +24,13 @@
 static struct pl_syscall_event call(uint32_t sys, uint64_t a0, uint64_t a1, uint64_t a2,
 				    uint64_t a3, int64_t ret, int64_t resident)
 {
+	static uint64_t clock_ns =
+	    1000; /* records come after the folds' kernel entries were made */
 	struct pl_syscall_event e;
 
 	memset(&e, 0, sizeof(e));
 	e.hdr.type = PL_EV_SYSCALL;
+	e.hdr.ts_ns = clock_ns += 1000;
 	e.sys = sys;
 	e.args[0] = a0;
 	e.args[1] = a1;
@@ -340,6 +343,25 @@ static void test_unmapped_chunks_are_dropped_after_a_walk(void **state)
 	assert_int_equal(gone_row(r).faulted, 2 * MIB + 4 * PAGE);
 	assert_int_equal(gone_row(r).released, 2 * MIB);
 	assert_int_equal(live_row(r).faulted, 0);
+}
+
+static void test_cut_keeps_segments_made_after_the_call(void **state)
+{
+	struct pl_ranges *r = *state;
+	struct pl_syscall_event gone =
+	    call(PL_SYS_MUNMAP, BASE, 2 * MIB, 0, 0, 0, -1 * (int64_t)MIB);
+	struct pl_syscall_event anew =
+	    call(PL_SYS_MMAP, 0, 1 * MIB, 3, MAP_PRIV_ANON, (int64_t)(BASE + 7 * PAGE), 0);
+	struct pl_seg late = {.faulted = 64 * (int64_t)PAGE, .born_ns = anew.hdr.ts_ns + 1};
+
+	do_mmap(r, BASE, 2 * MIB);
+	fold(r, IDX(BASE), 1 * MIB);
+	/* A new mapping at the same place faulted, and was read, before either record came. */
+	pl_ranges_fold_seg(r, IDX(BASE), 7, &late);
+	pl_ranges_add_syscall(r, &gone);
+	pl_ranges_add_syscall(r, &anew);
+	assert_int_equal(row_at(r, BASE + 7 * PAGE).faulted, 64 * PAGE);
+	assert_int_equal(gone_row(r).faulted, 1 * MIB);
 }
 
 static void test_chunk_mapped_again_is_kept(void **state)
@@ -1216,6 +1238,7 @@ int main(void)
 	    T(test_cached_fault_bytes_travel_with_a_move),
 	    T(test_unmapped_chunks_are_dropped_after_a_walk),
 	    T(test_chunk_mapped_again_is_kept),
+	    T(test_cut_keeps_segments_made_after_the_call),
 	    T(test_treap_orders_many_keys),
 	    T(test_failed_call_changes_nothing),
 	    T(test_munmap_middle_leaves_two_rows),

@@ -22,7 +22,7 @@ void pl_pagemap_close(struct pl_pagemap *p);
 int pl_pagemap_presence(const struct pl_pagemap *p, uint64_t idx, uint64_t present[PL_CHUNK_WORDS]);
 /*
  * Presence over [start, end), read in large batches: fn gets each chunk's
- * bits (pages outside the range included; the caller clips). 0, or -1.
+ * bits, only pages of the range set. 0, or -1.
  */
 typedef void (*pl_presence_fn)(void *ctx, uint64_t idx, const uint64_t present[PL_CHUNK_WORDS]);
 int pl_pagemap_presence_range(const struct pl_pagemap *p, uint64_t start, uint64_t end,

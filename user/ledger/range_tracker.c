@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "util/grow.h"
 #include "symbolize/procmaps.h"
 #include "ledger/procstat.h"
@@ -71,7 +72,7 @@ static void place_seeded(struct pl_range_tracker *t, const struct pl_smaps_vma *
 	uint64_t first = v->start >> PL_CHUNK_SHIFT, last = (v->end - 1) >> PL_CHUNK_SHIFT;
 	struct seed_place sp = {t, v, 0};
 
-	if (v->rss <= 0 || !t->place_rss)
+	if (v->rss <= 0)
 		return;
 	/* What could not be placed (a failed read, a huge mapping) is filed at the start. */
 	if ((last - first >= MAX_SEED_CHUNKS || t->pm.pagemap_fd < 0 ||
@@ -117,18 +118,78 @@ static void seed_vma(void *ctx, const struct pl_smaps_vma *v)
 	place_seeded(t, v);
 }
 
-int pl_range_tracker_init(struct pl_range_tracker *t, pid_t pid, const struct pl_tracer *tracer,
-			  bool place_rss)
+static void fold_one(void *ctx, __u64 idx, const struct pl_chunk *c);
+static void fold_seg(void *ctx, __u64 idx, __u32 page, const struct pl_seg *s);
+static void read_caches(struct pl_range_tracker *t);
+
+/* The layout and what is resident (smaps, pagemap), and the kernel's figures so far. */
+static int seed_once(struct pl_range_tracker *t)
 {
-	memset(t, 0, sizeof(*t));
-	t->place_rss = place_rss;
+	pl_ranges_free(&t->ranges);
 	pl_ranges_init(&t->ranges);
 	t->ranges.resident = resident_now;
 	t->ranges.resident_ctx = t;
+	if (pl_smaps_read(t->pid, seed_vma, t) < 0)
+		return -1;
+	pl_tracer_chunks(t->tracer, fold_one, fold_seg, t);
+	read_caches(t);
+	return 0;
+}
+
+static bool no_update_between(const struct pl_totals *a, const struct pl_totals *b)
+{
+	return a->rss_begin == b->rss_begin && a->rss_end == b->rss_end &&
+	       b->rss_begin == b->rss_end;
+}
+
+#define SEED_TRIES 3
+#define SEED_TRIES_MAX 200
+#define SEED_RETRY_NS 200000000ull /* a small target is retried for up to 200 ms */
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * The seam at attach: the kernel files faults from its baseline on, and the
+ * seed reads what is resident a moment later, so a page faulted in between
+ * is in both. The seed is taken with no counter update of the target from
+ * before to after it (the kernel side's begin/end counts), and then every
+ * fault the kernel counted so far is taken as part of it: nothing twice,
+ * nothing lost. A target that never holds still for a seed is warned of.
+ */
+int pl_range_tracker_init(struct pl_range_tracker *t, pid_t pid, struct pl_tracer *tracer)
+{
+	struct pl_totals before, after;
+
+	uint64_t t0 = mono_ns();
+
+	memset(t, 0, sizeof(*t));
+	pl_ranges_init(&t->ranges);
 	t->pid = pid;
 	t->tracer = tracer;
 	pl_pagemap_open(&t->pm, pid);
-	return pl_smaps_read(pid, seed_vma, t) < 0 ? -1 : 0;
+	/* After exec the kernel marked the VMAs exec made; those since (mprotect splits) now. */
+	pl_tracer_seed_bounds(tracer, pid);
+	for (int i = 0; i < SEED_TRIES_MAX && !t->seed_settled; i++) {
+		uint64_t seed_ns = mono_ns();
+
+		pl_tracer_totals(tracer, &before);
+		if (seed_once(t))
+			return -1;
+		/* Records of calls that ended before it describe what the seed read. */
+		t->ranges.seed_ns = seed_ns;
+		pl_tracer_totals(tracer, &after);
+		t->seed_settled = no_update_between(&before, &after);
+		if (i + 1 >= SEED_TRIES && mono_ns() - t0 > SEED_RETRY_NS)
+			break;
+	}
+	pl_ranges_absorb_history(&t->ranges);
+	return 0;
 }
 
 void pl_range_tracker_free(struct pl_range_tracker *t)
@@ -204,7 +265,7 @@ static void look_for_collapses(struct pl_range_tracker *t, int64_t grown)
 	     huge && m && n < MAX_HUGE_SCAN; m = pl_ranges_next_map(&t->ranges, m)) {
 		uint64_t first = (m->node.key + (1ull << PL_CHUNK_SHIFT) - 1) >> PL_CHUNK_SHIFT;
 
-		if (!m->anon)
+		if (!m->node.user)
 			continue;
 		for (uint64_t idx = first;
 		     (idx + 1) << PL_CHUNK_SHIFT <= m->end && n < MAX_HUGE_SCAN; idx++) {

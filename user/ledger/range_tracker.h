@@ -19,13 +19,16 @@ struct pl_range_tracker {
 	struct pl_ranges ranges;
 	struct pl_pagemap pm;
 	pid_t pid;
-	const struct pl_tracer *tracer;
-	bool place_rss;
+	struct pl_tracer *tracer;
+	bool seed_settled; /* no RSS update of the target while the seed was read */
 };
 
-/* place_rss: file what is resident now under the seeded mappings (not right after exec). */
-int pl_range_tracker_init(struct pl_range_tracker *t, pid_t pid, const struct pl_tracer *tracer,
-			  bool place_rss);
+/*
+ * The layout and what is resident now, from smaps and pagemap, with every
+ * fault the kernel counted so far taken as part of it (see the seam, in
+ * range_tracker.c).
+ */
+int pl_range_tracker_init(struct pl_range_tracker *t, pid_t pid, struct pl_tracer *tracer);
 void pl_range_tracker_free(struct pl_range_tracker *t);
 /* Folds the kernel's chunks and looks at lazily freed pages. khugepaged_grown: anon bytes
  * khugepaged added since the last call (0: skip the huge-page scan). */

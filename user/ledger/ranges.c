@@ -32,13 +32,22 @@ static uint64_t chunk_base(uint64_t idx)
 }
 
 #define MAP_OF(n) pl_container_of(n, struct pl_mapping, node)
+#define MAP_ANON(m) ((m)->node.user)
+#define SLAB_BLOCK 1024
 #define CHUNK_OF(n) pl_container_of(n, struct pl_chunk_acc, node)
+
+static void init_unmapped(struct pl_ranges *r)
+{
+	memset(&r->unmapped, 0, sizeof(r->unmapped));
+	snprintf(r->unmapped.name, sizeof(r->unmapped.name), "(unmapped)");
+	r->unmapped.k_rss = r->unmapped.k_lazy_free = r->unmapped.k_anon_huge = -1;
+}
 
 void pl_ranges_init(struct pl_ranges *r)
 {
 	memset(r, 0, sizeof(*r));
-	snprintf(r->unmapped.name, sizeof(r->unmapped.name), "(unmapped)");
-	r->unmapped.k_rss = r->unmapped.k_lazy_free = r->unmapped.k_anon_huge = -1;
+	r->call_ns = UINT64_MAX;
+	init_unmapped(r);
 }
 
 static void chunk_free(struct pl_chunk_acc *c)
@@ -56,16 +65,45 @@ static void free_chunk_node(void *ctx, struct pl_tnode *n)
 	chunk_free(CHUNK_OF(n));
 }
 
-static void free_map_node(void *ctx, struct pl_tnode *n)
+static void *slab_get(struct pl_slab *s, size_t size)
 {
-	(void)ctx;
-	free(MAP_OF(n));
+	void *p = s->free;
+
+	if (p) {
+		s->free = *(void **)p;
+		return memset(p, 0, size);
+	}
+	if (!s->n_blocks || s->used == SLAB_BLOCK) {
+		void *block;
+
+		if (!pl_grow((void **)&s->blocks, &s->cap_blocks, s->n_blocks, sizeof(*s->blocks),
+			     8) ||
+		    !(block = calloc(SLAB_BLOCK, size)))
+			return NULL;
+		s->blocks[s->n_blocks++] = block;
+		s->used = 0;
+	}
+	return (char *)s->blocks[s->n_blocks - 1] + size * s->used++;
+}
+
+static void slab_put(struct pl_slab *s, void *p)
+{
+	*(void **)p = s->free;
+	s->free = p;
+}
+
+static void slab_free(struct pl_slab *s)
+{
+	for (size_t i = 0; i < s->n_blocks; i++)
+		free(s->blocks[i]);
+	free(s->blocks);
+	memset(s, 0, sizeof(*s));
 }
 
 void pl_ranges_free(struct pl_ranges *r)
 {
 	pl_treap_each(&r->chunks, free_chunk_node, NULL);
-	pl_treap_each(&r->maps, free_map_node, NULL);
+	slab_free(&r->map_slab);
 	for (size_t i = 0; i < r->n_names; i++)
 		free(r->names[i]);
 	free(r->names);
@@ -451,7 +489,7 @@ static struct pl_mapping *cell_owner(const struct pl_ranges *r, const struct pl_
 static struct pl_mapping *insert_mapping(struct pl_ranges *r, uint64_t a, uint64_t b,
 					 const char *name, bool anon)
 {
-	struct pl_mapping *m = calloc(1, sizeof(*m));
+	struct pl_mapping *m = slab_get(&r->map_slab, sizeof(*m));
 
 	if (!m) {
 		r->alloc_failures++;
@@ -460,10 +498,10 @@ static struct pl_mapping *insert_mapping(struct pl_ranges *r, uint64_t a, uint64
 	m->node.key = a;
 	m->end = b;
 	m->name = intern(r, name);
-	m->anon = anon;
+	MAP_ANON(m) = anon;
 	m->k_rss = m->k_lazy_free = m->k_anon_huge = -1;
 	if (pl_treap_insert(&r->maps, &m->node)) { /* cannot be: the range was cut first */
-		free(m);
+		slab_put(&r->map_slab, m);
 		return NULL;
 	}
 	return m;
@@ -472,7 +510,7 @@ static struct pl_mapping *insert_mapping(struct pl_ranges *r, uint64_t a, uint64
 static void remove_mapping(struct pl_ranges *r, struct pl_mapping *m)
 {
 	pl_treap_remove(&r->maps, &m->node);
-	free(m);
+	slab_put(&r->map_slab, m);
 }
 
 /*
@@ -510,22 +548,28 @@ static void split_history(struct pl_ranges *r, struct pl_chunk_acc *c, unsigned 
 	from->faulted -= share;
 }
 
+/* A new bound at page of c: the segment it cuts shares its history with the remnant. */
+static void add_bound(struct pl_ranges *r, struct pl_chunk_acc *c, unsigned page)
+{
+	unsigned s = seg_start(c, page), old_end = seg_end(c, s);
+
+	if (!page || s == page)
+		return;
+	set_bound(c, page);
+	split_history(r, c, s, old_end, page);
+}
+
 /* A new bound in the chunk of addr (a mapping, or what is left of one, starts there). */
 static void bound_at(struct pl_ranges *r, uint64_t addr)
 {
-	unsigned page = (unsigned)((addr & (CHUNK_BYTES - 1)) / PAGE_SIZE), s, old_end;
+	unsigned page = (unsigned)((addr & (CHUNK_BYTES - 1)) / PAGE_SIZE);
 	struct pl_chunk_acc *c;
 
 	if (!page)
 		return;
 	c = chunk_get(r, addr >> PL_CHUNK_SHIFT);
-	if (!c)
-		return;
-	s = seg_start(c, page);
-	old_end = seg_end(c, s);
-	set_bound(c, page);
-	if (s != page)
-		split_history(r, c, s, old_end, page);
+	if (c)
+		add_bound(r, c, page);
 }
 
 /* A chunk that nothing maps goes at a later walk; one mapped again stays. */
@@ -548,6 +592,16 @@ static void clear_lazy(struct pl_chunk_acc *c, unsigned lo, unsigned hi)
 }
 
 /*
+ * Records come after the fact: a segment the kernel made after the call
+ * began belongs to what is mapped there now (faults of a new mapping read
+ * before its record), not to what the call cut.
+ */
+static bool cell_predates_call(const struct pl_ranges *r, const struct pl_cell *cell)
+{
+	return !cell->seen.born_ns || cell->seen.born_ns < r->call_ns;
+}
+
+/*
  * The pages [lo, hi) of chunk c are unmapped: seeded pages there go (to
  * the unmapped row when keep), and segments wholly inside hand on their
  * history. A segment partly inside keeps it, with whatever still maps it.
@@ -564,13 +618,15 @@ static void cut_chunk(struct pl_ranges *r, struct pl_chunk_acc *c, unsigned lo, 
 	for (size_t i = 0; i < c->n_cells; i++) {
 		struct pl_cell *cell = &c->cells[i];
 
-		if (cell->start >= lo && seg_end(c, cell->start) <= hi)
+		if (cell->start >= lo && seg_end(c, cell->start) <= hi &&
+		    cell_predates_call(r, cell))
 			cell_retire(r, c, cell, keep);
 	}
 	note_dropping(r, c);
 	if (c->dropping)
 		for (size_t i = 0; i < c->n_cells; i++)
-			cell_retire(r, c, &c->cells[i], keep);
+			if (cell_predates_call(r, &c->cells[i]))
+				cell_retire(r, c, &c->cells[i], keep);
 }
 
 /*
@@ -614,7 +670,7 @@ static void cut_range(struct pl_ranges *r, uint64_t a, uint64_t b, bool keep_his
 			uint64_t end = m->end;
 
 			m->end = a;
-			tail = insert_mapping(r, b, end, m->name, m->anon);
+			tail = insert_mapping(r, b, end, m->name, MAP_ANON(m));
 			if (tail)
 				tail->k_rss = tail->k_lazy_free = tail->k_anon_huge = -1;
 			break;
@@ -679,6 +735,29 @@ void pl_ranges_seed_pages(struct pl_ranges *r, uint64_t idx, const uint64_t page
 		c->seeded_pages[w] |= pages[w];
 }
 
+static void absorb_chunk(void *ctx, struct pl_tnode *n)
+{
+	struct pl_chunk_acc *c = CHUNK_OF(n);
+
+	(void)ctx;
+	for (size_t i = 0; i < c->n_cells; i++)
+		cell_retire(NULL, c, &c->cells[i], false);
+}
+
+void pl_ranges_absorb_history(struct pl_ranges *r)
+{
+	for (size_t i = 0; i < r->n_cached; i++) {
+		struct pl_chunk_acc *c = chunk_get(r, r->cached[i].idx);
+		struct pl_cell *cell = c ? cell_get(r, c, seg_start(c, r->cached[i].lo)) : NULL;
+
+		if (cell) /* in the seed already: its flush is not a new fault */
+			cell->seen.faulted += r->cached[i].bytes;
+	}
+	r->n_cached = 0;
+	pl_treap_each(&r->chunks, absorb_chunk, NULL);
+	init_unmapped(r);
+}
+
 void pl_ranges_rename(struct pl_ranges *r, uint64_t start, uint64_t end, const char *name,
 		      bool anon)
 {
@@ -686,7 +765,7 @@ void pl_ranges_rename(struct pl_ranges *r, uint64_t start, uint64_t end, const c
 	     m = mapping_next(r, m)) {
 		if (m->node.key >= start && m->end <= end && (m->name[0] == '[' || !m->name[0])) {
 			m->name = intern(r, name);
-			m->anon = anon;
+			MAP_ANON(m) = anon;
 		}
 	}
 }
@@ -814,16 +893,38 @@ static void add_advice(struct pl_ranges *r, uint64_t a, uint64_t len, long advic
 		mark_lazy(r, a, b, false);
 }
 
-/* Releases by a call that also unmaps: credit the range first, then cut it. */
+/* Seeded bytes in [a, b): page-exact, they leave with the cut to the unmapped row. */
+static uint64_t seeded_within(const struct pl_ranges *r, uint64_t a, uint64_t b)
+{
+	uint64_t n = 0;
+
+	for (struct pl_chunk_acc *c = chunk_from(r, a >> PL_CHUNK_SHIFT);
+	     c && b > a && c->node.key <= (b - 1) >> PL_CHUNK_SHIFT; c = chunk_next(r, c)) {
+		unsigned lo, hi;
+
+		chunk_overlap(c->node.key, a, b, &lo, &hi);
+		n += popcount_range(c->seeded_pages, lo, hi);
+	}
+	return n * PAGE_SIZE;
+}
+
+/*
+ * Releases by a call that also unmaps: credit the range first, then cut it.
+ * The seeded pages the cut takes to the unmapped row take their share of
+ * the release along, so what stays keeps seeded + faulted - released whole.
+ */
 static void release_and_cut(struct pl_ranges *r, uint64_t a, uint64_t b,
 			    const struct pl_syscall_event *e)
 {
 	int64_t resident = pl_resident_delta(e->rss_delta);
+	uint64_t released = resident < 0 ? (uint64_t)-resident : 0, seeded;
 
 	if (b <= a)
 		return;
-	if (resident < 0)
-		spread(r, a, b, (uint64_t)-resident, F_RELEASED, 0);
+	seeded = seeded_within(r, a, b);
+	seeded = seeded < released ? seeded : released;
+	r->unmapped.released += seeded;
+	spread(r, a, b, released - seeded, F_RELEASED, 0);
 	cut_range(r, a, b, true);
 }
 
@@ -840,6 +941,10 @@ static uint64_t take_seeded(struct pl_chunk_acc *c, unsigned lo, unsigned hi)
 struct moving {
 	uint64_t to; /* address its first page moves to */
 	struct pl_cell cell;
+	/* Part of a segment moved: its share is what the piece holds at `to` (span bytes). */
+	bool partial;
+	uint64_t src_idx, span, seeded;
+	unsigned src_start;
 };
 
 /* Seeded pages [lo, hi) of c travel as seeded bytes, to `to`. Returns the new count. */
@@ -858,6 +963,30 @@ static size_t move_seeded(struct pl_ranges *r, struct pl_chunk_acc *c, unsigned 
 	(*mv)[n].to = to;
 	(*mv)[n].cell.seeded_extra = seeded;
 	return n + 1;
+}
+
+/*
+ * A piece of a segment moved to `to`: it takes the faults of what it holds
+ * there now, less its seeded pages (they travel as such) and what its new
+ * segment counted since (already there).
+ */
+static void move_share(struct pl_ranges *r, const struct moving *mv, struct pl_cell *to)
+{
+	struct pl_chunk_acc *c = chunk_find(r, mv->src_idx);
+	struct pl_cell *from = c ? cell_get(r, c, mv->src_start) : NULL;
+	int64_t share = r->resident(r->resident_ctx, mv->to, mv->to + mv->span);
+
+	if (!from || share < 0) {
+		r->splits_unplaced++;
+		return;
+	}
+	share -= (int64_t)mv->seeded + to->faulted;
+	if (share > from->faulted)
+		share = from->faulted;
+	if (share <= 0)
+		return;
+	to->faulted += share;
+	from->faulted -= share;
 }
 
 /*
@@ -880,7 +1009,7 @@ static void move_mapping(struct pl_ranges *r, uint64_t old, uint64_t old_len, ui
 		return;
 	absorb_cached(r, old, end);
 	name = m->name;
-	anon = m->anon;
+	anon = MAP_ANON(m);
 	for (struct pl_chunk_acc *c = chunk_from(r, first);
 	     old_len && old_len / CHUNK_BYTES <= MAX_CALL_CHUNKS && c &&
 	     c->node.key <= (end - 1) >> PL_CHUNK_SHIFT;
@@ -891,18 +1020,32 @@ static void move_mapping(struct pl_ranges *r, uint64_t old, uint64_t old_len, ui
 		chunk_overlap(c->node.key, old, end, &lo, &hi);
 		for (size_t i = 0; i < c->n_cells; i++) {
 			struct pl_cell *cell = &c->cells[i];
-			unsigned from = cell->start > lo ? cell->start : lo;
+			unsigned from = cell->start > lo ? cell->start : lo,
+				 end_pg = seg_end(c, cell->start);
 
-			if (seg_end(c, cell->start) <= lo || cell->start >= hi ||
+			if (end_pg <= lo || cell->start >= hi ||
 			    (cell->start < lo && base + cell->start * PAGE_SIZE < m->node.key))
 				continue; /* not this mapping's, or it stays with the part left */
 			if (!pl_grow((void **)&mv, &cap, n, sizeof(*mv), 8)) {
 				r->alloc_failures++;
 				break;
 			}
+			memset(&mv[n], 0, sizeof(mv[n]));
 			mv[n].to = (uint64_t)((int64_t)(base + from * PAGE_SIZE) + shift);
+			if ((cell->start < lo || end_pg > hi) && r->resident) {
+				/* Part of the segment goes: it takes what it holds, the rest stays.
+				 */
+				mv[n].partial = true;
+				mv[n].src_idx = c->node.key;
+				mv[n].src_start = cell->start;
+				mv[n].span = ((end_pg < hi ? end_pg : hi) - from) * PAGE_SIZE;
+				mv[n].seeded = popcount_range(c->seeded_pages, from,
+							      end_pg < hi ? end_pg : hi) *
+					       PAGE_SIZE;
+				n++;
+				continue;
+			}
 			mv[n].cell = *cell;
-			mv[n].cell.more = NULL;
 			if (cell->more && (mv[n].cell.more = malloc(sizeof(*cell->more))))
 				*mv[n].cell.more = *cell->more;
 			cell_retire(r, c, cell, false);
@@ -918,7 +1061,9 @@ static void move_mapping(struct pl_ranges *r, uint64_t old, uint64_t old_len, ui
 		unsigned page = (unsigned)((mv[i].to & (CHUNK_BYTES - 1)) / PAGE_SIZE);
 		struct pl_cell *cell = dst ? cell_get(r, dst, seg_start(dst, page)) : NULL;
 
-		if (cell)
+		if (cell && mv[i].partial)
+			move_share(r, &mv[i], cell);
+		else if (cell)
 			cell_move(r, cell, &mv[i].cell);
 		free(mv[i].cell.more);
 	}
@@ -969,14 +1114,11 @@ static void add_brk(struct pl_ranges *r, const struct pl_syscall_event *e)
 		r->heap_start = old_end;
 }
 
-void pl_ranges_add_syscall(struct pl_ranges *r, const struct pl_syscall_event *e)
+static void apply_syscall(struct pl_ranges *r, const struct pl_syscall_event *e, uint64_t a)
 {
-	uint64_t a = e->args[0];
-
-	if (pl_syscall_failed(e))
-		return;
 	switch (e->sys) {
-	case PL_SYS_MMAP:
+	case PL_SYS_MMAP: /* a fixed one may replace what was there: its pages go with it */
+		release_and_cut(r, (uint64_t)e->ret, (uint64_t)e->ret + page_up(e->args[1]), e);
 		add_mapping(r, (uint64_t)e->ret, (uint64_t)e->ret + page_up(e->args[1]),
 			    (e->args[3] & PL_MMAP_ANONYMOUS) ? "[anon]" : "[file]",
 			    (e->args[3] & PL_MMAP_ANONYMOUS) != 0);
@@ -1002,6 +1144,16 @@ void pl_ranges_add_syscall(struct pl_ranges *r, const struct pl_syscall_event *e
 	}
 }
 
+void pl_ranges_add_syscall(struct pl_ranges *r, const struct pl_syscall_event *e)
+{
+	uint64_t a = e->args[0];
+
+	if (pl_syscall_failed(e) || e->hdr.ts_ns < r->seed_ns) /* an older one is in the seed */
+		return;
+	r->call_ns = e->hdr.ts_ns - e->duration_ns; /* when it began */
+	apply_syscall(r, e, a);
+	r->call_ns = UINT64_MAX;
+}
 /* ---- the kernel's figures --------------------------------------------------- */
 
 void pl_ranges_fold_chunk(struct pl_ranges *r, uint64_t idx, const struct pl_chunk *now)
@@ -1016,9 +1168,10 @@ void pl_ranges_fold_chunk(struct pl_ranges *r, uint64_t idx, const struct pl_chu
 		c->spilled_seen = 0;
 		c->born_ns = now->born_ns;
 	}
+	/* Bounds the kernel set that the records have not brought yet (a cut's remnant). */
 	for (int w = 0; w < PL_CHUNK_WORDS; w++)
-		c->bounds[w] |= now->bounds[w];
-	c->bounds[0] &= ~1ull;
+		for (uint64_t fresh = now->bounds[w] & ~c->bounds[w]; fresh; fresh &= fresh - 1)
+			add_bound(r, c, (unsigned)w * 64 + (unsigned)__builtin_ctzll(fresh));
 	memcpy(c->released_seen, now->released, sizeof(c->released_seen));
 	merge_delays(&c->delay_min_ns, &c->delay_max_ns, now->delay_min_ns, now->delay_max_ns);
 	spilled = now->spilled - c->spilled_seen;

@@ -103,13 +103,19 @@ struct pl_chunk_acc {
 	uint64_t drop_walk;
 };
 
+/* 72 bytes: a target may have 65,000 of these. */
 struct pl_mapping {
-	struct pl_tnode node; /* key: start */
+	struct pl_tnode node; /* key: start; node.user: 1 if anonymous */
 	uint64_t end;
-	const char *name; /* interned: see pl_ranges_name */
-	bool anon;
+	const char *name; /* interned: one copy per distinct name */
 	int64_t k_rss, k_lazy_free, k_anon_huge;
-	size_t row; /* scratch: its row while rows are built */
+};
+
+/* Fixed-size objects in blocks, a free list through their first word: no malloc per mapping. */
+struct pl_slab {
+	void **blocks;
+	size_t n_blocks, cap_blocks, used; /* objects handed out of the last block */
+	void *free;
 };
 
 /* What the per-CPU fault caches held at the last reading, per segment. */
@@ -120,7 +126,8 @@ struct pl_cached {
 };
 
 struct pl_ranges {
-	struct pl_treap maps;	      /* struct pl_mapping by start: disjoint */
+	struct pl_treap maps; /* struct pl_mapping by start: disjoint */
+	struct pl_slab map_slab;
 	struct pl_treap chunks;	      /* struct pl_chunk_acc by index */
 	struct pl_range_row unmapped; /* what was here and is gone */
 	uint64_t heap_start;	      /* the brk heap's start, 0 if unknown */
@@ -139,6 +146,8 @@ struct pl_ranges {
 	int64_t (*resident)(void *ctx, uint64_t start, uint64_t end);
 	void *resident_ctx;
 	uint64_t splits_unplaced; /* remnants whose share could not be read */
+	uint64_t call_ns;	  /* the call being applied began then (UINT64_MAX: none) */
+	uint64_t seed_ns; /* the seed was read after this: calls that ended before are in it */
 };
 
 void pl_ranges_init(struct pl_ranges *r);
@@ -147,6 +156,11 @@ void pl_ranges_free(struct pl_ranges *r);
 int pl_ranges_seed(struct pl_ranges *r, uint64_t start, uint64_t end, const char *name, bool anon);
 void pl_ranges_add_seeded(struct pl_ranges *r, uint64_t idx, uint64_t bytes);
 void pl_ranges_seed_pages(struct pl_ranges *r, uint64_t idx, const uint64_t pages[PL_CHUNK_WORDS]);
+/*
+ * The seed holds everything resident now: history credited so far (faults
+ * since the kernel's baseline) becomes part of it, taken as seen.
+ */
+void pl_ranges_absorb_history(struct pl_ranges *r);
 /* A successful or failed syscall record: the layout and the accounts follow it. */
 void pl_ranges_add_syscall(struct pl_ranges *r, const struct pl_syscall_event *e);
 /*

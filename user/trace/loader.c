@@ -177,7 +177,7 @@ static int seed(struct pl_tracer *t, pid_t tgid)
  * baseline, so no fault is filed before the bounds are in place. A failure
  * only costs precision (faults of mappings sharing a chunk go together).
  */
-static void seed_bounds(struct pl_tracer *t, pid_t tgid)
+void pl_tracer_seed_bounds(struct pl_tracer *t, pid_t tgid)
 {
 	union bpf_iter_link_info linfo = {.task.pid = (__u32)tgid};
 	LIBBPF_OPTS(bpf_iter_attach_opts, iter_opts, .link_info = &linfo,
@@ -325,7 +325,7 @@ int pl_tracer_start(struct pl_tracer *t, const struct pl_tracer_opts *o)
 	if (o->verbose)
 		fprintf(stderr, "pageledger: attached in %.1f ms\n", ms_since(&t0));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	seed_bounds(t, o->tgid);
+	pl_tracer_seed_bounds(t, o->tgid);
 	if (seed(t, o->tgid))
 		return -1;
 	if (o->verbose)

@@ -64,6 +64,12 @@ void pl_tracer_chunk_range(const struct pl_tracer *t, __u64 first, __u64 last, p
 			   pl_seg_fn seg_fn, void *ctx);
 /* Every CPU's fault cache (nr_cpus entries in out). Returns the count, or -1. */
 int pl_tracer_fault_caches(const struct pl_tracer *t, struct pl_fault_cache *out);
+/*
+ * Every VMA of tgid starts a segment now (a task_vma iterator): at attach,
+ * and when the per-range ledger starts again after exec. A failure is noted
+ * in bounds_unseeded and costs only precision.
+ */
+void pl_tracer_seed_bounds(struct pl_tracer *t, pid_t tgid);
 /* Drops a chunk the target no longer maps, and its segments, so the maps never fill with history.
  */
 void pl_tracer_forget_chunk(const struct pl_tracer *t, __u64 idx, const __u64 *bounds);

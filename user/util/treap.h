@@ -16,6 +16,7 @@ struct pl_tnode {
 	struct pl_tnode *l, *r;
 	uint64_t key;
 	uint32_t prio;
+	uint32_t user; /* the owner's, in what would be padding */
 };
 
 struct pl_treap {
