@@ -351,6 +351,11 @@ static void read_settled(struct run *r, struct pl_balance *b, struct pl_totals *
 	b->have_closure = b->settled;
 }
 
+/*
+ * At the end, smaps is read for 150 ms at most (about 25,000 mappings here):
+ * the ranges past that show no kernel figures, so the run ends promptly.
+ */
+#define END_SMAPS_NS 150000000ull
 #define RANGES_SETTLE_TRIES 4
 #define RANGES_RETRY_NS 100000000ull
 
@@ -360,7 +365,7 @@ static void read_settled(struct run *r, struct pl_balance *b, struct pl_totals *
  * the balance, after every record submitted before it, so a settled reading
  * holds each range's figures and its smaps Rss at the same instant.
  */
-static bool read_ranges_settled(struct run *r, struct pl_kernel_view *k)
+static bool read_ranges_settled(struct run *r, struct pl_kernel_view *k, uint64_t deadline_ns)
 {
 	uint64_t t0 = now_ns();
 	struct pl_totals before, after;
@@ -372,9 +377,11 @@ static bool read_ranges_settled(struct run *r, struct pl_kernel_view *k)
 		pl_tracer_totals(&r->tracer, &before);
 		pl_tracer_drain(&r->tracer);
 		pl_range_tracker_poll(&r->ranges, 0);
-		pl_range_tracker_read_kernel(&r->ranges, k);
+		pl_range_tracker_read_kernel(&r->ranges, k, deadline_ns);
 		pl_tracer_totals(&r->tracer, &after);
 		settled = same_progress(&before, &after);
+		if (r->ranges.kernel_cut) /* out of time: no second try */
+			break;
 	}
 	return settled;
 }
@@ -389,8 +396,10 @@ static void take_balance(struct run *r, const char *when)
 		return; /* gone: nothing to hold the ledger against */
 	read_settled(r, &b, &totals);
 	/* The per-range ledger and smaps (LazyFree, AnonHugePages): not part of the exact check. */
+	/* The end's smaps read is bounded, whatever the target's size (see END_SMAPS_NS). */
 	if (r->ranging)
-		ranges_settled = read_ranges_settled(r, &b.kernel);
+		ranges_settled = read_ranges_settled(
+		    r, &b.kernel, strcmp(when, "end") ? 0 : now_ns() + END_SMAPS_NS);
 	else
 		pl_kernel_view_read_rollup(r->target.pid, &b.kernel);
 	b.ts_ns = now_ns();

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "symbolize/procmaps.h"
 #include "ledger/procstat.h"
@@ -190,17 +191,33 @@ static size_t last_header(const char *text, size_t len)
  * carried over. Memory stays the same whatever the number of mappings
  * (smaps of 65,000 mappings is 47 MB of text).
  */
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 int pl_smaps_read(pid_t pid, pl_smaps_fn fn, void *ctx)
+{
+	bool cut;
+
+	return pl_smaps_read_until(pid, fn, ctx, 0, &cut);
+}
+
+int pl_smaps_read_until(pid_t pid, pl_smaps_fn fn, void *ctx, uint64_t deadline_ns, bool *cut)
 {
 	size_t cap = SMAPS_CHUNK, len = 0;
 	char path[64], *buf = malloc(cap);
 	int fd, n = 0;
 
+	*cut = false;
 	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pid);
 	fd = buf ? open(path, O_RDONLY | O_CLOEXEC) : -1;
 	while (fd >= 0) {
 		ssize_t got;
-		size_t cut;
+		size_t at;
 
 		if (len == cap) { /* one block larger than the window: widen it, within bounds */
 			char *wider = cap < SMAPS_MAX_BLOCK ? realloc(buf, cap * 2) : NULL;
@@ -220,12 +237,18 @@ int pl_smaps_read(pid_t pid, pl_smaps_fn fn, void *ctx)
 			return n;
 		}
 		len += (size_t)got;
-		cut = last_header(buf, len);
-		if (!cut)
+		at = last_header(buf, len);
+		if (!at)
 			continue;
-		n += pl_smaps_parse(buf, cut, fn, ctx);
-		memmove(buf, buf + cut, len - cut);
-		len -= cut;
+		n += pl_smaps_parse(buf, at, fn, ctx);
+		memmove(buf, buf + at, len - at);
+		len -= at;
+		if (deadline_ns && mono_ns() >= deadline_ns) { /* the rest stays unread */
+			*cut = true;
+			close(fd);
+			free(buf);
+			return n;
+		}
 	}
 	if (fd >= 0)
 		close(fd);

@@ -335,15 +335,23 @@ static void kernel_vma(void *ctx, const struct pl_smaps_vma *v)
 	pl_ranges_set_kernel(&t->ranges, v->start, v->end, v->rss, v->lazy_free, v->anon_huge);
 }
 
-void pl_range_tracker_read_kernel(struct pl_range_tracker *t, struct pl_kernel_view *view)
+void pl_range_tracker_read_kernel(struct pl_range_tracker *t, struct pl_kernel_view *view,
+				  uint64_t deadline_ns)
 {
 	struct kernel_read k = {.t = t, .view = view};
+	bool cut = false;
 
 	pl_ranges_clear_kernel(&t->ranges);
 	view->lazy_free = view->anon_huge = 0;
-	view->have_rollup = pl_smaps_read(t->pid, kernel_vma, &k) >= 0;
-	if (!view->have_rollup)
+	view->have_rollup = pl_smaps_read_until(t->pid, kernel_vma, &k, deadline_ns, &cut) >= 0;
+	t->kernel_cut = cut;
+	if (cut) { /* ranges past the cut have no kernel figures; the sums come from the rollup */
 		view->lazy_free = view->anon_huge = -1;
+		view->have_rollup = false;
+		pl_kernel_view_read_rollup(t->pid, view);
+	} else if (!view->have_rollup) {
+		view->lazy_free = view->anon_huge = -1;
+	}
 }
 
 /* Larger calls are left to the next walk (faults there land in the unmapped row). */

@@ -21,6 +21,7 @@ struct pl_range_tracker {
 	pid_t pid;
 	struct pl_tracer *tracer;
 	bool seed_settled; /* no RSS update of the target while the seed was read */
+	bool kernel_cut;   /* the last smaps read stopped at its deadline */
 };
 
 /*
@@ -41,7 +42,11 @@ void pl_range_tracker_before_call(struct pl_range_tracker *t, const struct pl_sy
 /*
  * The kernel's per-mapping figures and names, from one smaps read, for the
  * balance; view gets their sums (smaps_rollup's LazyFree, AnonHugePages).
+ * deadline_ns (CLOCK_MONOTONIC, 0: none) bounds the read: past it, the
+ * ranges not reached have no kernel figures (kernel_cut) and the sums
+ * come from smaps_rollup.
  */
-void pl_range_tracker_read_kernel(struct pl_range_tracker *t, struct pl_kernel_view *view);
+void pl_range_tracker_read_kernel(struct pl_range_tracker *t, struct pl_kernel_view *view,
+				  uint64_t deadline_ns);
 
 #endif

@@ -499,7 +499,7 @@ static struct pl_mapping *insert_mapping(struct pl_ranges *r, uint64_t a, uint64
 	m->end = b;
 	m->name = intern(r, name);
 	MAP_ANON(m) = anon;
-	m->k_rss = m->k_lazy_free = m->k_anon_huge = -1;
+	m->k_rss_kib = m->k_lazy_free_kib = m->k_anon_huge_kib = -1;
 	if (pl_treap_insert(&r->maps, &m->node)) { /* cannot be: the range was cut first */
 		slab_put(&r->map_slab, m);
 		return NULL;
@@ -672,7 +672,8 @@ static void cut_range(struct pl_ranges *r, uint64_t a, uint64_t b, bool keep_his
 			m->end = a;
 			tail = insert_mapping(r, b, end, m->name, MAP_ANON(m));
 			if (tail)
-				tail->k_rss = tail->k_lazy_free = tail->k_anon_huge = -1;
+				tail->k_rss_kib = tail->k_lazy_free_kib = tail->k_anon_huge_kib =
+				    -1;
 			break;
 		}
 		if (m->node.key < a)
@@ -1367,7 +1368,7 @@ void pl_ranges_note_collapse(struct pl_ranges *r, const uint64_t *huge, size_t n
 void pl_ranges_clear_kernel(struct pl_ranges *r)
 {
 	for (struct pl_mapping *m = mapping_from(r, 0); m; m = mapping_next(r, m))
-		m->k_rss = m->k_lazy_free = m->k_anon_huge = -1;
+		m->k_rss_kib = m->k_lazy_free_kib = m->k_anon_huge_kib = -1;
 }
 
 static void add_known(int64_t *to, int64_t v)
@@ -1375,6 +1376,22 @@ static void add_known(int64_t *to, int64_t v)
 	if (v < 0)
 		return;
 	*to = (*to < 0 ? 0 : *to) + v;
+}
+
+/* smaps counts in KiB: kept so, in 32 bits (2 TiB per mapping), -1 for unknown. */
+static void add_known_kib(int32_t *to, int64_t bytes)
+{
+	int64_t kib;
+
+	if (bytes < 0)
+		return;
+	kib = (*to < 0 ? 0 : *to) + bytes / 1024;
+	*to = kib > INT32_MAX ? INT32_MAX : (int32_t)kib;
+}
+
+static int64_t kib_bytes(int32_t kib)
+{
+	return kib < 0 ? -1 : (int64_t)kib * 1024;
 }
 
 /*
@@ -1414,9 +1431,9 @@ void pl_ranges_set_kernel(struct pl_ranges *r, uint64_t start, uint64_t end, int
 	/* A VMA lies inside one of our mappings; ours may span several VMAs. */
 	if (!m || end > m->end || start < m->node.key)
 		return;
-	add_known(&m->k_rss, rss);
-	add_known(&m->k_lazy_free, lazy_free);
-	add_known(&m->k_anon_huge, anon_huge);
+	add_known_kib(&m->k_rss_kib, rss);
+	add_known_kib(&m->k_lazy_free_kib, lazy_free);
+	add_known_kib(&m->k_anon_huge_kib, anon_huge);
 }
 
 /* ---- rows ------------------------------------------------------------------ */
@@ -1427,9 +1444,9 @@ static void mapping_row(const struct pl_mapping *m, struct pl_range_row *row)
 	row->start = m->node.key;
 	row->end = m->end;
 	row->mapped = m->end - m->node.key;
-	row->k_rss = m->k_rss;
-	row->k_lazy_free = m->k_lazy_free;
-	row->k_anon_huge = m->k_anon_huge;
+	row->k_rss = kib_bytes(m->k_rss_kib);
+	row->k_lazy_free = kib_bytes(m->k_lazy_free_kib);
+	row->k_anon_huge = kib_bytes(m->k_anon_huge_kib);
 	snprintf(row->name, sizeof(row->name), "%s", m->name);
 }
 
@@ -1514,7 +1531,6 @@ static bool row_has_activity(const struct pl_range_row *w)
 struct row_key {
 	const struct pl_mapping *m;
 	int64_t weight;
-	bool active;
 };
 
 static int by_weight_desc(const void *a, const void *b)

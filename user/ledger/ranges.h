@@ -103,12 +103,12 @@ struct pl_chunk_acc {
 	uint64_t drop_walk;
 };
 
-/* 72 bytes: a target may have 65,000 of these. */
+/* 64 bytes: a target may have 65,000 of these. */
 struct pl_mapping {
 	struct pl_tnode node; /* key: start; node.user: 1 if anonymous */
 	uint64_t end;
 	const char *name; /* interned: one copy per distinct name */
-	int64_t k_rss, k_lazy_free, k_anon_huge;
+	int32_t k_rss_kib, k_lazy_free_kib, k_anon_huge_kib; /* smaps' figures; -1: not read */
 };
 
 /* Fixed-size objects in blocks, a free list through their first word: no malloc per mapping. */
