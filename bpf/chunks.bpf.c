@@ -207,15 +207,35 @@ static __always_inline void seg_add(struct pl_chunk *c, __u64 idx, __u32 lo, __s
  */
 static __always_inline void flush_fault_cache(struct pl_fault_cache *fc)
 {
-	__s64 bytes = fc->faulted;
+	__s64 bytes = fc->faulted, first;
 	__u64 idx = fc->chunk - 1;
+	__u32 pmin = fc->pmin, pmax = fc->pmax, lo, hi, lo2, hi2;
+	struct pl_chunk *c;
 
 	if (!fc->chunk)
 		return;
 	fc->faulted = 0;
 	fc->chunk = 0;
-	if (bytes)
-		seg_add(chunk_get(idx, false), idx, fc->lo, bytes);
+	if (!bytes)
+		return;
+	c = chunk_get(idx, false);
+	if (!c) {
+		seg_add(c, idx, fc->lo, bytes);
+		return;
+	}
+	/* A bound that came since may cut the pages faulted: each side its share. */
+	seg_of(c, pmin & (PL_CHUNK_PAGES - 1), &lo, &hi);
+	if (pmax < hi || pmax <= pmin) {
+		seg_add(c, idx, lo, bytes);
+		return;
+	}
+	seg_of(c, pmax & (PL_CHUNK_PAGES - 1), &lo2, &hi2);
+	/* BPF divides unsigned only: the magnitude, then the sign. */
+	first = (__s64)((__u64)(bytes < 0 ? -bytes : bytes) * (hi - pmin) / (pmax - pmin + 1));
+	if (bytes < 0)
+		first = -first;
+	seg_add(c, idx, lo, first);
+	seg_add(c, idx, lo2, bytes - first);
 }
 
 static __always_inline bool chunk_clean(const struct pl_chunk *c)
@@ -279,6 +299,10 @@ __hidden void pl_chunk_fault(__u64 addr, __s64 bytes)
 	gen = chunk_gen; /* before the bounds and the released bits are read */
 	if (fc->chunk == key + 1 && page >= fc->lo && page < fc->hi && fc->gen == gen) {
 		fc->faulted += bytes;
+		if (page < fc->pmin)
+			fc->pmin = page;
+		else if (page > fc->pmax)
+			fc->pmax = page;
 		return;
 	}
 	flush_fault_cache(fc);
@@ -292,6 +316,7 @@ __hidden void pl_chunk_fault(__u64 addr, __s64 bytes)
 		fc->gen = gen;
 		fc->lo = lo;
 		fc->hi = hi;
+		fc->pmin = fc->pmax = page;
 		fc->faulted = bytes;
 		return;
 	}

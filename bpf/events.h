@@ -131,6 +131,9 @@ struct pl_fault_cache {
 	__u64 gen;     /* chunk_gen when the segment was found, its chunk with no released page */
 	__u32 lo, hi;  /* the segment's pages: [lo, hi) */
 	__s64 faulted; /* bytes not yet added to the segment */
+	/* The lowest and highest page faulted meanwhile: if a bound lands between them
+	 * before the hand-over, the bytes are shared by the two segments, by pages. */
+	__u32 pmin, pmax;
 };
 
 struct pl_event_hdr {

@@ -89,13 +89,13 @@ static void attribute(struct run *r, struct pl_record *rec, struct pl_caller *ca
 }
 
 /* A fresh address space (exec): a fresh per-range ledger, its layout from smaps. */
-static void restart_ranges(struct run *r)
+static void restart_ranges(struct run *r, bool after_exec)
 {
 	uint64_t t0 = now_ns();
 
 	if (r->ranging)
 		pl_range_tracker_free(&r->ranges);
-	r->ranging = !pl_range_tracker_init(&r->ranges, r->target.pid, &r->tracer);
+	r->ranging = !pl_range_tracker_init(&r->ranges, r->target.pid, &r->tracer, after_exec);
 	if (r->cfg.verbose && r->ranging)
 		fprintf(stderr, "pageledger: ranges seeded in %.1f ms (%zu mappings)\n",
 			(double)(now_ns() - t0) / 1e6, pl_ranges_n_maps(&r->ranges.ranges));
@@ -131,7 +131,7 @@ static int handle_record(void *ctx, void *data, size_t size)
 		break;
 	case PL_EV_EXEC:
 		pl_ledger_add_exec(&r->ledger, rec.exec);
-		restart_ranges(r);
+		restart_ranges(r, true);
 		break;
 	case PL_EV_EXIT:
 		pl_ledger_add_exit(&r->ledger, rec.exit);
@@ -272,7 +272,7 @@ static int start_tracing(struct run *r)
 	pl_tracer_totals(&r->tracer, &totals);
 	memcpy(info.rss_start, totals.rss_start, sizeof(info.rss_start));
 	if (!r->target.spawned)
-		restart_ranges(r);
+		restart_ranges(r, false);
 	pl_ledger_init(&r->ledger, info.pid, info.t0_ns);
 	pl_ledger_set_seed(&r->ledger, totals.rss_start);
 	for (int i = 0; i < r->n_sinks; i++)

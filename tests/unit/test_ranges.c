@@ -282,7 +282,11 @@ static void test_kernel_bounds_split_a_seeded_chunk(void **state)
 static void test_cached_fault_bytes_count_until_flushed(void **state)
 {
 	struct pl_ranges *r = *state;
-	struct pl_cached c = {.idx = IDX(BASE), .lo = SMALL_PAGE, .bytes = 8 * PAGE};
+	struct pl_cached c = {.idx = IDX(BASE),
+			      .lo = SMALL_PAGE,
+			      .pmin = SMALL_PAGE,
+			      .pmax = SMALL_PAGE + 7,
+			      .bytes = 8 * PAGE};
 
 	busy_and_small(r);
 	pl_ranges_set_cached(r, &c, 1);
@@ -298,7 +302,7 @@ static void test_cached_fault_bytes_travel_with_a_move(void **state)
 {
 	struct pl_ranges *r = *state;
 	uint64_t to = BASE + 64 * MIB;
-	struct pl_cached c = {.idx = IDX(BASE), .lo = 0, .bytes = 16 * PAGE};
+	struct pl_cached c = {.idx = IDX(BASE), .lo = 0, .pmin = 0, .pmax = 15, .bytes = 16 * PAGE};
 
 	do_mmap(r, BASE, 2 * MIB);
 	fold(r, IDX(BASE), 1 * MIB);
@@ -310,6 +314,26 @@ static void test_cached_fault_bytes_travel_with_a_move(void **state)
 	fold(r, IDX(BASE), 1 * MIB + 16 * PAGE);
 	assert_int_equal(row_at(r, to).faulted, 1 * MIB + 16 * PAGE);
 	assert_int_equal(gone_row(r).faulted, 0);
+}
+
+static void test_cache_across_a_new_bound_is_shared_by_pages(void **state)
+{
+	struct pl_ranges *r = *state;
+	/* Pages 100-139 faulted, cached under segment 0; then a cut leaves a remnant at 120. */
+	struct pl_cached c = {
+	    .idx = IDX(BASE), .lo = 0, .pmin = 100, .pmax = 139, .bytes = 40 * PAGE};
+	struct pl_chunk k = {0};
+
+	do_mmap(r, BASE, 2 * MIB);
+	pl_ranges_set_cached(r, &c, 1);
+	do_munmap(r, BASE + 110 * PAGE, 10 * PAGE,
+		  0); /* nothing resident there: the bound at 120 */
+	k.bounds[1] = 1ull << (120 - 64);
+	pl_ranges_fold_chunk(r, IDX(BASE), &k);
+	pl_ranges_apply_bounds(r, &c, 1);
+	pl_ranges_set_cached(r, &c, 1);
+	assert_int_equal(row_at(r, BASE).faulted, 20 * PAGE);
+	assert_int_equal(row_at(r, BASE + 120 * PAGE).faulted, 20 * PAGE);
 }
 
 static uint64_t forgotten[8];
@@ -1236,6 +1260,7 @@ int main(void)
 	    T(test_kernel_bounds_split_a_seeded_chunk),
 	    T(test_cached_fault_bytes_count_until_flushed),
 	    T(test_cached_fault_bytes_travel_with_a_move),
+	    T(test_cache_across_a_new_bound_is_shared_by_pages),
 	    T(test_unmapped_chunks_are_dropped_after_a_walk),
 	    T(test_chunk_mapped_again_is_kept),
 	    T(test_cut_keeps_segments_made_after_the_call),

@@ -14,6 +14,14 @@
 /* Seeded mappings up to 8 GiB are placed page by page. */
 #define MAX_SEED_CHUNKS 4096
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 /* "[heap]" stays, a path becomes its base name, nothing becomes "[anon]". */
 static void vma_name(const struct pl_smaps_vma *v, char *buf, size_t len)
 {
@@ -129,6 +137,7 @@ static int seed_once(struct pl_range_tracker *t)
 	pl_ranges_init(&t->ranges);
 	t->ranges.resident = resident_now;
 	t->ranges.resident_ctx = t;
+	pl_ranges_set_now(&t->ranges, mono_ns());
 	if (pl_smaps_read(t->pid, seed_vma, t) < 0)
 		return -1;
 	pl_tracer_chunks(t->tracer, fold_one, fold_seg, t);
@@ -142,17 +151,8 @@ static bool no_update_between(const struct pl_totals *a, const struct pl_totals 
 	       b->rss_begin == b->rss_end;
 }
 
-#define SEED_TRIES 3
 #define SEED_TRIES_MAX 200
 #define SEED_RETRY_NS 200000000ull /* a small target is retried for up to 200 ms */
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /*
  * The seam at attach: the kernel files faults from its baseline on, and the
@@ -161,8 +161,11 @@ static uint64_t mono_ns(void)
  * before to after it (the kernel side's begin/end counts), and then every
  * fault the kernel counted so far is taken as part of it: nothing twice,
  * nothing lost. A target that never holds still for a seed is warned of.
+ * After exec, what the seed found resident is the new program's own doing
+ * (but for the few pages exec made): rows show it as faulted.
  */
-int pl_range_tracker_init(struct pl_range_tracker *t, pid_t pid, struct pl_tracer *tracer)
+int pl_range_tracker_init(struct pl_range_tracker *t, pid_t pid, struct pl_tracer *tracer,
+			  bool after_exec)
 {
 	struct pl_totals before, after;
 
@@ -185,10 +188,11 @@ int pl_range_tracker_init(struct pl_range_tracker *t, pid_t pid, struct pl_trace
 		t->ranges.seed_ns = seed_ns;
 		pl_tracer_totals(tracer, &after);
 		t->seed_settled = no_update_between(&before, &after);
-		if (i + 1 >= SEED_TRIES && mono_ns() - t0 > SEED_RETRY_NS)
+		if (mono_ns() - t0 > SEED_RETRY_NS) /* a large seed is not read again and again */
 			break;
 	}
 	pl_ranges_absorb_history(&t->ranges);
+	t->ranges.seed_is_faulted = after_exec;
 	return 0;
 }
 
@@ -212,7 +216,10 @@ static void fold_seg(void *ctx, __u64 idx, __u32 page, const struct pl_seg *s)
 	pl_ranges_fold_seg(&t->ranges, idx, page, s);
 }
 
-/* What the CPUs' fault caches hold now: after the chunks and segments were read. */
+/*
+ * What the CPUs' fault caches hold now, read after the chunks and segments:
+ * new bounds split segments knowing them, then they are shared by segment.
+ */
 static void read_caches(struct pl_range_tracker *t)
 {
 	struct pl_fault_cache *fc = calloc((size_t)t->tracer->nr_cpus, sizeof(*fc));
@@ -225,8 +232,11 @@ static void read_caches(struct pl_range_tracker *t)
 			continue;
 		c[k].idx = fc[i].chunk - 1;
 		c[k].lo = fc[i].lo;
+		c[k].pmin = fc[i].pmin;
+		c[k].pmax = fc[i].pmax;
 		c[k++].bytes = fc[i].faulted;
 	}
+	pl_ranges_apply_bounds(&t->ranges, c, k);
 	if (n >= 0)
 		pl_ranges_set_cached(&t->ranges, c, k);
 	free(fc);
@@ -308,6 +318,7 @@ static void name_file_mappings(struct pl_range_tracker *t)
 
 void pl_range_tracker_poll(struct pl_range_tracker *t, int64_t khugepaged_grown)
 {
+	pl_ranges_set_now(&t->ranges, mono_ns());
 	pl_tracer_chunks(t->tracer, fold_one, fold_seg, t);
 	read_caches(t);
 	pl_ranges_end_walk(&t->ranges, forget_chunk, t);
@@ -363,6 +374,7 @@ static void fold_range(struct pl_range_tracker *t, uint64_t addr, uint64_t len)
 
 	if (!len || addr + len < addr || last - first >= MAX_FOLD_CHUNKS)
 		return;
+	pl_ranges_set_now(&t->ranges, mono_ns());
 	pl_tracer_chunk_range(t->tracer, first, last, fold_one, fold_seg, t);
 	read_caches(t);
 }

@@ -29,7 +29,8 @@ struct pl_range_tracker {
  * fault the kernel counted so far taken as part of it (see the seam, in
  * range_tracker.c).
  */
-int pl_range_tracker_init(struct pl_range_tracker *t, pid_t pid, struct pl_tracer *tracer);
+int pl_range_tracker_init(struct pl_range_tracker *t, pid_t pid, struct pl_tracer *tracer,
+			  bool after_exec);
 void pl_range_tracker_free(struct pl_range_tracker *t);
 /* Folds the kernel's chunks and looks at lazily freed pages. khugepaged_grown: anon bytes
  * khugepaged added since the last call (0: skip the huge-page scan). */

@@ -108,6 +108,9 @@ void pl_ranges_free(struct pl_ranges *r)
 		free(r->names[i]);
 	free(r->names);
 	free(r->cached);
+	free(r->pending);
+	r->pending = NULL;
+	r->n_pending = r->cap_pending = 0;
 	memset(&r->maps, 0, sizeof(r->maps));
 	memset(&r->chunks, 0, sizeof(r->chunks));
 	r->names = NULL;
@@ -519,6 +522,34 @@ static void remove_mapping(struct pl_ranges *r, struct pl_mapping *m)
  * share is what it holds now, less what was seeded there and what its own
  * new segment has counted since the cut.
  */
+/* A cache's bytes on pages below hi, as the kernel's hand-over shares them (by pages). */
+static int64_t cached_first(const struct pl_cached *k, unsigned hi)
+{
+	int64_t span = (int64_t)k->pmax - k->pmin + 1;
+
+	if (k->pmax < hi || k->pmax <= k->pmin)
+		return k->bytes;
+	if (k->pmin >= hi)
+		return 0;
+	return k->bytes < 0 ? -(-k->bytes * (int64_t)(hi - k->pmin) / span)
+			    : k->bytes * (int64_t)(hi - k->pmin) / span;
+}
+
+/*
+ * Of the caches held under segment s of chunk idx, the bytes at or after
+ * `page`: they are the remnant's, in the figure pagemap gives, and reach its
+ * own segment when handed over.
+ */
+static int64_t cached_beyond(const struct pl_ranges *r, uint64_t idx, unsigned s, unsigned page)
+{
+	int64_t n = 0;
+
+	for (size_t i = 0; i < r->n_raw; i++)
+		if (r->raw_cached[i].idx == idx && r->raw_cached[i].lo == s)
+			n += r->raw_cached[i].bytes - cached_first(&r->raw_cached[i], page);
+	return n;
+}
+
 static void split_history(struct pl_ranges *r, struct pl_chunk_acc *c, unsigned s, unsigned old_end,
 			  unsigned page)
 {
@@ -540,8 +571,8 @@ static void split_history(struct pl_ranges *r, struct pl_chunk_acc *c, unsigned 
 	from = cell_get(r, c, s); /* the array may have moved */
 	if (!to || !from)
 		return;
-	share -=
-	    (int64_t)(popcount_range(c->seeded_pages, page, old_end) * PAGE_SIZE) + to->faulted;
+	share -= (int64_t)(popcount_range(c->seeded_pages, page, old_end) * PAGE_SIZE) +
+		 to->faulted - (int64_t)to->released + cached_beyond(r, c->node.key, s, page);
 	if (share <= 0)
 		return;
 	to->faulted += share;
@@ -568,8 +599,10 @@ static void bound_at(struct pl_ranges *r, uint64_t addr)
 	if (!page)
 		return;
 	c = chunk_get(r, addr >> PL_CHUNK_SHIFT);
-	if (c)
-		add_bound(r, c, page);
+	if (!c)
+		return;
+	c->ahead[page / 64] &= ~(1ull << (page % 64)); /* the record that made it has come */
+	add_bound(r, c, page);
 }
 
 /* A chunk that nothing maps goes at a later walk; one mapped again stays. */
@@ -814,6 +847,18 @@ static void cell_credit(struct pl_ranges *r, struct pl_cell *cell, enum cell_fie
  * Adds `total` bytes to a counter of the segments [a, b) covers, in
  * proportion to their overlap; the last one gets the remainder.
  */
+/*
+ * The segment that held page s when the call being applied was made: a
+ * segment this ledger learned of after it (a bound read from the kernel
+ * before the call's record came) is skipped for the one before it.
+ */
+static unsigned segment_then(const struct pl_ranges *r, const struct pl_chunk_acc *c, unsigned s)
+{
+	while (s > 0 && c->ahead_ns > r->call_ns && ((c->ahead[s / 64] >> (s % 64)) & 1))
+		s = seg_start(c, s - 1);
+	return s;
+}
+
 static void spread(struct pl_ranges *r, uint64_t a, uint64_t b, uint64_t total, enum cell_field f,
 		   int ra)
 {
@@ -840,7 +885,7 @@ static void spread(struct pl_ranges *r, uint64_t a, uint64_t b, uint64_t total, 
 			uint64_t share =
 			    final ? total - given
 				  : (uint64_t)((unsigned __int128)total * over / (b - a));
-			struct pl_cell *cell = cell_get(r, c, s);
+			struct pl_cell *cell = cell_get(r, c, segment_then(r, c, s));
 
 			if (share > total - given)
 				share = total - given;
@@ -1145,6 +1190,11 @@ static void apply_syscall(struct pl_ranges *r, const struct pl_syscall_event *e,
 	}
 }
 
+void pl_ranges_set_now(struct pl_ranges *r, uint64_t now_ns)
+{
+	r->now_ns = now_ns;
+}
+
 void pl_ranges_add_syscall(struct pl_ranges *r, const struct pl_syscall_event *e)
 {
 	uint64_t a = e->args[0];
@@ -1152,10 +1202,40 @@ void pl_ranges_add_syscall(struct pl_ranges *r, const struct pl_syscall_event *e
 	if (pl_syscall_failed(e) || e->hdr.ts_ns < r->seed_ns) /* an older one is in the seed */
 		return;
 	r->call_ns = e->hdr.ts_ns - e->duration_ns; /* when it began */
+	r->now_ns = r->call_ns;
 	apply_syscall(r, e, a);
 	r->call_ns = UINT64_MAX;
 }
 /* ---- the kernel's figures --------------------------------------------------- */
+
+static void note_pending_bound(struct pl_ranges *r, uint64_t idx, unsigned page)
+{
+	if (!pl_grow((void **)&r->pending, &r->cap_pending, r->n_pending, sizeof(*r->pending),
+		     16)) {
+		r->alloc_failures++;
+		return;
+	}
+	r->pending[r->n_pending].idx = idx;
+	r->pending[r->n_pending++].lo = page;
+}
+
+void pl_ranges_apply_bounds(struct pl_ranges *r, const struct pl_cached *raw, size_t n)
+{
+	r->raw_cached = raw;
+	r->n_raw = n;
+	for (size_t i = 0; i < r->n_pending; i++) {
+		struct pl_chunk_acc *c = chunk_find(r, r->pending[i].idx);
+
+		if (!c)
+			continue;
+		c->ahead[r->pending[i].lo / 64] |= 1ull << (r->pending[i].lo % 64);
+		c->ahead_ns = r->now_ns;
+		add_bound(r, c, r->pending[i].lo);
+	}
+	r->n_pending = 0;
+	r->raw_cached = NULL;
+	r->n_raw = 0;
+}
 
 void pl_ranges_fold_chunk(struct pl_ranges *r, uint64_t idx, const struct pl_chunk *now)
 {
@@ -1169,10 +1249,14 @@ void pl_ranges_fold_chunk(struct pl_ranges *r, uint64_t idx, const struct pl_chu
 		c->spilled_seen = 0;
 		c->born_ns = now->born_ns;
 	}
-	/* Bounds the kernel set that the records have not brought yet (a cut's remnant). */
+	/*
+	 * Bounds the kernel set that the records have not brought yet (a cut's
+	 * remnant) split a segment's history: once its segments are folded too.
+	 */
 	for (int w = 0; w < PL_CHUNK_WORDS; w++)
 		for (uint64_t fresh = now->bounds[w] & ~c->bounds[w]; fresh; fresh &= fresh - 1)
-			add_bound(r, c, (unsigned)w * 64 + (unsigned)__builtin_ctzll(fresh));
+			note_pending_bound(r, idx,
+					   (unsigned)w * 64 + (unsigned)__builtin_ctzll(fresh));
 	memcpy(c->released_seen, now->released, sizeof(c->released_seen));
 	merge_delays(&c->delay_min_ns, &c->delay_max_ns, now->delay_min_ns, now->delay_max_ns);
 	spilled = now->spilled - c->spilled_seen;
@@ -1219,23 +1303,42 @@ void pl_ranges_fold_seg(struct pl_ranges *r, uint64_t idx, uint32_t page, const 
 	note_dropping(r, c);
 }
 
+/* Their segment gets a cell, so rows find them there. */
+static void add_cached(struct pl_ranges *r, struct pl_chunk_acc *c, unsigned s, int64_t bytes)
+{
+	struct pl_cached *k;
+
+	if (!bytes)
+		return;
+	cell_get(r, c, s);
+	if (!pl_grow((void **)&r->cached, &r->cap_cached, r->n_cached, sizeof(*k), 8)) {
+		r->alloc_failures++;
+		return;
+	}
+	k = &r->cached[r->n_cached++];
+	memset(k, 0, sizeof(*k));
+	k->idx = c->node.key;
+	k->lo = k->pmin = k->pmax = s;
+	k->bytes = bytes;
+}
+
 void pl_ranges_set_cached(struct pl_ranges *r, const struct pl_cached *c, size_t n)
 {
 	r->n_cached = 0;
 	for (size_t i = 0; i < n; i++) {
-		struct pl_chunk_acc *chunk;
+		struct pl_chunk_acc *chunk = c[i].bytes ? chunk_get(r, c[i].idx) : NULL;
+		unsigned s1, s2;
+		int64_t first;
 
-		if (!c[i].bytes)
+		if (!chunk || c[i].pmin >= PL_CHUNK_PAGES || c[i].pmax >= PL_CHUNK_PAGES)
 			continue;
-		/* Their segment gets a cell, so rows find them there. */
-		chunk = chunk_get(r, c[i].idx);
-		if (chunk)
-			cell_get(r, chunk, seg_start(chunk, c[i].lo));
-		if (!pl_grow((void **)&r->cached, &r->cap_cached, r->n_cached, sizeof(*c), 8)) {
-			r->alloc_failures++;
-			return;
-		}
-		r->cached[r->n_cached++] = c[i];
+		/* As the hand-over will share them: by the segments of their first and last page.
+		 */
+		s1 = seg_start(chunk, c[i].pmin);
+		s2 = seg_start(chunk, c[i].pmax);
+		first = cached_first(&c[i], seg_end(chunk, s1));
+		add_cached(r, chunk, s1, first);
+		add_cached(r, chunk, s2, c[i].bytes - first);
 	}
 }
 
@@ -1450,9 +1553,15 @@ static void mapping_row(const struct pl_mapping *m, struct pl_range_row *row)
 	snprintf(row->name, sizeof(row->name), "%s", m->name);
 }
 
-static void row_finish(struct pl_range_row *row)
+static void row_finish(const struct pl_ranges *r, struct pl_range_row *row)
 {
 	row->refault_delay_mean_ns = row->refaults ? row->refault_delay_mean_ns / row->refaults : 0;
+	/* After exec every page the seed found the program had faulted itself (exec's few aside).
+	 */
+	if (r->seed_is_faulted) {
+		row->faulted += row->seeded;
+		row->seeded = 0;
+	}
 }
 
 /* Page-exact figures inside a mapping: seeded and lazily freed pages, whoever owns segments. */
@@ -1562,7 +1671,7 @@ size_t pl_ranges_rows(const struct pl_ranges *r, struct pl_range_row *out, size_
 	qsort(keys, n, sizeof(*keys), by_weight_desc);
 	for (size_t i = 0; i < n && shown < max; i++) {
 		build_row(r, keys[i].m, &out[shown]);
-		row_finish(&out[shown++]);
+		row_finish(r, &out[shown++]);
 	}
 	free(keys);
 	return shown;
@@ -1648,13 +1757,13 @@ void pl_ranges_grand_total(const struct pl_ranges *r, struct pl_range_row *all)
 	all->k_rss = all->k_lazy_free = all->k_anon_huge = -1;
 	row_merge(all, &live);
 	row_merge(all, &gone);
-	row_finish(all);
+	row_finish(r, all);
 }
 
 void pl_ranges_totals(const struct pl_ranges *r, struct pl_range_row *live,
 		      struct pl_range_row *gone)
 {
 	sum_rows(r, live, gone);
-	row_finish(live);
-	row_finish(gone);
+	row_finish(r, live);
+	row_finish(r, gone);
 }

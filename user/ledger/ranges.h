@@ -88,8 +88,11 @@ struct pl_lazy {
 };
 
 struct pl_chunk_acc {
-	struct pl_tnode node;			/* key: address >> PL_CHUNK_SHIFT */
-	uint64_t bounds[PL_CHUNK_WORDS];	/* segment starts: the kernel's and the records' */
+	struct pl_tnode node;		 /* key: address >> PL_CHUNK_SHIFT */
+	uint64_t bounds[PL_CHUNK_WORDS]; /* segment starts: the kernel's and the records' */
+	uint64_t
+	    ahead[PL_CHUNK_WORDS]; /* bounds read from the kernel before a record brought them */
+	uint64_t ahead_ns;	   /* when the last of those was read */
 	uint64_t seeded_pages[PL_CHUNK_WORDS];	/* resident at attach, page by page */
 	uint64_t released_seen[PL_CHUNK_WORDS]; /* the kernel's released bits, last look */
 	uint64_t born_ns;			/* the kernel entry's, last look */
@@ -121,7 +124,8 @@ struct pl_slab {
 /* What the per-CPU fault caches held at the last reading, per segment. */
 struct pl_cached {
 	uint64_t idx;
-	uint32_t lo;
+	uint32_t lo;	     /* the segment it was cached under */
+	uint32_t pmin, pmax; /* the pages faulted: a bound between them shares the bytes */
 	int64_t bytes;
 };
 
@@ -136,7 +140,12 @@ struct pl_ranges {
 	uint64_t walks;		  /* kernel walks so far: paces the dropping of chunks */
 	struct pl_cached *cached; /* the fault caches' bytes, last reading */
 	size_t n_cached, cap_cached;
-	char **names; /* interned names */
+	struct pl_cached *pending; /* kernel bounds read, to split once segments are folded */
+	size_t n_pending, cap_pending;
+	const struct pl_cached *raw_cached; /* while bounds are applied: the caches just read */
+	size_t n_raw;
+	uint64_t now_ns; /* the moment of what is being applied (a walk, a call) */
+	char **names;	 /* interned names */
 	size_t n_names, cap_names;
 	/*
 	 * Optional: bytes resident now in [start, end) (pagemap). When a cut
@@ -147,7 +156,8 @@ struct pl_ranges {
 	void *resident_ctx;
 	uint64_t splits_unplaced; /* remnants whose share could not be read */
 	uint64_t call_ns;	  /* the call being applied began then (UINT64_MAX: none) */
-	uint64_t seed_ns; /* the seed was read after this: calls that ended before are in it */
+	uint64_t seed_ns;     /* the seed was read after this: calls that ended before are in it */
+	bool seed_is_faulted; /* the seed came after exec: rows show it as faulted, not seeded */
 };
 
 void pl_ranges_init(struct pl_ranges *r);
@@ -170,7 +180,15 @@ void pl_ranges_add_syscall(struct pl_ranges *r, const struct pl_syscall_event *e
  */
 void pl_ranges_fold_chunk(struct pl_ranges *r, uint64_t idx, const struct pl_chunk *now);
 void pl_ranges_fold_seg(struct pl_ranges *r, uint64_t idx, uint32_t page, const struct pl_seg *now);
-/* The per-CPU fault caches' bytes now: replaces the last reading's. */
+/* The moment of the reading about to be folded (CLOCK_MONOTONIC). */
+void pl_ranges_set_now(struct pl_ranges *r, uint64_t now_ns);
+/*
+ * After a reading's chunks and segments: new kernel bounds split their
+ * segments' history; raw is the fault caches read after them (their bytes
+ * are no segment's history yet).
+ */
+void pl_ranges_apply_bounds(struct pl_ranges *r, const struct pl_cached *raw, size_t n);
+/* The per-CPU fault caches' bytes now, shared by segment as the kernel will: replaces the last. */
 void pl_ranges_set_cached(struct pl_ranges *r, const struct pl_cached *c, size_t n);
 /*
  * After a kernel walk: chunks nothing has mapped since the walk before are
