@@ -1280,7 +1280,10 @@ void pl_ranges_fold_seg(struct pl_ranges *r, uint64_t idx, uint32_t page, const 
 
 	if (!c || page >= PL_CHUNK_PAGES)
 		return;
-	set_bound(c, page);
+	/* A segment the kernel made where no bound is known yet: a bound, applied like the chunk's.
+	 */
+	if (page && !((c->bounds[page / 64] >> (page % 64)) & 1))
+		note_pending_bound(r, idx, page);
 	cell = cell_get(r, c, page);
 	if (!cell)
 		return;
