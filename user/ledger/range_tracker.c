@@ -152,7 +152,7 @@ static bool no_update_between(const struct pl_totals *a, const struct pl_totals 
 }
 
 #define SEED_TRIES_MAX 200
-#define SEED_RETRY_NS 200000000ull /* a small target is retried for up to 200 ms */
+#define SEED_RETRY_NS 20000000ull /* retried for 20 ms at most: records wait meanwhile */
 
 /*
  * The seam at attach: the kernel files faults from its baseline on, and the
