@@ -56,6 +56,7 @@ class Churn:
              workload("mapchurn"), str(threads), "0"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         line = wait_for_line(self.tracer.stderr, "tracing")
+        self.tracing = time.monotonic()  # -d counts from here
         self.target = int(re.search(r"pid (\d+)", line).group(1))
         self.rss = []
 
@@ -108,8 +109,9 @@ def test_duration_ends_on_time_under_churn(threads):
     finally:
         c.kill()
     assert c.tracer.returncode == 0, err
-    # -d 8 from the "tracing" line: loosely, well under the minutes it once took.
-    assert end - c.t0 < 8 + 6, end - c.t0
+    # -d 8 from the "tracing" line: loosely (a shared, loaded machine), well under
+    # the minutes it once took; `make bench` has the figure.
+    assert end - c.tracing < 8 + 8, end - c.tracing
     assert summary["type"] == "summary" and summary["events"] > 1000
     assert summary["ranges"]["unmapped"]["faulted"] > 0  # dropped chunks' history is kept
     assert_bounded(c.rss)
