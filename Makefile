@@ -45,7 +45,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror 
 # decode/ -> ledger/ (calls, causes, ranges) -> symbolize/ (who asked) ->
 # output/ (the sinks). main.c wires them; cli.c reads the command line.
 USER_LIB_SRCS := user/cli.c user/decode/decode.c user/util/clock.c user/util/escape.c \
-	user/ledger/ledger.c user/ledger/procstat.c user/ledger/ranges.c \
+	user/ledger/ledger.c user/ledger/procstat.c user/ledger/ranges.c user/util/treap.c \
 	user/symbolize/callers.c user/symbolize/procmaps.c user/symbolize/elfsym.c \
 	user/symbolize/gopclntab.c user/symbolize/symbolizer.c user/symbolize/demangle.c \
 	user/symbolize/demangle_cxx.c user/symbolize/demangle_rust.c \
@@ -66,7 +66,7 @@ BPF_OBJ  := $(OUTPUT)/pageledger.bpf.o
 SKEL     := $(OUTPUT)/pageledger.skel.h
 
 WORKLOADS := memops pmadvise demo faultstorm madvstorm gtrim jepurge tcrelease
-WORKLOADS += steady racers sysloop threads mapbomb cxxpool evilnames
+WORKLOADS += steady racers sysloop threads mapbomb cxxpool evilnames manymaps mapchurn neighbours
 WORKLOAD_BINS := $(addprefix $(OUTPUT)/workloads/,$(WORKLOADS))
 
 UNIT_TESTS := test_decode test_ledger test_json test_cli test_callers test_procmaps \

@@ -21,6 +21,11 @@ with its peers on the same work.
      exit, on a small target. Goal: 300 ms each.
   6. Memory: the tracer's own peak RSS on Debian's prometheus scraping
      itself, stacks on, with a bounded query loop. Goal: 32 MiB.
+  7. Scale: attach (start to "tracing"), end (SIGINT to exit) and the
+     tracer's maxrss on manymaps targets (25 mappings with 8 GiB, 30,000
+     with 2 GiB, 65,000), and under mapchurn (2,000 small mappings replaced
+     without end) how long -d 20 and SIGINT take to end. `--scale` runs only
+     this part.
 
 Runs are interleaved (untraced, traced, untraced, traced, ...) so drift in
 the machine's speed hits every variant alike, and the figure compared is
@@ -637,13 +642,126 @@ def symbolization(runs, timeout):
     return result
 
 
+# ---- scale: attach, end and the tracer's memory, and churn ---------------------------
+
+SCALE_CASES = [(25, 8192), (30000, 2048), (65000, 256)]  # (mappings, MiB resident)
+ATTACH_TARGET_S = 1.0   # for 2 GiB in 30,000 mappings
+END_TARGET_S = 0.3
+MAXRSS_TARGET_MIB = 32
+CHURN_D = 20
+
+
+def traced_until(cmd, stop, timeout):
+    """Runs pageledger cmd; stop(proc, t0, started) decides when to send SIGINT (or None).
+    Returns (seconds to "tracing", seconds from SIGINT or start to exit, maxrss MiB, stderr)."""
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True, start_new_session=True)
+    started = None
+    lines = []
+    try:
+        for line in p.stderr:
+            lines.append(line)
+            if "tracing" in line:
+                started = time.monotonic()
+                break
+        if started is None:
+            raise BenchError(f"pageledger never started: {' '.join(cmd)}\n{tail(''.join(lines))}")
+        sent = stop(p, started)
+        rest = p.stderr.read()
+        _, status, ru = os.wait4(p.pid, 0)
+        end = time.monotonic()
+    except BaseException:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        p.wait()
+        raise
+    if status:
+        raise BenchError(f"pageledger exit status {status}: {' '.join(cmd)}\n{tail(rest)}")
+    return started - t0, end - (sent or t0), ru.ru_maxrss / 1024, "".join(lines) + rest
+
+
+def sigint_after(seconds):
+    def stop(p, started):
+        time.sleep(max(0.0, started + seconds - time.monotonic()))
+        sent = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        return sent
+    return stop
+
+
+def scale(runs, timeout, flags):
+    """manymaps targets: attach (start to "tracing"), end (SIGINT to exit) and maxrss,
+    medians of runs; then mapchurn's -d and SIGINT endings."""
+    log(f"\n== Scale: attach to manymaps N MIB (-p), SIGINT 1 s later; {runs} runs each")
+    rows = []
+    for n, mib in SCALE_CASES:
+        target = subprocess.Popen([os.path.join(WORKLOADS, "manymaps"), str(n), str(mib)],
+                                  stdout=subprocess.PIPE, text=True)
+        try:
+            pid = json.loads(target.stdout.readline())["ready"]
+            got = [traced_until([PAGELEDGER, "-j", "-q", "-o", os.devnull, "-p", str(pid)],
+                                sigint_after(1.0), timeout) for _ in range(runs)]
+        finally:
+            target.send_signal(signal.SIGTERM)
+            target.wait()
+        row = {"n": n, "mib": mib, "attach": median([g[0] for g in got]),
+               "end": median([g[1] for g in got]), "maxrss": max(g[2] for g in got)}
+        rows.append(row)
+        log(f"   {n} mappings, {mib} MiB: attach {row['attach']:.3f} s, end {row['end']:.3f} s, "
+            f"maxrss {row['maxrss']:.1f} MiB")
+        if (n, mib) == (30000, 2048) and row["attach"] > ATTACH_TARGET_S:
+            flags.append(f"attach with 2 GiB in 30,000 mappings took {row['attach']:.3f} s "
+                         f"(target <= {ATTACH_TARGET_S:g} s)")
+        if row["end"] > END_TARGET_S:
+            flags.append(f"end after SIGINT with {n} mappings took {row['end']:.3f} s "
+                         f"(target <= {END_TARGET_S:g} s)")
+        if row["maxrss"] > MAXRSS_TARGET_MIB:
+            flags.append(f"maxrss with {n} mappings {row['maxrss']:.1f} MiB "
+                         f"(target <= {MAXRSS_TARGET_MIB} MiB)")
+    churn = []
+    for threads in (1, 4):
+        cmd = [os.path.join(WORKLOADS, "mapchurn"), str(threads), "0"]
+        d = traced_until([PAGELEDGER, "-j", "-q", "-o", os.devnull, "-d", str(CHURN_D), "--"]
+                         + cmd, lambda p, started: None, timeout)
+        i = traced_until([PAGELEDGER, "-j", "-q", "-o", os.devnull, "--"] + cmd,
+                         sigint_after(10.0), timeout)
+        # -d counts from "tracing": the run's length past that is the end's cost.
+        row = {"threads": threads, "d": d[1] - d[0], "sigint": i[1], "maxrss": max(d[2], i[2])}
+        churn.append(row)
+        log(f"   mapchurn, {threads} thread(s): -d {CHURN_D} ended after {row['d']:.2f} s, "
+            f"SIGINT after {row['sigint']:.3f} s, maxrss {row['maxrss']:.1f} MiB")
+        if row["d"] > CHURN_D + 1:
+            flags.append(f"mapchurn {threads}: -d {CHURN_D} ended after {row['d']:.2f} s")
+        if row["sigint"] > 1:
+            flags.append(f"mapchurn {threads}: SIGINT took {row['sigint']:.3f} s")
+    return rows, churn
+
+
+def scale_markdown(rows, churn):
+    lines = ["", "| Mappings | Resident | Attach | End (SIGINT) | Tracer maxrss |",
+             "|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['n']:,} | {r['mib']:,} MiB | {r['attach']:.3f} s | {r['end']:.3f} s | "
+                     f"{r['maxrss']:.1f} MiB |")
+    lines += ["", f"| mapchurn threads | `-d {CHURN_D}` ends after | SIGINT ends after | maxrss |",
+              "|---:|---:|---:|---:|"]
+    for c in churn:
+        lines.append(f"| {c['threads']} | {c['d']:.2f} s | {c['sigint']:.3f} s | "
+                     f"{c['maxrss']:.1f} MiB |")
+    return "\n".join(lines)
+
+
 def preflight():
     if os.geteuid() != 0:
         print("bench.py: must run as root: pageledger loads BPF programs "
               "(try: sudo make bench)", file=sys.stderr)
         sys.exit(1)
     missing = [p for p in [PAGELEDGER] + [os.path.join(WORKLOADS, w)
-                                          for w in ("faultstorm", "madvstorm", "sysloop")]
+                                          for w in ("faultstorm", "madvstorm", "sysloop",
+                                                    "manymaps", "mapchurn")]
                if not os.access(p, os.X_OK)]
     if missing:
         print("bench.py: not built: " + ", ".join(os.path.relpath(p, ROOT) for p in missing)
@@ -663,6 +781,8 @@ def main():
                     help="pin the workload to the last CPU and the tracer to CPU 0")
     ap.add_argument("--no-peers", action="store_true",
                     help="leave out bpftrace, strace and perf trace")
+    ap.add_argument("--scale", action="store_true",
+                    help="only the scale section: attach, end and maxrss at size, and churn")
     args = ap.parse_args()
     global PIN_WORKLOAD, PIN_TRACER
     if args.pin and (os.cpu_count() or 1) > 1:
@@ -696,6 +816,16 @@ def main():
     results = []
     steps = []
     sym = None
+    if args.scale:
+        try:
+            rows, churn = scale(cfg["runs"] if args.runs else 3, args.timeout, flags)
+        except BenchError as e:
+            print(f"\nbench.py: error: {e}", file=sys.stderr)
+            return 1
+        log(scale_markdown(rows, churn))
+        for f in flags:
+            log(f"  - MISS: {f}")
+        return 0
     others = []
     lifecycle = None
     maxrss_mib = None
@@ -757,6 +887,7 @@ def main():
                           f"**{lifecycle['start_ms']:.0f} ms**, stop (SIGINT to exit) "
                           f"**{lifecycle['stop_ms']:.0f} ms**, medians on a sleeping target.")
             sym = symbolization(cfg["runs"], args.timeout)
+            scaled = scale(1 if args.quick else 3, args.timeout, flags)
     except BenchError as e:
         print(f"\nbench.py: error: {e}", file=sys.stderr)
         return 1
@@ -767,6 +898,7 @@ def main():
     verdicts, met = judge(results, lifecycle, maxrss_mib)
     log(f"\n== Results ({time.monotonic() - started:.0f} s)\n")
     log(markdown(cfg, results, steps, verdicts, sym, others))
+    log(scale_markdown(*scaled))
     if flags:
         log("\nFLAGGED:")
         for f in flags:

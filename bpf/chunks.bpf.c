@@ -16,10 +16,11 @@ struct {
 } fault_count SEC(".maps");
 
 /*
- * Faults and releases per 2 MiB chunk (struct pl_chunk), keyed by
- * address >> PL_CHUNK_SHIFT. Entries are made on demand, so memory follows
- * the address space the target touches; user space drops the entries of
- * what is no longer mapped, and a full map is counted (chunks_dropped).
+ * Releases and segment bounds per 2 MiB chunk (struct pl_chunk), keyed by
+ * address >> PL_CHUNK_SHIFT, and faults per segment (struct pl_seg), keyed
+ * by PL_SEG_KEY. Entries are made on demand, so memory follows the address
+ * space the target touches; user space drops the entries of what is no
+ * longer mapped, and a full map is counted (chunks_dropped).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -29,7 +30,16 @@ struct {
 	__type(value, struct pl_chunk);
 } chunks SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 262144);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct pl_seg);
+} segs SEC(".maps");
+
 static const struct pl_chunk zero_chunk;
+static const struct pl_seg zero_seg;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -38,8 +48,11 @@ struct {
 	__type(value, struct pl_fault_cache);
 } fault_cache SEC(".maps");
 
-/* Bumped by every release mark: a cached chunk may have released pages now. */
-__u64 release_gen = 0;
+/*
+ * Bumped by every release mark and every new segment bound: a cached
+ * segment may have released pages, or be shorter, now.
+ */
+__u64 chunk_gen = 0;
 
 /* ---- the faults themselves --------------------------------------------------- */
 
@@ -88,7 +101,7 @@ int BPF_PROG(on_page_fault_kernel, unsigned long address, struct pt_regs *regs,
 	return 0;
 }
 
-/* ---- per-chunk accounts --------------------------------------------------- */
+/* ---- per-chunk and per-segment accounts ------------------------------------ */
 
 static __always_inline struct pl_chunk *chunk_get(__u64 key, bool create)
 {
@@ -106,26 +119,123 @@ static __always_inline struct pl_chunk *chunk_get(__u64 key, bool create)
 	return c;
 }
 
+static __always_inline struct pl_seg *seg_get(__u64 idx, __u32 lo)
+{
+	__u64 key = PL_SEG_KEY(idx, lo);
+	struct pl_seg *s = bpf_map_lookup_elem(&segs, &key);
+
+	if (s)
+		return s;
+	bpf_map_update_elem(&segs, &key, &zero_seg, BPF_NOEXIST);
+	s = bpf_map_lookup_elem(&segs, &key);
+	if (!s)
+		__sync_fetch_and_add(&totals.chunks_dropped, 1);
+	else
+		__sync_val_compare_and_swap(&s->born_ns, 0, bpf_ktime_get_ns());
+	return s;
+}
+
+/* Index of the highest set bit of v (v != 0). */
+static __always_inline __u32 msb64(__u64 v)
+{
+	__u32 n = 0;
+
+	if (v >> 32)
+		v >>= 32, n += 32;
+	if (v >> 16)
+		v >>= 16, n += 16;
+	if (v >> 8)
+		v >>= 8, n += 8;
+	if (v >> 4)
+		v >>= 4, n += 4;
+	if (v >> 2)
+		v >>= 2, n += 2;
+	if (v >> 1)
+		n += 1;
+	return n;
+}
+
 /*
- * Hands the cached bytes to their chunk. The cache is emptied first: a
+ * The segment holding `page`: [*lo, *hi), from the chunk's bounds: the
+ * last bound at or below the page (page 0 if none), the next one above it
+ * (the chunk's end if none).
+ */
+static __always_inline void seg_of(const struct pl_chunk *c, __u32 page, __u32 *lo, __u32 *hi)
+{
+	__u32 w = (page >> 6) & (PL_CHUNK_WORDS - 1), b = page & 63;
+	__u64 below = c->bounds[w] & (~0ull >> (63 - b));
+	__u64 above = b == 63 ? 0 : c->bounds[w] & (~0ull << (b + 1));
+
+	*lo = 0;
+	*hi = PL_CHUNK_PAGES;
+	if (below) {
+		*lo = w * 64 + msb64(below);
+	} else {
+		for (int i = PL_CHUNK_WORDS - 1; i >= 0; i--) {
+			if (i < (int)w && c->bounds[i]) {
+				*lo = i * 64 + msb64(c->bounds[i]);
+				break;
+			}
+		}
+	}
+	if (above) {
+		*hi = w * 64 + msb64(above & -above);
+	} else {
+		for (int i = 0; i < PL_CHUNK_WORDS; i++) {
+			if (i > (int)w && c->bounds[i]) {
+				*hi = i * 64 + msb64(c->bounds[i] & -c->bounds[i]);
+				break;
+			}
+		}
+	}
+}
+
+/* Bytes to a segment; with no room for its entry, to the chunk (counted). */
+static __always_inline void seg_add(struct pl_chunk *c, __u64 idx, __u32 lo, __s64 bytes)
+{
+	struct pl_seg *s = seg_get(idx, lo);
+
+	if (s)
+		__sync_fetch_and_add(&s->faulted, bytes);
+	else if (c)
+		__sync_fetch_and_add(&c->spilled, bytes);
+}
+
+/*
+ * Hands the cached bytes to their segment. The cache is emptied first: a
  * reader between the two steps sees too little for a moment, never twice.
  */
 static __always_inline void flush_fault_cache(struct pl_fault_cache *fc)
 {
-	__u64 bytes = fc->faulted, key = fc->key - 1;
+	__s64 bytes = fc->faulted, first;
+	__u64 idx = fc->chunk - 1;
+	__u32 pmin = fc->pmin, pmax = fc->pmax, lo, hi, lo2, hi2;
 	struct pl_chunk *c;
 
-	if (!fc->key)
+	if (!fc->chunk)
 		return;
 	fc->faulted = 0;
-	fc->key = 0;
+	fc->chunk = 0;
 	if (!bytes)
 		return;
-	c = chunk_get(key, true);
-	if (!c)
+	c = chunk_get(idx, false);
+	if (!c) {
+		seg_add(c, idx, fc->lo, bytes);
 		return;
-	__sync_fetch_and_add(&c->faulted, bytes);
-	c->last_addr = fc->last_addr;
+	}
+	/* A bound that came since may cut the pages faulted: each side its share. */
+	seg_of(c, pmin & (PL_CHUNK_PAGES - 1), &lo, &hi);
+	if (pmax < hi || pmax <= pmin) {
+		seg_add(c, idx, lo, bytes);
+		return;
+	}
+	seg_of(c, pmax & (PL_CHUNK_PAGES - 1), &lo2, &hi2);
+	/* BPF divides unsigned only: the magnitude, then the sign. */
+	first = (__s64)((__u64)(bytes < 0 ? -bytes : bytes) * (hi - pmin) / (pmax - pmin + 1));
+	if (bytes < 0)
+		first = -first;
+	seg_add(c, idx, lo, first);
+	seg_add(c, idx, lo2, bytes - first);
 }
 
 static __always_inline bool chunk_clean(const struct pl_chunk *c)
@@ -143,7 +253,8 @@ static __always_inline __u32 page_in_chunk(__u64 addr)
 }
 
 /* A fault on a page a release named, not faulted back since: churn. */
-static __always_inline void note_refault(struct pl_chunk *c, __u32 page, __s64 bytes)
+static __always_inline void note_refault(struct pl_chunk *c, struct pl_seg *s, __u32 page,
+					 __s64 bytes)
 {
 	__u64 bit = 1ull << (page & 63), delay;
 	__u32 w = (page >> 6) & (PL_CHUNK_WORDS - 1);
@@ -157,9 +268,11 @@ static __always_inline void note_refault(struct pl_chunk *c, __u32 page, __s64 b
 		__sync_fetch_and_and(&c->released[w], ~bit);
 	}
 	delay = bpf_ktime_get_ns() - c->released_ns;
-	__sync_fetch_and_add(&c->refaulted, bytes);
-	__sync_fetch_and_add(&c->refaults, 1);
-	__sync_fetch_and_add(&c->delay_sum_ns, delay);
+	if (s) {
+		__sync_fetch_and_add(&s->refaulted, bytes);
+		__sync_fetch_and_add(&s->refaults, 1);
+		__sync_fetch_and_add(&s->delay_sum_ns, delay);
+	}
 	if (!c->delay_min_ns || delay < c->delay_min_ns)
 		c->delay_min_ns = delay;
 	if (delay > c->delay_max_ns)
@@ -167,43 +280,56 @@ static __always_inline void note_refault(struct pl_chunk *c, __u32 page, __s64 b
 }
 
 /*
- * A fault brought `bytes` in at addr. The common case costs one per-CPU
- * array lookup: the same chunk as this CPU's last fault, and no release
- * since that chunk was found clean. The delay of a refault is from the
- * chunk's last release, so for pages released at different times it is
- * the shortest one.
+ * A fault changed the target's RSS by `bytes` at addr (negative: the file
+ * page a copy-on-write replaced). The common case costs one per-CPU array
+ * lookup: the same segment as this CPU's last fault, and no release or new
+ * bound since it was found. The delay of a refault is from the chunk's last
+ * release, so for pages released at different times it is the shortest one.
  */
 __hidden void pl_chunk_fault(__u64 addr, __s64 bytes)
 {
-	__u32 zero = 0;
+	__u32 zero = 0, page = page_in_chunk(addr), lo, hi;
 	struct pl_fault_cache *fc = bpf_map_lookup_elem(&fault_cache, &zero);
-	__u64 key = addr >> PL_CHUNK_SHIFT;
+	__u64 key = addr >> PL_CHUNK_SHIFT, gen;
 	struct pl_chunk *c;
+	struct pl_seg *s;
 
 	if (!fc)
 		return;
-	if (fc->key == key + 1 && fc->gen == release_gen) {
+	gen = chunk_gen; /* before the bounds and the released bits are read */
+	if (fc->chunk == key + 1 && page >= fc->lo && page < fc->hi && fc->gen == gen) {
 		fc->faulted += bytes;
-		fc->last_addr = addr;
+		if (page < fc->pmin)
+			fc->pmin = page;
+		else if (page > fc->pmax)
+			fc->pmax = page;
 		return;
 	}
 	flush_fault_cache(fc);
 	c = chunk_get(key, true);
 	if (!c)
 		return;
+	seg_of(c, page, &lo, &hi);
+	c->last_addr = addr;
 	if (chunk_clean(c)) {
-		fc->key = key + 1;
-		fc->gen = release_gen;
+		fc->chunk = key + 1;
+		fc->gen = gen;
+		fc->lo = lo;
+		fc->hi = hi;
+		fc->pmin = fc->pmax = page;
 		fc->faulted = bytes;
-		fc->last_addr = addr;
 		return;
 	}
-	__sync_fetch_and_add(&c->faulted, bytes);
-	c->last_addr = addr;
-	note_refault(c, page_in_chunk(addr), bytes);
+	s = seg_get(key, lo);
+	if (s)
+		__sync_fetch_and_add(&s->faulted, bytes);
+	else
+		__sync_fetch_and_add(&c->spilled, bytes);
+	if (bytes > 0)
+		note_refault(c, s, page, bytes);
 }
 
-/* ---- marks: released pages, and forgetting unmapped ones ----------------- */
+/* ---- marks: released pages, forgetting unmapped ones, segment bounds ---------- */
 
 struct mark_ctx {
 	__u64 start, end; /* page-aligned byte range */
@@ -287,7 +413,27 @@ __hidden void pl_mark_range(__u64 addr, __u64 len, bool release)
 	bpf_loop((__u32)n, mark_chunk, &m, 0);
 	/* After the bits: a fault that sees the new generation sees them too. */
 	if (release)
-		__sync_fetch_and_add(&release_gen, 1);
+		__sync_fetch_and_add(&chunk_gen, 1);
+}
+
+/*
+ * A mapping starts at addr (rounded up to its page): that page starts a
+ * segment of its chunk. Faults there from now on are that mapping's.
+ */
+static __always_inline void mark_bound(__u64 addr)
+{
+	__u64 page = pl_page_size();
+	__u64 at = (addr + page - 1) & ~(page - 1);
+	__u32 p = page_in_chunk(at);
+	struct pl_chunk *c;
+
+	if (!p || at >= PL_USER_ADDR_END) /* page 0 starts a segment anyway */
+		return;
+	c = chunk_get(at >> PL_CHUNK_SHIFT, true);
+	if (!c)
+		return;
+	__sync_fetch_and_or(&c->bounds[(p >> 6) & (PL_CHUNK_WORDS - 1)], 1ull << (p & 63));
+	__sync_fetch_and_add(&chunk_gen, 1);
 }
 
 static __always_inline bool advice_releases(__u64 advice)
@@ -296,15 +442,63 @@ static __always_inline bool advice_releases(__u64 advice)
 	       advice == PL_MADV_PAGEOUT || advice == PL_MADV_DONTNEED_LOCKED;
 }
 
+#define PL_MAP_FIXED 0x10
+#define PL_MREMAP_FIXED 2
+
+/*
+ * Segment bounds a successful layout change makes: where the new mapping
+ * starts, and where what it cut leaves a remnant (the end of a fixed
+ * mapping, of an unmapped range, of a moved one).
+ */
+static __always_inline void mark_layout(struct pl_call *c, long ret)
+{
+	__u64 page = pl_page_size();
+
+	switch (c->sys) {
+	case PL_SYS_MMAP:
+		mark_bound((__u64)ret);
+		if (c->args[3] & PL_MAP_FIXED)
+			mark_bound((__u64)ret + c->args[1]);
+		break;
+	case PL_SYS_MUNMAP:
+		mark_bound(c->args[0] + c->args[1]);
+		break;
+	case PL_SYS_MREMAP:
+		if ((__u64)ret == c->args[0])
+			break;
+		mark_bound((__u64)ret);
+		mark_bound(c->args[0] + c->args[1]);
+		if (c->args[3] & PL_MREMAP_FIXED)
+			mark_bound((__u64)ret + c->args[2]);
+		break;
+	case PL_SYS_BRK: { /* the heap's first growth starts its mapping */
+		struct task_struct *task = bpf_get_current_task_btf();
+		__u64 start_brk = task->mm ? task->mm->start_brk : 0;
+
+		if ((__u64)ret > c->old_brk && ((c->old_brk + page - 1) & ~(page - 1)) ==
+						   ((start_brk + page - 1) & ~(page - 1)))
+			mark_bound(c->old_brk);
+		break;
+	}
+	}
+}
+
 /*
  * After a successful call: pages a release named are marked, so a fault
  * on them counts as a refault; an unmapped range is forgotten, so a new
- * mapping there starts clean.
+ * mapping there starts clean; new mappings start segments.
  */
 __hidden void pl_chunk_mark_after_call(struct pl_call *c, long ret)
 {
+	__u32 zero = 0;
+	struct pl_fault_cache *fc;
+
 	if (!c || (ret < 0 && ret >= -PL_MAX_ERRNO))
 		return;
+	/* A layout change: this CPU's cached faults go to their segment before it moves or goes. */
+	if (c->sys != PL_SYS_MADVISE && c->sys != PL_SYS_PROCESS_MADVISE &&
+	    (fc = bpf_map_lookup_elem(&fault_cache, &zero)))
+		flush_fault_cache(fc);
 	switch (c->sys) {
 	case PL_SYS_MADVISE:
 		if (advice_releases(c->args[2]))
@@ -328,4 +522,66 @@ __hidden void pl_chunk_mark_after_call(struct pl_call *c, long ret)
 			pl_mark_range(c->args[0] + c->args[2], c->args[1] - c->args[2], false);
 		break;
 	}
+	mark_layout(c, ret);
+}
+
+/* ---- bounds from the VMAs: at attach and at exec ---------------------------- */
+
+extern int bpf_iter_task_vma_new(struct bpf_iter_task_vma *it, struct task_struct *task,
+				 __u64 addr) __ksym;
+extern struct vm_area_struct *bpf_iter_task_vma_next(struct bpf_iter_task_vma *it) __ksym;
+extern void bpf_iter_task_vma_destroy(struct bpf_iter_task_vma *it) __ksym;
+
+/*
+ * Every VMA of the current task starts a segment: the layout the kernel
+ * made itself (exec maps the binary, its interpreter and the stack without
+ * a traced call). A walk that cannot take the mmap lock is counted
+ * (chunks_dropped). Returns the VMAs walked.
+ */
+static __always_inline int mark_own_vmas(void)
+{
+	struct bpf_iter_task_vma it;
+	struct vm_area_struct *vma;
+	int n = 0;
+
+	if (bpf_iter_task_vma_new(&it, bpf_get_current_task_btf(), 0)) {
+		__sync_fetch_and_add(&totals.chunks_dropped, 1);
+	} else {
+		while ((vma = bpf_iter_task_vma_next(&it))) {
+			mark_bound(vma->vm_start);
+			n++;
+		}
+	}
+	bpf_iter_task_vma_destroy(&it);
+	return n;
+}
+
+/* At attach, run once by user space over the target's VMAs: the layout made before we looked. */
+SEC("iter/task_vma")
+int seed_bounds(struct bpf_iter__task_vma *ctx)
+{
+	struct vm_area_struct *vma = ctx->vma;
+	struct task_struct *task = ctx->task;
+
+	if (vma && task && task->tgid == targ_tgid)
+		mark_bound(vma->vm_start);
+	return 0;
+}
+
+static long drop_entry(struct bpf_map *map, __u64 *key, void *val, void *ctx)
+{
+	bpf_map_delete_elem(map, key);
+	return 0;
+}
+
+/*
+ * After exec: the chunks and segments of the old address space describe
+ * nothing now (user space starts a fresh ledger at the exec record), and the
+ * kernel mapped the new binary, its interpreter and the stack itself.
+ */
+__hidden int pl_chunk_exec(void)
+{
+	bpf_for_each_map_elem(&chunks, drop_entry, NULL, 0);
+	bpf_for_each_map_elem(&segs, drop_entry, NULL, 0);
+	return mark_own_vmas();
 }

@@ -87,35 +87,54 @@ struct pl_cause_acc {
  * Page faults are aggregated per 2 MiB-aligned chunk of the target's
  * address space, in the kernel: a fault storm updates a map, never the ring
  * buffer. User space folds chunks into mappings (user/ledger/ranges.c).
+ *
+ * A chunk is cut into segments at the pages where a mapping starts inside
+ * it (`bounds`, a bit per page; page 0 always starts one), and faults are
+ * summed per segment (struct pl_seg), so two mappings sharing a chunk keep
+ * their own faults. Bits are set by the kernel side at the exit of mmap,
+ * munmap, mremap and brk, and from the VMAs at attach and at exec; they are
+ * never cleared while the chunk lives (a stale bit only splits finer).
  */
 #define PL_CHUNK_SHIFT 21
 #define PL_CHUNK_PAGES 512
 #define PL_CHUNK_WORDS (PL_CHUNK_PAGES / 64)
 
 struct pl_chunk {
-	__u64 faulted;	    /* bytes the target's faults brought in */
-	__u64 refaulted;    /* of those, bytes on pages released since */
-	__u64 refaults;	    /* faults that were refaults */
-	__u64 delay_sum_ns; /* release to refault, summed over refaults */
-	__u64 delay_min_ns; /* 0: none yet */
+	__u64 delay_min_ns; /* release to refault, over the chunk's refaults; 0: none yet */
 	__u64 delay_max_ns;
 	__u64 released_ns;		/* the last release that named this chunk */
-	__u64 last_addr;		/* the last faulting address: names the mapping */
+	__u64 last_addr;		/* the last faulting address on the slow path */
 	__u64 born_ns;			/* when this entry was made: a new one starts again at 0 */
+	__s64 spilled;			/* fault bytes no segment entry had room for (counted) */
 	__u64 released[PL_CHUNK_WORDS]; /* pages released, not faulted back since */
+	__u64 bounds[PL_CHUNK_WORDS];	/* pages where a mapping starts: segment starts */
+};
+
+/* A segment's key in the segs map: its chunk and its first page. */
+#define PL_SEG_KEY(idx, page) (((__u64)(idx) << 9) | ((page) & (PL_CHUNK_PAGES - 1)))
+
+struct pl_seg {
+	__s64 faulted;	 /* net bytes faults changed RSS by (a copy-on-write of a file page: 0) */
+	__u64 refaulted; /* bytes faulted on pages released since */
+	__u64 refaults;	 /* faults that were refaults */
+	__u64 delay_sum_ns; /* release to refault, summed over refaults */
+	__u64 born_ns;	    /* when this entry was made */
 };
 
 /*
- * The fault path's per-CPU cache: faults in the chunk it last touched are
- * summed here and added to the chunk when the CPU moves on, so a fault storm
- * costs one array lookup per fault, not a hash lookup. Readers add `faulted`
- * to chunk key - 1 (0: empty).
+ * The fault path's per-CPU cache: faults in the segment it last touched are
+ * summed here and added to the segment when the CPU moves on, so a fault
+ * storm costs one array lookup and a page-range check per fault, not a hash
+ * lookup. Readers add `faulted` to segment (chunk - 1, lo) (chunk 0: empty).
  */
 struct pl_fault_cache {
-	__u64 key;     /* chunk index + 1 */
-	__u64 gen;     /* release_gen when the chunk was found with no released page */
-	__u64 faulted; /* bytes not yet added to the chunk */
-	__u64 last_addr;
+	__u64 chunk;   /* chunk index + 1 */
+	__u64 gen;     /* chunk_gen when the segment was found, its chunk with no released page */
+	__u32 lo, hi;  /* the segment's pages: [lo, hi) */
+	__s64 faulted; /* bytes not yet added to the segment */
+	/* The lowest and highest page faulted meanwhile: if a bound lands between them
+	 * before the hand-over, the bytes are shared by the two segments, by pages. */
+	__u32 pmin, pmax;
 };
 
 struct pl_event_hdr {
@@ -211,7 +230,7 @@ struct pl_totals {
 	__u64 inflight_drops;	  /* syscall entries we could not track */
 	__u64 stacks_dropped;	  /* user stacks the stacks map had no room for */
 	__u64 stacks_captured;	  /* user stacks taken (0 with --no-stacks) */
-	__u64 chunks_dropped;	  /* faults or releases the chunks map had no room for */
+	__u64 chunks_dropped;	  /* faults, releases or bounds the chunk maps had no room for */
 	__u64 marks_truncated;	  /* releases too large to mark page by page */
 	__u64 seeded;		  /* 1 once the attach-time reading is taken */
 	__u64 exited;		  /* 1 once the target's last thread exited */

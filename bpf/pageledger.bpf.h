@@ -146,8 +146,11 @@ static __always_inline void pl_fill_hdr(struct pl_event_hdr *h, __u32 type)
 
 /* ---- global functions: verified once, called across files ----------------- */
 
-/* chunks.bpf.c: a fault brought `bytes` in at addr (a page of the target). */
+/* chunks.bpf.c: a fault changed RSS by `bytes` at addr (a page of the target). */
 __hidden void pl_chunk_fault(__u64 addr, __s64 bytes);
+/* chunks.bpf.c: after exec (current: the task), the old chunks go and the new VMAs start segments.
+ */
+__hidden int pl_chunk_exec(void);
 /* chunks.bpf.c: after a successful call, mark released pages or forget unmapped ones. */
 __hidden void pl_chunk_mark_after_call(struct pl_call *c, long ret);
 /* rss.bpf.c: a call leaves; a fold found taken later can tell it may have been in it. */

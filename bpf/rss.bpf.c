@@ -518,7 +518,8 @@ __hidden int pl_account_update(__u64 mm, __s32 slot, __s64 folded, __u64 seen)
 		cause = cause_of(task, t, mm, m, bytes);
 		file_cause(cause, m, bytes);
 		note_running(m, bytes, cause == PL_CAUSE_EXIT || cause == PL_CAUSE_EXEC);
-		if (cause == PL_CAUSE_FAULT && bytes > 0 && t)
+		/* Resident members only: a swap-in's swap entry is not a page of the range. */
+		if (cause == PL_CAUSE_FAULT && bytes && m != PL_RSS_SWAP && t)
 			pl_chunk_fault(t->fault_addr, bytes);
 	}
 	pl_end_update(progress);
@@ -559,6 +560,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	for (int m = 0; m < PL_RSS_NR; m++)
 		old[m] = totals.rss_cur[m];
 	take_baseline(mm, rss);
+	pl_chunk_exec(); /* the old address space's chunks go; the new one's bounds */
 	for (int m = 0; m < PL_RSS_NR; m++)
 		totals.exec_adjust[m] += rss[m] - old[m];
 	start_epoch(mm, rss);

@@ -89,12 +89,21 @@ static void attribute(struct run *r, struct pl_record *rec, struct pl_caller *ca
 }
 
 /* A fresh address space (exec): a fresh per-range ledger, its layout from smaps. */
-static void restart_ranges(struct run *r)
+static void restart_ranges(struct run *r, bool after_exec)
 {
+	uint64_t t0 = pl_now_ns();
+
 	if (r->ranging)
 		pl_range_tracker_free(&r->ranges);
-	r->ranging = !pl_range_tracker_init(&r->ranges, r->target.pid, &r->tracer,
-					    !r->target.spawned || r->ledger.execs > 1);
+	r->ranging = !pl_range_tracker_init(&r->ranges, r->target.pid, &r->tracer, after_exec);
+	if (r->cfg.verbose && r->ranging)
+		fprintf(stderr, "pageledger: ranges seeded in %.1f ms (%zu mappings)\n",
+			(double)(pl_now_ns() - t0) / 1e6, pl_ranges_n_maps(&r->ranges.ranges));
+	if (r->ranging && !r->ranges.seed_settled)
+		fprintf(stderr,
+			"pageledger: warning: the target's RSS kept changing while the "
+			"per-range ledger was seeded; pages it faulted meanwhile may count twice "
+			"there (the totals are exact)\n");
 }
 
 static int handle_record(void *ctx, void *data, size_t size)
@@ -124,7 +133,7 @@ static int handle_record(void *ctx, void *data, size_t size)
 		pl_ledger_add_exec(&r->ledger, rec.exec);
 		if (r->attributing)
 			pl_attributor_exec(&r->attr, (pid_t)rec.exec->hdr.pid);
-		restart_ranges(r);
+		restart_ranges(r, true);
 		break;
 	case PL_EV_EXIT:
 		pl_ledger_add_exit(&r->ledger, rec.exit);
@@ -248,7 +257,7 @@ static int start_tracing(struct run *r)
 	pl_tracer_totals(&r->tracer, &totals);
 	memcpy(info.rss_start, totals.rss_start, sizeof(info.rss_start));
 	if (!r->target.spawned)
-		restart_ranges(r);
+		restart_ranges(r, false);
 	pl_ledger_init(&r->ledger, info.pid, info.t0_ns);
 	pl_ledger_set_seed(&r->ledger, totals.rss_start);
 	pl_sinks_begin(&r->sinks, &info);
@@ -270,17 +279,26 @@ static int start_tracing(struct run *r)
 
 #define RANGES_SHOWN 4096
 
-/* The per-range ledger to the sinks that show it. */
-static void send_ranges(struct run *r, const char *when)
+/* The per-range ledger to the sinks that show it; rows sized to what there is to show. */
+static void send_ranges(struct run *r, const char *when, bool settled)
 {
-	static struct pl_range_row rows[RANGES_SHOWN];
+	size_t maps = pl_ranges_n_maps(&r->ranges.ranges),
+	       max = maps < RANGES_SHOWN ? maps : RANGES_SHOWN;
 	struct pl_ranges_view v = {
-	    .when = when, .ts_ns = pl_now_ns(), .pid = (uint32_t)r->target.pid};
+	    .when = when, .ts_ns = pl_now_ns(), .pid = (uint32_t)r->target.pid, .settled = settled};
+	struct pl_range_row *rows = NULL;
+	bool wanted = false;
 
-	v.n_rows = pl_ranges_rows(&r->ranges.ranges, rows, RANGES_SHOWN);
+	for (int i = 0; i < r->sinks.n; i++)
+		wanted |= r->sinks.out[i].ops->ranges != NULL;
+	if (!wanted)
+		return;
+	rows = max ? calloc(max, sizeof(*rows)) : NULL;
+	v.n_rows = rows ? pl_ranges_rows(&r->ranges.ranges, rows, max) : 0;
 	v.rows = rows;
 	pl_ranges_totals(&r->ranges.ranges, &v.live, &v.gone);
 	pl_sinks_ranges(&r->sinks, &v);
+	free(rows);
 }
 
 static bool same_progress(const struct pl_totals *a, const struct pl_totals *b)
@@ -319,27 +337,63 @@ static void read_settled(struct run *r, struct pl_balance *b, struct pl_totals *
 	b->have_closure = b->settled;
 }
 
+/*
+ * At the end, smaps is read for 150 ms at most (about 25,000 mappings here):
+ * the ranges past that show no kernel figures, so the run ends promptly.
+ */
+#define END_SMAPS_NS 150000000ull
+#define RANGES_SETTLE_TRIES 4
+#define RANGES_RETRY_NS 100000000ull
+
+/*
+ * The per-range ledger beside smaps, at one moment: the kernel's chunks,
+ * the fault caches and smaps are read inside the same begin/end bracket as
+ * the balance, after every record submitted before it, so a settled reading
+ * holds each range's figures and its smaps Rss at the same instant.
+ */
+static bool read_ranges_settled(struct run *r, struct pl_kernel_view *k, uint64_t deadline_ns)
+{
+	uint64_t t0 = pl_now_ns();
+	struct pl_totals before, after;
+	bool settled = false;
+
+	/* A few tries, while they are cheap: a large smaps read is not repeated. */
+	for (int i = 0; i < RANGES_SETTLE_TRIES && !settled && pl_now_ns() - t0 < RANGES_RETRY_NS;
+	     i++) {
+		pl_tracer_totals(&r->tracer, &before);
+		pl_tracer_drain(&r->tracer);
+		pl_range_tracker_poll(&r->ranges, 0);
+		pl_range_tracker_read_kernel(&r->ranges, k, deadline_ns);
+		pl_tracer_totals(&r->tracer, &after);
+		settled = same_progress(&before, &after);
+		if (r->ranges.kernel_cut) /* out of time: no second try */
+			break;
+	}
+	return settled;
+}
+
 static void take_balance(struct run *r, const char *when)
 {
 	struct pl_balance b = {.when = when};
 	struct pl_totals totals;
+	bool ranges_settled = false;
 
 	if (pl_kernel_view_read_status(r->target.pid, &b.kernel) < 0)
 		return; /* gone: nothing to hold the ledger against */
 	read_settled(r, &b, &totals);
 	/* The per-range ledger and smaps (LazyFree, AnonHugePages): not part of the exact check. */
-	if (r->ranging) {
-		pl_range_tracker_poll(&r->ranges, 0);
-		pl_range_tracker_read_kernel(&r->ranges, &b.kernel);
-	} else {
+	/* The end's smaps read is bounded, whatever the target's size (see END_SMAPS_NS). */
+	if (r->ranging)
+		ranges_settled = read_ranges_settled(
+		    r, &b.kernel, strcmp(when, "end") ? 0 : pl_now_ns() + END_SMAPS_NS);
+	else
 		pl_kernel_view_read_rollup(r->target.pid, &b.kernel);
-	}
 	pl_goheap_read(&r->goheap, &b.go_heap);
 	b.ts_ns = pl_now_ns();
 	pl_ledger_add_balance(&r->ledger, &b);
 	pl_sinks_balance(&r->sinks, &b, (uint32_t)r->target.pid);
 	if (r->ranging)
-		send_ranges(r, when);
+		send_ranges(r, when, ranges_settled);
 }
 
 /*
@@ -510,7 +564,7 @@ static void finish(struct run *r)
 	track_ranges(r, flush_causes(r));
 	if (r->ranging && pl_target_exited(&r->target)) {
 		pl_range_tracker_poll(&r->ranges, 0);
-		send_ranges(r, "end");
+		send_ranges(r, "end", false);
 	}
 	pl_tracer_totals(&r->tracer, &totals);
 	pl_ledger_finish(&r->ledger, &totals, pl_tracer_page_faults(&r->tracer), pl_now_ns());

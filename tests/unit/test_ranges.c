@@ -24,10 +24,13 @@
 static struct pl_syscall_event call(uint32_t sys, uint64_t a0, uint64_t a1, uint64_t a2,
 				    uint64_t a3, int64_t ret, int64_t resident)
 {
+	static uint64_t clock_ns =
+	    1000; /* records come after the folds' kernel entries were made */
 	struct pl_syscall_event e;
 
 	memset(&e, 0, sizeof(e));
 	e.hdr.type = PL_EV_SYSCALL;
+	e.hdr.ts_ns = clock_ns += 1000;
 	e.sys = sys;
 	e.args[0] = a0;
 	e.args[1] = a1;
@@ -78,12 +81,20 @@ static void do_brk(struct pl_ranges *r, uint64_t old_brk, uint64_t new_brk, int6
 	pl_ranges_add_syscall(r, &e);
 }
 
-/* A kernel reading of chunk idx with only its faulted bytes. */
+/* A kernel reading of the segment at page 0 of chunk idx, with only its faulted bytes. */
 static void fold(struct pl_ranges *r, uint64_t idx, uint64_t faulted)
 {
-	struct pl_chunk c = {.faulted = faulted};
+	struct pl_seg s = {.faulted = (int64_t)faulted, .born_ns = 1};
 
-	pl_ranges_fold_chunk(r, idx, &c);
+	pl_ranges_fold_seg(r, idx, 0, &s);
+}
+
+/* The same for the segment starting at `page`. */
+static void fold_at(struct pl_ranges *r, uint64_t idx, uint32_t page, uint64_t faulted)
+{
+	struct pl_seg s = {.faulted = (int64_t)faulted, .born_ns = 1};
+
+	pl_ranges_fold_seg(r, idx, page, &s);
 }
 
 /* The row starting at start among pl_ranges_rows' output; fails the test if absent. */
@@ -167,9 +178,9 @@ static void test_fold_same_reading_twice_adds_nothing(void **state)
 
 static void fold_born(struct pl_ranges *r, uint64_t idx, uint64_t faulted, uint64_t born)
 {
-	struct pl_chunk c = {.faulted = faulted, .born_ns = born};
+	struct pl_seg s = {.faulted = (int64_t)faulted, .born_ns = born};
 
-	pl_ranges_fold_chunk(r, idx, &c);
+	pl_ranges_fold_seg(r, idx, 0, &s);
 }
 
 static void test_fold_new_kernel_entry_counts_from_zero(void **state)
@@ -184,17 +195,254 @@ static void test_fold_new_kernel_entry_counts_from_zero(void **state)
 	assert_int_equal(row_at(r, BASE).faulted, 1536 * KIB);
 }
 
-static void test_fold_smaller_reading_is_a_lag_not_a_loss(void **state)
+static void test_fold_net_figure_can_fall(void **state)
 {
 	struct pl_ranges *r = *state;
 
 	do_mmap(r, BASE, 2 * MIB);
 	fold_born(r, IDX(BASE), 1 * MIB, 100);
-	/* A fault cache being handed over: the entry reads low for a moment. */
+	/* Net bytes: a file page a copy-on-write replaced leaves the figure lower. */
 	fold_born(r, IDX(BASE), 768 * KIB, 100);
-	assert_int_equal(row_at(r, BASE).faulted, 1 * MIB);
+	assert_int_equal(row_at(r, BASE).faulted, 768 * KIB);
 	fold_born(r, IDX(BASE), 1280 * KIB, 100);
 	assert_int_equal(row_at(r, BASE).faulted, 1280 * KIB);
+}
+
+/* ---- segments: mappings sharing a chunk ------------------------------------- */
+
+#define BUSY_LEN (1536 * KIB)
+#define SMALL_AT (BASE + BUSY_LEN + PAGE)
+#define SMALL_PAGE ((BUSY_LEN + PAGE) / PAGE)
+#define SMALL_LEN (52 * KIB)
+
+/* A busy mapping and a small one beside it, in one chunk, each with its own faults. */
+static void busy_and_small(struct pl_ranges *r)
+{
+	do_mmap(r, BASE, BUSY_LEN);
+	do_mmap(r, SMALL_AT, SMALL_LEN);
+	fold(r, IDX(BASE), BUSY_LEN);
+	fold_at(r, IDX(BASE), SMALL_PAGE, SMALL_LEN);
+}
+
+static void test_two_mappings_in_one_chunk_keep_their_own_faults(void **state)
+{
+	struct pl_ranges *r = *state;
+
+	busy_and_small(r);
+	assert_int_equal(row_at(r, BASE).faulted, BUSY_LEN);
+	assert_int_equal(row_at(r, SMALL_AT).faulted, SMALL_LEN);
+	/* The busy one faults on: none of it lands beside it. */
+	fold(r, IDX(BASE), 3 * BUSY_LEN);
+	assert_int_equal(row_at(r, SMALL_AT).faulted, SMALL_LEN);
+	assert_int_equal(row_at(r, BASE).faulted, 3 * BUSY_LEN);
+}
+
+static void test_release_goes_to_the_mapping_the_call_names(void **state)
+{
+	struct pl_ranges *r = *state;
+
+	busy_and_small(r);
+	do_madvise(r, SMALL_AT, SMALL_LEN, PL_MADV_DONTNEED, -(int64_t)SMALL_LEN);
+	assert_int_equal(row_at(r, SMALL_AT).released, SMALL_LEN);
+	assert_int_equal(row_at(r, BASE).released, 0);
+	do_madvise(r, BASE, 512 * KIB, PL_MADV_DONTNEED, -512 * (int64_t)KIB);
+	assert_int_equal(row_at(r, BASE).released, 512 * KIB);
+	assert_int_equal(row_at(r, SMALL_AT).released, SMALL_LEN);
+}
+
+static void test_unmapping_the_small_one_leaves_the_busy_one_whole(void **state)
+{
+	struct pl_ranges *r = *state;
+
+	busy_and_small(r);
+	do_munmap(r, SMALL_AT, SMALL_LEN, -(int64_t)SMALL_LEN);
+	assert_int_equal(row_count(r), 1);
+	assert_int_equal(row_at(r, BASE).faulted, BUSY_LEN);
+	assert_int_equal(gone_row(r).faulted, SMALL_LEN);
+	assert_int_equal(gone_row(r).released, SMALL_LEN);
+}
+
+static void test_kernel_bounds_split_a_seeded_chunk(void **state)
+{
+	struct pl_ranges *r = *state;
+	struct pl_chunk k = {0};
+
+	/* Mapped before we looked: no record, only the kernel's bound from its VMAs. */
+	assert_int_equal(pl_ranges_seed(r, BASE, BASE + 64 * PAGE, "liba.so", false), 0);
+	assert_int_equal(pl_ranges_seed(r, BASE + 64 * PAGE, BASE + 80 * PAGE, "liba.so", false),
+			 0);
+	k.bounds[1] = 1; /* page 64 */
+	pl_ranges_fold_chunk(r, IDX(BASE), &k);
+	fold(r, IDX(BASE), 10 * PAGE);
+	fold_at(r, IDX(BASE), 64, 3 * PAGE);
+	assert_int_equal(row_at(r, BASE).faulted, 10 * PAGE);
+	assert_int_equal(row_at(r, BASE + 64 * PAGE).faulted, 3 * PAGE);
+}
+
+static void test_cached_fault_bytes_count_until_flushed(void **state)
+{
+	struct pl_ranges *r = *state;
+	struct pl_cached c = {.idx = IDX(BASE),
+			      .lo = SMALL_PAGE,
+			      .pmin = SMALL_PAGE,
+			      .pmax = SMALL_PAGE + 7,
+			      .bytes = 8 * PAGE};
+
+	busy_and_small(r);
+	pl_ranges_set_cached(r, &c, 1);
+	assert_int_equal(row_at(r, SMALL_AT).faulted, SMALL_LEN + 8 * PAGE);
+	assert_int_equal(row_at(r, BASE).faulted, BUSY_LEN);
+	/* Flushed to the segment: the same figure, once. */
+	pl_ranges_set_cached(r, NULL, 0);
+	fold_at(r, IDX(BASE), SMALL_PAGE, SMALL_LEN + 8 * PAGE);
+	assert_int_equal(row_at(r, SMALL_AT).faulted, SMALL_LEN + 8 * PAGE);
+}
+
+static void test_cached_fault_bytes_travel_with_a_move(void **state)
+{
+	struct pl_ranges *r = *state;
+	uint64_t to = BASE + 64 * MIB;
+	struct pl_cached c = {.idx = IDX(BASE), .lo = 0, .pmin = 0, .pmax = 15, .bytes = 16 * PAGE};
+
+	do_mmap(r, BASE, 2 * MIB);
+	fold(r, IDX(BASE), 1 * MIB);
+	pl_ranges_set_cached(r, &c, 1);
+	do_mremap(r, BASE, 2 * MIB, 2 * MIB, to, 0);
+	assert_int_equal(row_at(r, to).faulted, 1 * MIB + 16 * PAGE);
+	/* The cache reaches the old segment later: already counted. */
+	pl_ranges_set_cached(r, NULL, 0);
+	fold(r, IDX(BASE), 1 * MIB + 16 * PAGE);
+	assert_int_equal(row_at(r, to).faulted, 1 * MIB + 16 * PAGE);
+	assert_int_equal(gone_row(r).faulted, 0);
+}
+
+static void test_cache_across_a_new_bound_is_shared_by_pages(void **state)
+{
+	struct pl_ranges *r = *state;
+	/* Pages 100-139 faulted, cached under segment 0; then a cut leaves a remnant at 120. */
+	struct pl_cached c = {
+	    .idx = IDX(BASE), .lo = 0, .pmin = 100, .pmax = 139, .bytes = 40 * PAGE};
+	struct pl_chunk k = {0};
+
+	do_mmap(r, BASE, 2 * MIB);
+	pl_ranges_set_cached(r, &c, 1);
+	do_munmap(r, BASE + 110 * PAGE, 10 * PAGE,
+		  0); /* nothing resident there: the bound at 120 */
+	k.bounds[1] = 1ull << (120 - 64);
+	pl_ranges_fold_chunk(r, IDX(BASE), &k);
+	pl_ranges_apply_bounds(r, &c, 1);
+	pl_ranges_set_cached(r, &c, 1);
+	assert_int_equal(row_at(r, BASE).faulted, 20 * PAGE);
+	assert_int_equal(row_at(r, BASE + 120 * PAGE).faulted, 20 * PAGE);
+}
+
+static uint64_t forgotten[8];
+static size_t n_forgotten;
+
+static void note_forget(void *ctx, uint64_t idx, const uint64_t *bounds)
+{
+	(void)ctx;
+	(void)bounds;
+	if (n_forgotten < 8)
+		forgotten[n_forgotten++] = idx;
+}
+
+static void test_unmapped_chunks_are_dropped_after_a_walk(void **state)
+{
+	struct pl_ranges *r = *state;
+
+	n_forgotten = 0;
+	do_mmap(r, BASE, 4 * MIB);
+	fold(r, IDX(BASE), 1 * MIB);
+	fold(r, IDX(BASE) + 1, 1 * MIB);
+	pl_ranges_end_walk(r, note_forget, NULL);
+	do_munmap(r, BASE, 4 * MIB, -2 * (int64_t)MIB);
+	assert_int_equal(pl_ranges_n_chunks(r), 2);
+	pl_ranges_end_walk(r, note_forget, NULL); /* a fold may still come from this walk */
+	assert_int_equal(n_forgotten, 0);
+	fold(r, IDX(BASE), 1 * MIB + 4 * PAGE); /* faults just before the unmap, read late */
+	pl_ranges_end_walk(r, note_forget, NULL);
+	assert_int_equal(pl_ranges_n_chunks(r), 0);
+	assert_int_equal(n_forgotten, 2);
+	assert_int_equal(gone_row(r).faulted, 2 * MIB + 4 * PAGE);
+	assert_int_equal(gone_row(r).released, 2 * MIB);
+	assert_int_equal(live_row(r).faulted, 0);
+}
+
+static void test_cut_keeps_segments_made_after_the_call(void **state)
+{
+	struct pl_ranges *r = *state;
+	struct pl_syscall_event gone =
+	    call(PL_SYS_MUNMAP, BASE, 2 * MIB, 0, 0, 0, -1 * (int64_t)MIB);
+	struct pl_syscall_event anew =
+	    call(PL_SYS_MMAP, 0, 1 * MIB, 3, MAP_PRIV_ANON, (int64_t)(BASE + 7 * PAGE), 0);
+	struct pl_seg late = {.faulted = 64 * (int64_t)PAGE, .born_ns = anew.hdr.ts_ns + 1};
+
+	do_mmap(r, BASE, 2 * MIB);
+	fold(r, IDX(BASE), 1 * MIB);
+	/* A new mapping at the same place faulted, and was read, before either record came. */
+	pl_ranges_fold_seg(r, IDX(BASE), 7, &late);
+	pl_ranges_add_syscall(r, &gone);
+	pl_ranges_add_syscall(r, &anew);
+	assert_int_equal(row_at(r, BASE + 7 * PAGE).faulted, 64 * PAGE);
+	assert_int_equal(gone_row(r).faulted, 1 * MIB);
+}
+
+static void test_chunk_mapped_again_is_kept(void **state)
+{
+	struct pl_ranges *r = *state;
+
+	n_forgotten = 0;
+	do_mmap(r, BASE, 2 * MIB);
+	fold(r, IDX(BASE), 1 * MIB);
+	do_munmap(r, BASE, 2 * MIB, -1 * (int64_t)MIB);
+	pl_ranges_end_walk(r, note_forget, NULL);
+	do_mmap(r, BASE, 2 * MIB);
+	fold(r, IDX(BASE), 1 * MIB + 8 * PAGE);
+	pl_ranges_end_walk(r, note_forget, NULL);
+	pl_ranges_end_walk(r, note_forget, NULL);
+	assert_int_equal(n_forgotten, 0);
+	assert_int_equal(row_at(r, BASE).faulted, 8 * PAGE);
+}
+
+/* ---- the ordered sets under the ledger ------------------------------------------ */
+
+struct tkey {
+	struct pl_tnode node;
+};
+
+static void test_treap_orders_many_keys(void **state)
+{
+	enum { N = 20000 };
+	static struct tkey k[N];
+	struct pl_treap t = {0};
+	uint64_t x = 88172645463325252ull, prev = 0;
+	size_t seen = 0;
+
+	(void)state;
+	for (size_t i = 0; i < N; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		k[i].node.key = (x % (1ull << 40)) * 2 + 1; /* odd keys */
+		if (pl_treap_insert(&t, &k[i].node))
+			k[i].node.key = 0; /* a duplicate: not in the set */
+	}
+	for (size_t i = 0; i < N; i += 2)
+		if (k[i].node.key)
+			pl_treap_remove(&t, &k[i].node);
+	for (struct pl_tnode *n = pl_treap_first(&t); n; n = pl_treap_next(&t, n)) {
+		assert_true(n->key > prev);
+		prev = n->key;
+		seen++;
+	}
+	assert_int_equal(seen, t.n);
+	for (size_t i = 1; i < N; i += 2) {
+		if (!k[i].node.key)
+			continue;
+		assert_ptr_equal(pl_treap_find(&t, k[i].node.key), &k[i].node);
+		assert_ptr_equal(pl_treap_floor(&t, k[i].node.key + 1),
+				 &k[i].node); /* even: absent */
+		assert_ptr_equal(pl_treap_ceil(&t, k[i].node.key - 1), &k[i].node);
+	}
 }
 
 static void test_failed_call_changes_nothing(void **state)
@@ -572,7 +820,7 @@ static void lazy_setup(struct pl_ranges *r, struct pl_chunk *k)
 
 	memset(k, 0, sizeof(*k));
 	do_mmap(r, BASE, 2 * MIB);
-	k->faulted = 2 * MIB;
+	fold(r, IDX(BASE), 2 * MIB);
 	pl_ranges_fold_chunk(r, IDX(BASE), k);
 	do_madvise(r, BASE, 16 * PAGE, PL_MADV_FREE, 0);
 	k->released[0] = 0xffff;
@@ -623,12 +871,19 @@ static void test_lazy_pages_refaulted_leave_pending(void **state)
 	assert_int_equal(row_at(r, BASE).lazy_pending, 8 * PAGE);
 	/* Pages 0-3 were dropped and faulted back: the kernel cleared their bits. */
 	k.released[0] = 0xfff0;
-	k.faulted += 4 * PAGE;
+	fold(r, IDX(BASE), 2 * MIB + 4 * PAGE);
 	pl_ranges_fold_chunk(r, IDX(BASE), &k);
 	pl_ranges_set_presence(r, IDX(BASE), all);
 	assert_int_equal(row_at(r, BASE).lazy_pending, 4 * PAGE);
 	assert_int_equal(row_at(r, BASE).reclaimed, 0);
 	assert_int_equal(row_at(r, BASE).faulted, 2 * MIB + 4 * PAGE);
+}
+
+/* What pagemap would say: every page of the range resident. */
+static int64_t all_resident(void *ctx, uint64_t start, uint64_t end)
+{
+	(void)ctx;
+	return (int64_t)(end - start);
 }
 
 static void test_dontneed_clears_lazy_pages(void **state)
@@ -637,12 +892,30 @@ static void test_dontneed_clears_lazy_pages(void **state)
 	uint64_t all[PL_CHUNK_WORDS] = {0xffff};
 	struct pl_chunk k;
 
+	r->resident = all_resident;
 	lazy_setup(r, &k);
 	pl_ranges_set_presence(r, IDX(BASE), all);
 	do_madvise(r, BASE, 4 * PAGE, PL_MADV_DONTNEED, -4 * (int64_t)PAGE);
 	assert_int_equal(row_at(r, BASE).lazy_pending, 12 * PAGE);
 	do_munmap(r, BASE + 4 * PAGE, 4 * PAGE, -4 * (int64_t)PAGE);
-	assert_int_equal(row_at(r, BASE).lazy_pending, 8 * PAGE);
+	/* Page-exact per mapping: pages 8-15 are the tail's, the head has none left. */
+	assert_int_equal(row_at(r, BASE + 8 * PAGE).lazy_pending, 8 * PAGE);
+	assert_int_equal(live_row(r).lazy_pending, 8 * PAGE);
+	/* The segment's faults split at the cut by what each part holds. */
+	assert_int_equal(row_at(r, BASE + 8 * PAGE).faulted, 2 * MIB - 8 * PAGE);
+	assert_int_equal(row_at(r, BASE).faulted, 8 * PAGE);
+	assert_int_equal(row_at(r, BASE).released, 8 * PAGE);
+}
+
+static void test_split_without_pagemap_keeps_history_and_counts(void **state)
+{
+	struct pl_ranges *r = *state;
+
+	do_mmap(r, BASE, 2 * MIB);
+	fold(r, IDX(BASE), 2 * MIB);
+	do_munmap(r, BASE + 4 * PAGE, 4 * PAGE, -4 * (int64_t)PAGE);
+	assert_int_equal(row_at(r, BASE).faulted, 2 * MIB);
+	assert_int_equal(r->splits_unplaced, 1);
 }
 
 /* ---- refaults -------------------------------------------------------------- */
@@ -650,29 +923,31 @@ static void test_dontneed_clears_lazy_pages(void **state)
 static void test_refault_figures_from_folds(void **state)
 {
 	struct pl_ranges *r = *state;
-	struct pl_chunk k = {.faulted = 1 * MIB,
-			     .refaulted = 256 * KIB,
-			     .refaults = 64,
-			     .delay_sum_ns = 64000,
-			     .delay_min_ns = 500,
-			     .delay_max_ns = 3000};
+	struct pl_chunk k = {.delay_min_ns = 500, .delay_max_ns = 3000};
+	struct pl_seg s = {.faulted = 1 * MIB,
+			   .refaulted = 256 * KIB,
+			   .refaults = 64,
+			   .delay_sum_ns = 64000,
+			   .born_ns = 1};
 	struct pl_range_row row;
 
 	do_mmap(r, BASE, 2 * MIB);
 	pl_ranges_fold_chunk(r, IDX(BASE), &k);
+	pl_ranges_fold_seg(r, IDX(BASE), 0, &s);
 	row = row_at(r, BASE);
 	assert_int_equal(row.refaulted, 256 * KIB);
 	assert_int_equal(row.refaults, 64);
 	assert_int_equal(row.refault_delay_min_ns, 500);
 	assert_int_equal(row.refault_delay_mean_ns, 1000);
 	assert_int_equal(row.refault_delay_max_ns, 3000);
-	k.faulted = 1536 * KIB;
-	k.refaulted = 512 * KIB;
-	k.refaults = 128;
-	k.delay_sum_ns = 256000;
+	s.faulted = 1536 * KIB;
+	s.refaulted = 512 * KIB;
+	s.refaults = 128;
+	s.delay_sum_ns = 256000;
 	k.delay_min_ns = 200;
 	k.delay_max_ns = 9000;
 	pl_ranges_fold_chunk(r, IDX(BASE), &k);
+	pl_ranges_fold_seg(r, IDX(BASE), 0, &s);
 	row = row_at(r, BASE);
 	assert_int_equal(row.refaulted, 512 * KIB);
 	assert_int_equal(row.refaults, 128);
@@ -684,23 +959,25 @@ static void test_refault_figures_from_folds(void **state)
 static void test_refault_figures_sum_over_chunks(void **state)
 {
 	struct pl_ranges *r = *state;
-	struct pl_chunk a = {.faulted = 8 * PAGE,
-			     .refaulted = 2 * PAGE,
-			     .refaults = 2,
-			     .delay_sum_ns = 300,
-			     .delay_min_ns = 100,
-			     .delay_max_ns = 200};
-	struct pl_chunk b = {.faulted = 4 * PAGE,
-			     .refaulted = 1 * PAGE,
-			     .refaults = 1,
-			     .delay_sum_ns = 900,
-			     .delay_min_ns = 900,
-			     .delay_max_ns = 900};
+	struct pl_chunk a = {.delay_min_ns = 100, .delay_max_ns = 200};
+	struct pl_chunk b = {.delay_min_ns = 900, .delay_max_ns = 900};
+	struct pl_seg sa = {.faulted = 8 * PAGE,
+			    .refaulted = 2 * PAGE,
+			    .refaults = 2,
+			    .delay_sum_ns = 300,
+			    .born_ns = 1};
+	struct pl_seg sb = {.faulted = 4 * PAGE,
+			    .refaulted = 1 * PAGE,
+			    .refaults = 1,
+			    .delay_sum_ns = 900,
+			    .born_ns = 1};
 	struct pl_range_row row;
 
 	do_mmap(r, BASE, 4 * MIB);
 	pl_ranges_fold_chunk(r, IDX(BASE), &a);
+	pl_ranges_fold_seg(r, IDX(BASE), 0, &sa);
 	pl_ranges_fold_chunk(r, IDX(BASE) + 1, &b);
+	pl_ranges_fold_seg(r, IDX(BASE) + 1, 0, &sb);
 	row = row_at(r, BASE);
 	assert_int_equal(row.refaulted, 3 * PAGE);
 	assert_int_equal(row.refaults, 3);
@@ -976,7 +1253,18 @@ int main(void)
 	    T(test_fold_credits_growth_to_the_row),
 	    T(test_fold_same_reading_twice_adds_nothing),
 	    T(test_fold_new_kernel_entry_counts_from_zero),
-	    T(test_fold_smaller_reading_is_a_lag_not_a_loss),
+	    T(test_fold_net_figure_can_fall),
+	    T(test_two_mappings_in_one_chunk_keep_their_own_faults),
+	    T(test_release_goes_to_the_mapping_the_call_names),
+	    T(test_unmapping_the_small_one_leaves_the_busy_one_whole),
+	    T(test_kernel_bounds_split_a_seeded_chunk),
+	    T(test_cached_fault_bytes_count_until_flushed),
+	    T(test_cached_fault_bytes_travel_with_a_move),
+	    T(test_cache_across_a_new_bound_is_shared_by_pages),
+	    T(test_unmapped_chunks_are_dropped_after_a_walk),
+	    T(test_chunk_mapped_again_is_kept),
+	    T(test_cut_keeps_segments_made_after_the_call),
+	    T(test_treap_orders_many_keys),
 	    T(test_failed_call_changes_nothing),
 	    T(test_munmap_middle_leaves_two_rows),
 	    T(test_munmap_middle_goes_to_unmapped_row),
@@ -1003,6 +1291,7 @@ int main(void)
 	    T(test_lazy_pages_gone_later_are_reclaimed),
 	    T(test_lazy_pages_refaulted_leave_pending),
 	    T(test_dontneed_clears_lazy_pages),
+	    T(test_split_without_pagemap_keeps_history_and_counts),
 	    T(test_refault_figures_from_folds),
 	    T(test_refault_figures_sum_over_chunks),
 	    T(test_seeded_pages_are_page_exact_per_mapping),

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "ledger/pagemap.h"
@@ -49,6 +50,48 @@ int pl_pagemap_presence(const struct pl_pagemap *p, uint64_t idx, uint64_t prese
 	for (unsigned i = 0; i < PL_CHUNK_PAGES; i++)
 		if (e[i] & PM_PRESENT)
 			present[i / 64] |= 1ull << (i % 64);
+	return 0;
+}
+
+/* Entries per pread: 64 chunks' worth, 256 KiB, in one system call. */
+#define PRESENCE_BATCH (64 * PL_CHUNK_PAGES)
+
+/*
+ * Only [start, end) is read: the kernel walks only the page tables and the
+ * VMAs of that range, so a small mapping costs a small read, not its chunk.
+ */
+int pl_pagemap_presence_range(const struct pl_pagemap *p, uint64_t start, uint64_t end,
+			      pl_presence_fn fn, void *ctx)
+{
+	uint64_t first = start / 4096, last = (end + 4095) / 4096, cur = first / PL_CHUNK_PAGES;
+	size_t batch = last - first < PRESENCE_BATCH ? (size_t)(last - first) : PRESENCE_BATCH;
+	uint64_t *e = end > start && p->pagemap_fd >= 0 ? malloc(batch * 8) : NULL;
+	uint64_t present[PL_CHUNK_WORDS] = {0};
+
+	if (!e)
+		return -1;
+	for (uint64_t pg = first; pg < last; pg += batch) {
+		size_t n = last - pg < batch ? (size_t)(last - pg) : batch;
+
+		if (pread(p->pagemap_fd, e, n * 8, (off_t)(pg * 8)) != (ssize_t)(n * 8)) {
+			free(e);
+			return -1;
+		}
+		for (size_t i = 0; i < n; i++) {
+			uint64_t page = pg + i, idx = page / PL_CHUNK_PAGES;
+			unsigned bit = (unsigned)(page % PL_CHUNK_PAGES);
+
+			if (idx != cur) {
+				fn(ctx, cur, present);
+				memset(present, 0, sizeof(present));
+				cur = idx;
+			}
+			if (e[i] & PM_PRESENT)
+				present[bit / 64] |= 1ull << (bit % 64);
+		}
+	}
+	fn(ctx, cur, present);
+	free(e);
 	return 0;
 }
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "symbolize/procmaps.h"
 #include "ledger/procstat.h"
@@ -165,20 +166,92 @@ int pl_smaps_parse(const char *text, size_t len, pl_smaps_fn fn, void *ctx)
 	return n;
 }
 
+/* Where the last VMA header line in text starts (0: none after the first byte). */
+static size_t last_header(const char *text, size_t len)
+{
+	for (size_t at = len; at > 0; at--) {
+		struct pl_map m;
+		const char *line = text + at;
+		const char *nl;
+
+		if (text[at - 1] != '\n' || at == len)
+			continue;
+		nl = memchr(line, '\n', len - at);
+		if (nl && !pl_maps_parse_line(line, (size_t)(nl - line), &m))
+			return at;
+	}
+	return 0;
+}
+
+#define SMAPS_CHUNK (64 * 1024)
+#define SMAPS_MAX_BLOCK (1024 * 1024) /* one VMA's lines: a path is at most 4 KiB */
+
+/*
+ * Streamed: a 64 KiB window, parsed up to its last VMA header, the rest
+ * carried over. Memory stays the same whatever the number of mappings
+ * (smaps of 65,000 mappings is 47 MB of text).
+ */
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 int pl_smaps_read(pid_t pid, pl_smaps_fn fn, void *ctx)
 {
-	char path[64], *buf = NULL;
-	size_t len = 0;
-	int fd, n = -1;
+	bool cut;
 
+	return pl_smaps_read_until(pid, fn, ctx, 0, &cut);
+}
+
+int pl_smaps_read_until(pid_t pid, pl_smaps_fn fn, void *ctx, uint64_t deadline_ns, bool *cut)
+{
+	size_t cap = SMAPS_CHUNK, len = 0;
+	char path[64], *buf = malloc(cap);
+	int fd, n = 0;
+
+	*cut = false;
 	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	buf = pl_read_all(fd, &len);
-	if (buf)
-		n = pl_smaps_parse(buf, len, fn, ctx);
-	close(fd);
+	fd = buf ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	while (fd >= 0) {
+		ssize_t got;
+		size_t at;
+
+		if (len == cap) { /* one block larger than the window: widen it, within bounds */
+			char *wider = cap < SMAPS_MAX_BLOCK ? realloc(buf, cap * 2) : NULL;
+
+			if (!wider)
+				break;
+			buf = wider;
+			cap *= 2;
+		}
+		got = read(fd, buf + len, cap - len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			n = got < 0 ? -1 : n + pl_smaps_parse(buf, len, fn, ctx);
+			close(fd);
+			free(buf);
+			return n;
+		}
+		len += (size_t)got;
+		at = last_header(buf, len);
+		if (!at)
+			continue;
+		n += pl_smaps_parse(buf, at, fn, ctx);
+		memmove(buf, buf + at, len - at);
+		len -= at;
+		if (deadline_ns && mono_ns() >= deadline_ns) { /* the rest stays unread */
+			*cut = true;
+			close(fd);
+			free(buf);
+			return n;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
 	free(buf);
-	return n;
+	return -1;
 }

@@ -45,5 +45,10 @@ typedef void (*pl_smaps_fn)(void *ctx, const struct pl_smaps_vma *v);
 int pl_smaps_parse(const char *text, size_t len, pl_smaps_fn fn, void *ctx);
 /* Reads and parses /proc/PID/smaps. Returns the VMA count, or -1. */
 int pl_smaps_read(pid_t pid, pl_smaps_fn fn, void *ctx);
+/*
+ * The same, stopping at CLOCK_MONOTONIC deadline_ns (0: none): *cut says
+ * whether it stopped before the end, the VMAs after it unread.
+ */
+int pl_smaps_read_until(pid_t pid, pl_smaps_fn fn, void *ctx, uint64_t deadline_ns, bool *cut);
 
 #endif

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "util/grow.h"
 #include "symbolize/procmaps.h"
 #include "ledger/procstat.h"
@@ -12,6 +13,14 @@
 #define MAX_LAZY_LOOK 65536
 /* Seeded mappings up to 8 GiB are placed page by page. */
 #define MAX_SEED_CHUNKS 4096
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 /* "[heap]" stays, a path becomes its base name, nothing becomes "[anon]". */
 static void vma_name(const struct pl_smaps_vma *v, char *buf, size_t len)
@@ -43,27 +52,68 @@ static void clip_pages(uint64_t idx, uint64_t start, uint64_t end, uint64_t page
 	}
 }
 
+struct seed_place {
+	struct pl_range_tracker *t;
+	const struct pl_smaps_vma *v;
+	uint64_t placed; /* bytes */
+};
+
+static void place_chunk(void *ctx, uint64_t idx, const uint64_t present[PL_CHUNK_WORDS])
+{
+	struct seed_place *sp = ctx;
+	uint64_t pages[PL_CHUNK_WORDS];
+
+	memcpy(pages, present, sizeof(pages));
+	clip_pages(idx, sp->v->start, sp->v->end, pages);
+	pl_ranges_seed_pages(&sp->t->ranges, idx, pages);
+	for (int w = 0; w < PL_CHUNK_WORDS; w++)
+		sp->placed += (uint64_t)__builtin_popcountll(pages[w]) * 4096;
+}
+
 /*
  * Where a seeded mapping's resident bytes are, chunk by chunk, from
- * pagemap; a mapping too large to read that way files them at its start.
+ * pagemap read in large batches; a mapping too large to read that way
+ * files them at its start.
  */
 static void place_seeded(struct pl_range_tracker *t, const struct pl_smaps_vma *v)
 {
 	uint64_t first = v->start >> PL_CHUNK_SHIFT, last = (v->end - 1) >> PL_CHUNK_SHIFT;
-	uint64_t present[PL_CHUNK_WORDS];
+	struct seed_place sp = {t, v, 0};
 
-	if (v->rss <= 0 || !t->place_rss)
+	if (v->rss <= 0)
 		return;
-	if (last - first >= MAX_SEED_CHUNKS || t->pm.pagemap_fd < 0) {
-		pl_ranges_add_seeded(&t->ranges, first, (uint64_t)v->rss);
-		return;
-	}
-	for (uint64_t idx = first; idx <= last; idx++) {
-		if (pl_pagemap_presence(&t->pm, idx, present))
-			continue;
-		clip_pages(idx, v->start, v->end, present);
-		pl_ranges_seed_pages(&t->ranges, idx, present);
-	}
+	/* What could not be placed (a failed read, a huge mapping) is filed at the start. */
+	if ((last - first >= MAX_SEED_CHUNKS || t->pm.pagemap_fd < 0 ||
+	     pl_pagemap_presence_range(&t->pm, v->start, v->end, place_chunk, &sp)) &&
+	    sp.placed < (uint64_t)v->rss)
+		pl_ranges_add_seeded(&t->ranges, first, (uint64_t)v->rss - sp.placed);
+}
+
+struct count_ctx {
+	uint64_t start, end, bytes;
+};
+
+static void count_chunk(void *ctx, uint64_t idx, const uint64_t present[PL_CHUNK_WORDS])
+{
+	struct count_ctx *k = ctx;
+	uint64_t pages[PL_CHUNK_WORDS];
+
+	memcpy(pages, present, sizeof(pages));
+	clip_pages(idx, k->start, k->end, pages);
+	for (int w = 0; w < PL_CHUNK_WORDS; w++)
+		k->bytes += (uint64_t)__builtin_popcountll(pages[w]) * 4096;
+}
+
+/* Bytes resident in [start, end) now, from pagemap: splits a segment's history at a cut. */
+static int64_t resident_now(void *ctx, uint64_t start, uint64_t end)
+{
+	struct pl_range_tracker *t = ctx;
+	struct count_ctx k = {start, end, 0};
+
+	if (end <= start || t->pm.pagemap_fd < 0 ||
+	    pl_pagemap_presence_range(&t->pm, start, end, count_chunk, &k))
+		return -1;
+	return (int64_t)k.bytes;
 }
 
 static void seed_vma(void *ctx, const struct pl_smaps_vma *v)
@@ -76,23 +126,80 @@ static void seed_vma(void *ctx, const struct pl_smaps_vma *v)
 	place_seeded(t, v);
 }
 
-int pl_range_tracker_init(struct pl_range_tracker *t, pid_t pid, const struct pl_tracer *tracer,
-			  bool place_rss)
+static void fold_one(void *ctx, __u64 idx, const struct pl_chunk *c);
+static void fold_seg(void *ctx, __u64 idx, __u32 page, const struct pl_seg *s);
+static void read_caches(struct pl_range_tracker *t);
+
+/* The layout and what is resident (smaps, pagemap), and the kernel's figures so far. */
+static int seed_once(struct pl_range_tracker *t)
 {
+	pl_ranges_free(&t->ranges);
+	pl_ranges_init(&t->ranges);
+	t->ranges.resident = resident_now;
+	t->ranges.resident_ctx = t;
+	pl_ranges_set_now(&t->ranges, mono_ns());
+	if (pl_smaps_read(t->pid, seed_vma, t) < 0)
+		return -1;
+	pl_tracer_chunks(t->tracer, fold_one, fold_seg, t);
+	read_caches(t);
+	return 0;
+}
+
+static bool no_update_between(const struct pl_totals *a, const struct pl_totals *b)
+{
+	return a->rss_begin == b->rss_begin && a->rss_end == b->rss_end &&
+	       b->rss_begin == b->rss_end;
+}
+
+#define SEED_TRIES_MAX 200
+#define SEED_RETRY_NS 20000000ull /* retried for 20 ms at most: records wait meanwhile */
+
+/*
+ * The seam at attach: the kernel files faults from its baseline on, and the
+ * seed reads what is resident a moment later, so a page faulted in between
+ * is in both. The seed is taken with no counter update of the target from
+ * before to after it (the kernel side's begin/end counts), and then every
+ * fault the kernel counted so far is taken as part of it: nothing twice,
+ * nothing lost. A target that never holds still for a seed is warned of.
+ * After exec, what the seed found resident is the new program's own doing
+ * (but for the few pages exec made): rows show it as faulted.
+ */
+int pl_range_tracker_init(struct pl_range_tracker *t, pid_t pid, struct pl_tracer *tracer,
+			  bool after_exec)
+{
+	struct pl_totals before, after;
+
+	uint64_t t0 = mono_ns();
+
 	memset(t, 0, sizeof(*t));
-	t->place_rss = place_rss;
 	pl_ranges_init(&t->ranges);
 	t->pid = pid;
 	t->tracer = tracer;
 	pl_pagemap_open(&t->pm, pid);
-	return pl_smaps_read(pid, seed_vma, t) < 0 ? -1 : 0;
+	/* After exec the kernel marked the VMAs exec made; those since (mprotect splits) now. */
+	pl_tracer_seed_bounds(tracer, pid);
+	for (int i = 0; i < SEED_TRIES_MAX && !t->seed_settled; i++) {
+		uint64_t seed_ns = mono_ns();
+
+		pl_tracer_totals(tracer, &before);
+		if (seed_once(t))
+			return -1;
+		/* Records of calls that ended before it describe what the seed read. */
+		t->ranges.seed_ns = seed_ns;
+		pl_tracer_totals(tracer, &after);
+		t->seed_settled = no_update_between(&before, &after);
+		if (mono_ns() - t0 > SEED_RETRY_NS) /* a large seed is not read again and again */
+			break;
+	}
+	pl_ranges_absorb_history(&t->ranges);
+	t->ranges.seed_is_faulted = after_exec;
+	return 0;
 }
 
 void pl_range_tracker_free(struct pl_range_tracker *t)
 {
 	pl_ranges_free(&t->ranges);
 	pl_pagemap_close(&t->pm);
-	free(t->forget);
 }
 
 static void fold_one(void *ctx, __u64 idx, const struct pl_chunk *c)
@@ -100,53 +207,100 @@ static void fold_one(void *ctx, __u64 idx, const struct pl_chunk *c)
 	struct pl_range_tracker *t = ctx;
 
 	pl_ranges_fold_chunk(&t->ranges, idx, c);
-	if (pl_ranges_chunk_mapped(&t->ranges, idx))
-		return;
-	if (!pl_grow((void **)&t->forget, &t->cap_forget, t->n_forget, sizeof(*t->forget), 64))
-		return; /* kept in the kernel map until the next walk */
-	t->forget[t->n_forget++] = idx;
+}
+
+static void fold_seg(void *ctx, __u64 idx, __u32 page, const struct pl_seg *s)
+{
+	struct pl_range_tracker *t = ctx;
+
+	pl_ranges_fold_seg(&t->ranges, idx, page, s);
+}
+
+/*
+ * What the CPUs' fault caches hold now, read after the chunks and segments:
+ * new bounds split segments knowing them, then they are shared by segment.
+ */
+static void read_caches(struct pl_range_tracker *t)
+{
+	struct pl_fault_cache *fc = calloc((size_t)t->tracer->nr_cpus, sizeof(*fc));
+	struct pl_cached *c = calloc((size_t)t->tracer->nr_cpus, sizeof(*c));
+	int n = fc && c ? pl_tracer_fault_caches(t->tracer, fc) : -1;
+	size_t k = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!fc[i].chunk || !fc[i].faulted)
+			continue;
+		c[k].idx = fc[i].chunk - 1;
+		c[k].lo = fc[i].lo;
+		c[k].pmin = fc[i].pmin;
+		c[k].pmax = fc[i].pmax;
+		c[k++].bytes = fc[i].faulted;
+	}
+	pl_ranges_apply_bounds(&t->ranges, c, k);
+	if (n >= 0)
+		pl_ranges_set_cached(&t->ranges, c, k);
+	free(fc);
+	free(c);
+}
+
+static void forget_chunk(void *ctx, uint64_t idx, const uint64_t *bounds)
+{
+	struct pl_range_tracker *t = ctx;
+
+	pl_tracer_forget_chunk(t->tracer, idx, (const __u64 *)bounds);
 }
 
 static void look_at_lazy_pages(struct pl_range_tracker *t)
 {
-	static uint64_t idx[MAX_LAZY_LOOK];
-	size_t n = pl_ranges_lazy_chunks(&t->ranges, idx, MAX_LAZY_LOOK);
+	size_t max = pl_ranges_n_chunks(&t->ranges);
+	uint64_t *idx = calloc(max ? max : 1, sizeof(*idx));
+	size_t n =
+	    idx ? pl_ranges_lazy_chunks(&t->ranges, idx, max < MAX_LAZY_LOOK ? max : MAX_LAZY_LOOK)
+		: 0;
 	uint64_t present[PL_CHUNK_WORDS];
 
 	for (size_t i = 0; i < n; i++)
 		if (!pl_pagemap_presence(&t->pm, idx[i], present))
 			pl_ranges_set_presence(&t->ranges, idx[i], present);
+	free(idx);
 }
 
 /* Which chunks of the anonymous mappings are huge pages now. */
 static void look_for_collapses(struct pl_range_tracker *t, int64_t grown)
 {
-	static uint64_t huge[MAX_HUGE_SCAN];
-	size_t n = 0;
+	size_t cap = pl_ranges_n_chunks(&t->ranges) + 64, n = 0;
+	uint64_t *huge = calloc(cap, sizeof(*huge));
 
-	for (size_t i = 0; i < t->ranges.n_maps && n < MAX_HUGE_SCAN; i++) {
-		const struct pl_mapping *m = &t->ranges.maps[i];
-		uint64_t first = (m->start + (1ull << PL_CHUNK_SHIFT) - 1) >> PL_CHUNK_SHIFT;
+	for (const struct pl_mapping *m = pl_ranges_first_map(&t->ranges, 0);
+	     huge && m && n < MAX_HUGE_SCAN; m = pl_ranges_next_map(&t->ranges, m)) {
+		uint64_t first = (m->node.key + (1ull << PL_CHUNK_SHIFT) - 1) >> PL_CHUNK_SHIFT;
 
-		if (!m->anon)
+		if (!m->node.user)
 			continue;
 		for (uint64_t idx = first;
-		     (idx + 1) << PL_CHUNK_SHIFT <= m->end && n < MAX_HUGE_SCAN; idx++)
-			if (pl_pagemap_is_huge(&t->pm, idx) == 1)
-				huge[n++] = idx;
+		     (idx + 1) << PL_CHUNK_SHIFT <= m->end && n < MAX_HUGE_SCAN; idx++) {
+			if (pl_pagemap_is_huge(&t->pm, idx) != 1)
+				continue;
+			if (n == cap) {
+				uint64_t *more = realloc(huge, 2 * cap * sizeof(*huge));
+
+				if (!more)
+					break;
+				huge = more, cap *= 2;
+			}
+			huge[n++] = idx;
+		}
 	}
 	pl_ranges_note_collapse(&t->ranges, huge, n, grown);
+	free(huge);
 }
 
 /* File mmaps are nameless in the records: name them from maps while the process lives. */
 static void name_file_mappings(struct pl_range_tracker *t)
 {
 	struct pl_maps maps;
-	bool nameless = false;
 
-	for (size_t i = 0; i < t->ranges.n_maps && !nameless; i++)
-		nameless = !strcmp(t->ranges.maps[i].name, "[file]");
-	if (!nameless || pl_maps_read(t->pid, &maps))
+	if (!pl_ranges_has_nameless(&t->ranges) || pl_maps_read(t->pid, &maps))
 		return;
 	for (size_t i = 0; i < maps.n; i++) {
 		const struct pl_map *m = &maps.v[i];
@@ -164,15 +318,10 @@ static void name_file_mappings(struct pl_range_tracker *t)
 
 void pl_range_tracker_poll(struct pl_range_tracker *t, int64_t khugepaged_grown)
 {
-	t->n_forget = 0;
-	pl_tracer_chunks(t->tracer, fold_one, t);
-	for (size_t i = 0; i < t->n_forget; i++) {
-		struct pl_chunk zero = {0};
-
-		pl_tracer_forget_chunk(t->tracer, t->forget[i]);
-		pl_ranges_fold_chunk(&t->ranges, t->forget[i],
-				     &zero); /* the kernel starts again at 0 */
-	}
+	pl_ranges_set_now(&t->ranges, mono_ns());
+	pl_tracer_chunks(t->tracer, fold_one, fold_seg, t);
+	read_caches(t);
+	pl_ranges_end_walk(&t->ranges, forget_chunk, t);
 	look_at_lazy_pages(t);
 	name_file_mappings(t);
 	if (khugepaged_grown || t->ranges.collapse_pending)
@@ -197,24 +346,27 @@ static void kernel_vma(void *ctx, const struct pl_smaps_vma *v)
 	pl_ranges_set_kernel(&t->ranges, v->start, v->end, v->rss, v->lazy_free, v->anon_huge);
 }
 
-void pl_range_tracker_read_kernel(struct pl_range_tracker *t, struct pl_kernel_view *view)
+void pl_range_tracker_read_kernel(struct pl_range_tracker *t, struct pl_kernel_view *view,
+				  uint64_t deadline_ns)
 {
 	struct kernel_read k = {.t = t, .view = view};
+	bool cut = false;
 
 	pl_ranges_clear_kernel(&t->ranges);
 	view->lazy_free = view->anon_huge = 0;
-	view->have_rollup = pl_smaps_read(t->pid, kernel_vma, &k) >= 0;
-	if (!view->have_rollup)
+	view->have_rollup = pl_smaps_read_until(t->pid, kernel_vma, &k, deadline_ns, &cut) >= 0;
+	t->kernel_cut = cut;
+	if (cut) { /* ranges past the cut have no kernel figures; the sums come from the rollup */
 		view->lazy_free = view->anon_huge = -1;
+		view->have_rollup = false;
+		pl_kernel_view_read_rollup(t->pid, view);
+	} else if (!view->have_rollup) {
+		view->lazy_free = view->anon_huge = -1;
+	}
 }
 
 /* Larger calls are left to the next walk (faults there land in the unmapped row). */
 #define MAX_FOLD_CHUNKS 512
-
-static void fold_chunk(void *ctx, __u64 idx, const struct pl_chunk *c)
-{
-	pl_ranges_fold_chunk(ctx, idx, c);
-}
 
 static void fold_range(struct pl_range_tracker *t, uint64_t addr, uint64_t len)
 {
@@ -222,7 +374,9 @@ static void fold_range(struct pl_range_tracker *t, uint64_t addr, uint64_t len)
 
 	if (!len || addr + len < addr || last - first >= MAX_FOLD_CHUNKS)
 		return;
-	pl_tracer_chunk_range(t->tracer, first, last, fold_chunk, &t->ranges);
+	pl_ranges_set_now(&t->ranges, mono_ns());
+	pl_tracer_chunk_range(t->tracer, first, last, fold_one, fold_seg, t);
+	read_caches(t);
 }
 
 void pl_range_tracker_before_call(struct pl_range_tracker *t, const struct pl_syscall_event *e)

@@ -19,15 +19,18 @@ struct pl_range_tracker {
 	struct pl_ranges ranges;
 	struct pl_pagemap pm;
 	pid_t pid;
-	const struct pl_tracer *tracer;
-	uint64_t *forget; /* chunks to drop from the kernel map after a walk */
-	size_t n_forget, cap_forget;
-	bool place_rss;
+	struct pl_tracer *tracer;
+	bool seed_settled; /* no RSS update of the target while the seed was read */
+	bool kernel_cut;   /* the last smaps read stopped at its deadline */
 };
 
-/* place_rss: file what is resident now under the seeded mappings (not right after exec). */
-int pl_range_tracker_init(struct pl_range_tracker *t, pid_t pid, const struct pl_tracer *tracer,
-			  bool place_rss);
+/*
+ * The layout and what is resident now, from smaps and pagemap, with every
+ * fault the kernel counted so far taken as part of it (see the seam, in
+ * range_tracker.c).
+ */
+int pl_range_tracker_init(struct pl_range_tracker *t, pid_t pid, struct pl_tracer *tracer,
+			  bool after_exec);
 void pl_range_tracker_free(struct pl_range_tracker *t);
 /* Folds the kernel's chunks and looks at lazily freed pages. khugepaged_grown: anon bytes
  * khugepaged added since the last call (0: skip the huge-page scan). */
@@ -40,7 +43,11 @@ void pl_range_tracker_before_call(struct pl_range_tracker *t, const struct pl_sy
 /*
  * The kernel's per-mapping figures and names, from one smaps read, for the
  * balance; view gets their sums (smaps_rollup's LazyFree, AnonHugePages).
+ * deadline_ns (CLOCK_MONOTONIC, 0: none) bounds the read: past it, the
+ * ranges not reached have no kernel figures (kernel_cut) and the sums
+ * come from smaps_rollup.
  */
-void pl_range_tracker_read_kernel(struct pl_range_tracker *t, struct pl_kernel_view *view);
+void pl_range_tracker_read_kernel(struct pl_range_tracker *t, struct pl_kernel_view *view,
+				  uint64_t deadline_ns);
 
 #endif

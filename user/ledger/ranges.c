@@ -18,6 +18,8 @@
 /* An mremap move larger than this (2 TiB) moves the layout but not the history. */
 #define MAX_CALL_CHUNKS (1ull << 20)
 #define PL_MMAP_ANONYMOUS 0x20
+#define PL_MMAP_FIXED 0x10
+#define PL_MREMAP_FIXED 2
 
 static uint64_t page_up(uint64_t v)
 {
@@ -29,20 +31,91 @@ static uint64_t chunk_base(uint64_t idx)
 	return idx << PL_CHUNK_SHIFT;
 }
 
-void pl_ranges_init(struct pl_ranges *r)
+#define MAP_OF(n) pl_container_of(n, struct pl_mapping, node)
+#define MAP_ANON(m) ((m)->node.user)
+#define SLAB_BLOCK 1024
+#define CHUNK_OF(n) pl_container_of(n, struct pl_chunk_acc, node)
+
+static void init_unmapped(struct pl_ranges *r)
 {
-	memset(r, 0, sizeof(*r));
+	memset(&r->unmapped, 0, sizeof(r->unmapped));
 	snprintf(r->unmapped.name, sizeof(r->unmapped.name), "(unmapped)");
 	r->unmapped.k_rss = r->unmapped.k_lazy_free = r->unmapped.k_anon_huge = -1;
 }
 
+void pl_ranges_init(struct pl_ranges *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->call_ns = UINT64_MAX;
+	init_unmapped(r);
+}
+
+static void chunk_free(struct pl_chunk_acc *c)
+{
+	for (size_t i = 0; i < c->n_cells; i++)
+		free(c->cells[i].more);
+	free(c->cells);
+	free(c->lazy);
+	free(c);
+}
+
+static void free_chunk_node(void *ctx, struct pl_tnode *n)
+{
+	(void)ctx;
+	chunk_free(CHUNK_OF(n));
+}
+
+static void *slab_get(struct pl_slab *s, size_t size)
+{
+	void *p = s->free;
+
+	if (p) {
+		s->free = *(void **)p;
+		return memset(p, 0, size);
+	}
+	if (!s->n_blocks || s->used == SLAB_BLOCK) {
+		void *block;
+
+		if (!pl_grow((void **)&s->blocks, &s->cap_blocks, s->n_blocks, sizeof(*s->blocks),
+			     8) ||
+		    !(block = calloc(SLAB_BLOCK, size)))
+			return NULL;
+		s->blocks[s->n_blocks++] = block;
+		s->used = 0;
+	}
+	return (char *)s->blocks[s->n_blocks - 1] + size * s->used++;
+}
+
+static void slab_put(struct pl_slab *s, void *p)
+{
+	*(void **)p = s->free;
+	s->free = p;
+}
+
+static void slab_free(struct pl_slab *s)
+{
+	for (size_t i = 0; i < s->n_blocks; i++)
+		free(s->blocks[i]);
+	free(s->blocks);
+	memset(s, 0, sizeof(*s));
+}
+
 void pl_ranges_free(struct pl_ranges *r)
 {
-	free(r->maps);
-	free(r->chunks);
-	r->maps = NULL;
-	r->chunks = NULL;
-	r->n_maps = r->n_chunks = r->cap_maps = r->cap_chunks = 0;
+	pl_treap_each(&r->chunks, free_chunk_node, NULL);
+	slab_free(&r->map_slab);
+	for (size_t i = 0; i < r->n_names; i++)
+		free(r->names[i]);
+	free(r->names);
+	free(r->cached);
+	free(r->pending);
+	r->pending = NULL;
+	r->n_pending = r->cap_pending = 0;
+	memset(&r->maps, 0, sizeof(r->maps));
+	memset(&r->chunks, 0, sizeof(r->chunks));
+	r->names = NULL;
+	r->cached = NULL;
+	r->n_names = r->cap_names = r->n_cached = r->cap_cached = 0;
 }
 
 const char *pl_range_advice_name(int a)
@@ -81,51 +154,27 @@ static int range_advice(long advice)
 	}
 }
 
-/* ---- chunks ------------------------------------------------------------- */
-
-/* Index of the first chunk with idx >= key. */
-static size_t chunk_lower_bound(const struct pl_ranges *r, uint64_t key)
+/* One copy per distinct name, kept for the ledger's life: mappings point at it. */
+static const char *intern(struct pl_ranges *r, const char *name)
 {
-	size_t lo = 0, hi = r->n_chunks;
+	char *copy;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (r->chunks[mid].idx < key)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static struct pl_chunk_acc *chunk_find(const struct pl_ranges *r, uint64_t idx)
-{
-	size_t at = chunk_lower_bound(r, idx);
-
-	return at < r->n_chunks && r->chunks[at].idx == idx ? &r->chunks[at] : NULL;
-}
-
-static struct pl_chunk_acc *chunk_get(struct pl_ranges *r, uint64_t idx)
-{
-	size_t at = chunk_lower_bound(r, idx);
-	struct pl_chunk_acc *c;
-
-	if (at < r->n_chunks && r->chunks[at].idx == idx)
-		return &r->chunks[at];
-	if (!pl_grow((void **)&r->chunks, &r->cap_chunks, r->n_chunks, sizeof(*c), 256)) {
+	for (size_t i = r->n_names; i-- > 0;)
+		if (!strcmp(r->names[i], name))
+			return r->names[i];
+	copy = strndup(name, PL_RANGE_NAME - 1);
+	if (!copy ||
+	    !pl_grow((void **)&r->names, &r->cap_names, r->n_names, sizeof(*r->names), 16)) {
+		free(copy);
 		r->alloc_failures++;
-		return NULL;
+		return "[anon]";
 	}
-	memmove(&r->chunks[at + 1], &r->chunks[at], (r->n_chunks - at) * sizeof(*c));
-	r->n_chunks++;
-	c = &r->chunks[at];
-	memset(c, 0, sizeof(*c));
-	c->idx = idx;
-	return c;
+	r->names[r->n_names++] = copy;
+	return copy;
 }
 
-/* Bits [lo, hi) of a chunk's page bitmap. */
+/* ---- page bitmaps ------------------------------------------------------- */
+
 static void bits_range(uint64_t bits[PL_CHUNK_WORDS], unsigned lo, unsigned hi, bool set)
 {
 	for (unsigned p = lo; p < hi; p++) {
@@ -136,6 +185,15 @@ static void bits_range(uint64_t bits[PL_CHUNK_WORDS], unsigned lo, unsigned hi, 
 		else
 			bits[p / 64] &= ~bit;
 	}
+}
+
+static unsigned popcount_range(const uint64_t bits[PL_CHUNK_WORDS], unsigned lo, unsigned hi)
+{
+	unsigned n = 0;
+
+	for (unsigned p = lo; p < hi; p++)
+		n += (bits[p / 64] >> (p % 64)) & 1;
+	return n;
 }
 
 static unsigned popcount_words(const uint64_t bits[PL_CHUNK_WORDS])
@@ -169,74 +227,194 @@ static void merge_delays(uint64_t *min, uint64_t *max, uint64_t other_min, uint6
 		*max = other_max;
 }
 
-/* Counters a chunk carries for its owner (not the kernel's last reading). */
-static void chunk_add_counters(struct pl_range_row *row, const struct pl_chunk_acc *c)
+/* ---- chunks and their segments -------------------------------------------- */
+
+static struct pl_chunk_acc *chunk_find(const struct pl_ranges *r, uint64_t idx)
 {
-	row->seeded += c->seeded_extra;
-	row->faulted += c->faulted;
-	row->refaulted += c->refaulted;
-	row->refaults += c->refaults;
-	row->refault_delay_mean_ns += c->delay_sum_ns; /* a sum until the row is finished */
-	merge_delays(&row->refault_delay_min_ns, &row->refault_delay_max_ns, c->delay_min_ns,
-		     c->delay_max_ns);
+	struct pl_tnode *n = pl_treap_find(&r->chunks, idx);
+
+	return n ? CHUNK_OF(n) : NULL;
+}
+
+static struct pl_chunk_acc *chunk_get(struct pl_ranges *r, uint64_t idx)
+{
+	struct pl_chunk_acc *c = chunk_find(r, idx);
+
+	if (c)
+		return c;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		r->alloc_failures++;
+		return NULL;
+	}
+	c->node.key = idx;
+	pl_treap_insert(&r->chunks, &c->node);
+	return c;
+}
+
+/* The first chunk we hold at or after idx. */
+static struct pl_chunk_acc *chunk_from(const struct pl_ranges *r, uint64_t idx)
+{
+	struct pl_tnode *n = pl_treap_ceil(&r->chunks, idx);
+
+	return n ? CHUNK_OF(n) : NULL;
+}
+
+static struct pl_chunk_acc *chunk_next(const struct pl_ranges *r, const struct pl_chunk_acc *c)
+{
+	struct pl_tnode *n = pl_treap_next(&r->chunks, &c->node);
+
+	return n ? CHUNK_OF(n) : NULL;
+}
+
+/* The segment start at or below page: the last bound there, else page 0. */
+static unsigned seg_start(const struct pl_chunk_acc *c, unsigned page)
+{
+	unsigned w = page / 64, b = page % 64;
+	uint64_t m = c->bounds[w] & (b == 63 ? ~0ull : (2ull << b) - 1);
+
+	for (;;) {
+		if (m)
+			return w * 64 + 63 - (unsigned)__builtin_clzll(m);
+		if (!w)
+			return 0;
+		m = c->bounds[--w];
+	}
+}
+
+/* The page after the segment that starts at `start`: the next bound, or the chunk's end. */
+static unsigned seg_end(const struct pl_chunk_acc *c, unsigned start)
+{
+	unsigned p = start + 1, w = p / 64;
+	uint64_t m;
+
+	if (p >= PL_CHUNK_PAGES)
+		return PL_CHUNK_PAGES;
+	m = c->bounds[w] & (~0ull << (p % 64));
+	for (;;) {
+		if (m)
+			return w * 64 + (unsigned)__builtin_ctzll(m);
+		if (++w >= PL_CHUNK_WORDS)
+			return PL_CHUNK_PAGES;
+		m = c->bounds[w];
+	}
+}
+
+static void set_bound(struct pl_chunk_acc *c, unsigned page)
+{
+	if (page && page < PL_CHUNK_PAGES)
+		c->bounds[page / 64] |= 1ull << (page % 64);
+}
+
+/* Index of the first cell with start >= page. */
+static size_t cell_lower(const struct pl_chunk_acc *c, unsigned page)
+{
+	size_t lo = 0, hi = c->n_cells;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->cells[mid].start < page)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The history of the segment starting at `start` (a bound, or 0). */
+static struct pl_cell *cell_get(struct pl_ranges *r, struct pl_chunk_acc *c, unsigned start)
+{
+	size_t at = cell_lower(c, start), cap = c->cap_cells;
+	struct pl_cell *cell;
+
+	if (at < c->n_cells && c->cells[at].start == start)
+		return &c->cells[at];
+	if (!pl_grow((void **)&c->cells, &cap, c->n_cells, sizeof(*cell), 2)) {
+		r->alloc_failures++;
+		return NULL;
+	}
+	c->cap_cells = (uint16_t)cap;
+	memmove(&c->cells[at + 1], &c->cells[at], (c->n_cells - at) * sizeof(*cell));
+	c->n_cells++;
+	cell = &c->cells[at];
+	memset(cell, 0, sizeof(*cell));
+	cell->start = (uint16_t)start;
+	return cell;
+}
+
+static struct pl_cell_more *cell_more(struct pl_ranges *r, struct pl_cell *cell)
+{
+	if (!cell->more && !(cell->more = calloc(1, sizeof(*cell->more))))
+		r->alloc_failures++;
+	return cell->more;
+}
+
+static struct pl_lazy *chunk_lazy(struct pl_ranges *r, struct pl_chunk_acc *c)
+{
+	if (!c->lazy && !(c->lazy = calloc(1, sizeof(*c->lazy))))
+		r->alloc_failures++;
+	return c->lazy;
+}
+
+/* Counters a cell carries for its owner. */
+static void cell_add_to_row(struct pl_range_row *row, const struct pl_chunk_acc *c,
+			    const struct pl_cell *cell)
+{
+	const struct pl_cell_more *m = cell->more;
+
+	row->seeded += cell->seeded_extra;
+	row->faulted += (uint64_t)cell->faulted;
+	row->released += cell->released;
+	if (!m)
+		return;
+	row->refaulted += m->refaulted;
+	row->refaults += m->refaults;
+	row->refault_delay_mean_ns += m->delay_sum_ns; /* a sum until the row is finished */
+	merge_delays(&row->refault_delay_min_ns, &row->refault_delay_max_ns, m->delay_min_ns,
+		     m->delay_max_ns);
 	for (int a = 0; a < PL_RADV_NR; a++) {
-		row->advised_by[a] += c->advised_by[a];
-		row->advised += c->advised_by[a];
+		row->advised_by[a] += m->advised_by[a];
+		row->advised += m->advised_by[a];
 	}
-	row->released += c->released;
-	row->collapsed_madvise += c->collapsed_madvise;
-	row->collapsed_khugepaged += c->collapsed_khugepaged;
-	row->lazy_pending += c->lazy_pending;
-	row->reclaimed += c->reclaimed;
+	row->collapsed_madvise += m->collapsed_madvise;
+	row->collapsed_khugepaged += m->collapsed_khugepaged;
+	row->reclaimed += m->reclaimed;
+	(void)c;
 }
 
-static void row_finish(struct pl_range_row *row)
+/* Forget a cell's history (into the unmapped row when keep), keeping what the kernel said. */
+static void cell_retire(struct pl_ranges *r, const struct pl_chunk_acc *c, struct pl_cell *cell,
+			bool keep)
 {
-	row->refault_delay_mean_ns = row->refaults ? row->refault_delay_mean_ns / row->refaults : 0;
+	if (keep)
+		cell_add_to_row(&r->unmapped, c, cell);
+	cell->faulted = 0;
+	cell->released = cell->seeded_extra = 0;
+	if (cell->more)
+		memset(cell->more, 0, sizeof(*cell->more));
 }
 
-/*
- * Forget a chunk's history, keeping the kernel reading it was credited
- * against and the seeded pages (page-exact: cut_range clears its own).
- */
-static void chunk_reset(struct pl_chunk_acc *c)
+/* Moves one cell's history onto another (an mremap move). */
+static void cell_move(struct pl_ranges *r, struct pl_cell *to, struct pl_cell *from)
 {
-	struct pl_chunk_acc keep = *c;
-
-	memset(c, 0, sizeof(*c));
-	c->idx = keep.idx;
-	c->seen = keep.seen;
-	memcpy(c->seeded_pages, keep.seeded_pages, sizeof(c->seeded_pages));
-}
-
-/* Takes pages [lo, hi) out of the seeded bitmap; returns their bytes. */
-static uint64_t take_seeded(struct pl_chunk_acc *c, unsigned lo, unsigned hi)
-{
-	uint64_t mask[PL_CHUNK_WORDS] = {0}, n = 0;
-
-	bits_range(mask, lo, hi, true);
-	for (int w = 0; w < PL_CHUNK_WORDS; w++) {
-		n += (uint64_t)__builtin_popcountll(c->seeded_pages[w] & mask[w]);
-		c->seeded_pages[w] &= ~mask[w];
-	}
-	return n * PAGE_SIZE;
-}
-
-/* Moves a chunk's history to another chunk (an mremap move). */
-static void chunk_move_counters(struct pl_chunk_acc *to, const struct pl_chunk_acc *from)
-{
-	to->seeded_extra += from->seeded_extra;
 	to->faulted += from->faulted;
-	to->refaulted += from->refaulted;
-	to->refaults += from->refaults;
-	to->delay_sum_ns += from->delay_sum_ns;
-	merge_delays(&to->delay_min_ns, &to->delay_max_ns, from->delay_min_ns, from->delay_max_ns);
-	for (int a = 0; a < PL_RADV_NR; a++)
-		to->advised_by[a] += from->advised_by[a];
 	to->released += from->released;
-	to->collapsed_madvise += from->collapsed_madvise;
-	to->collapsed_khugepaged += from->collapsed_khugepaged;
-	to->reclaimed += from->reclaimed;
+	to->seeded_extra += from->seeded_extra;
+	if (from->more && cell_more(r, to)) {
+		struct pl_cell_more *t = to->more, *f = from->more;
+
+		t->refaulted += f->refaulted;
+		t->refaults += f->refaults;
+		t->delay_sum_ns += f->delay_sum_ns;
+		merge_delays(&t->delay_min_ns, &t->delay_max_ns, f->delay_min_ns, f->delay_max_ns);
+		for (int a = 0; a < PL_RADV_NR; a++)
+			t->advised_by[a] += f->advised_by[a];
+		t->collapsed_madvise += f->collapsed_madvise;
+		t->collapsed_khugepaged += f->collapsed_khugepaged;
+		t->reclaimed += f->reclaimed;
+	}
+	cell_retire(r, NULL, from, false);
 }
 
 /* ---- mappings ----------------------------------------------------------- */
@@ -244,169 +422,323 @@ static void chunk_move_counters(struct pl_chunk_acc *to, const struct pl_chunk_a
 /* The live mapping containing addr, or NULL. */
 static struct pl_mapping *mapping_at(const struct pl_ranges *r, uint64_t addr)
 {
-	size_t lo = 0, hi = r->n_maps;
+	struct pl_tnode *n = pl_treap_floor(&r->maps, addr);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (r->maps[mid].end <= addr)
-			lo = mid + 1;
-		else if (r->maps[mid].start > addr)
-			hi = mid;
-		else
-			return &r->maps[mid];
-	}
-	return NULL;
+	return n && MAP_OF(n)->end > addr ? MAP_OF(n) : NULL;
 }
 
 /* The first live mapping ending after addr (it may start after it), or NULL. */
 static struct pl_mapping *mapping_from(const struct pl_ranges *r, uint64_t addr)
 {
-	size_t lo = 0, hi = r->n_maps;
+	struct pl_mapping *m = mapping_at(r, addr);
+	struct pl_tnode *n;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (r->maps[mid].end <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < r->n_maps ? &r->maps[lo] : NULL;
+	if (m)
+		return m;
+	n = addr == UINT64_MAX ? NULL : pl_treap_ceil(&r->maps, addr + 1);
+	return n ? MAP_OF(n) : NULL;
 }
 
-/* Who owns a chunk: the mapping of its last fault, else the lowest one over it. */
-static struct pl_mapping *chunk_owner(const struct pl_ranges *r, const struct pl_chunk_acc *c)
+static struct pl_mapping *mapping_next(const struct pl_ranges *r, const struct pl_mapping *m)
 {
-	struct pl_mapping *m = c->last_addr ? mapping_at(r, c->last_addr) : NULL;
+	struct pl_tnode *n = pl_treap_next(&r->maps, &m->node);
 
-	if (m && (m->start >> PL_CHUNK_SHIFT) <= c->idx &&
-	    ((m->end - 1) >> PL_CHUNK_SHIFT) >= c->idx)
-		return m;
-	m = mapping_from(r, chunk_base(c->idx));
-	return m && m->start < chunk_base(c->idx) + CHUNK_BYTES ? m : NULL;
+	return n ? MAP_OF(n) : NULL;
+}
+
+const struct pl_mapping *pl_ranges_first_map(const struct pl_ranges *r, uint64_t addr)
+{
+	return mapping_from(r, addr);
+}
+
+const struct pl_mapping *pl_ranges_next_map(const struct pl_ranges *r, const struct pl_mapping *m)
+{
+	return mapping_next(r, m);
+}
+
+size_t pl_ranges_n_maps(const struct pl_ranges *r)
+{
+	return r->maps.n;
+}
+
+size_t pl_ranges_n_chunks(const struct pl_ranges *r)
+{
+	return r->chunks.n;
+}
+
+/* Whether a live mapping overlaps [a, b). */
+static bool mapped_within(const struct pl_ranges *r, uint64_t a, uint64_t b)
+{
+	struct pl_mapping *m = mapping_from(r, a);
+
+	return m && m->node.key < b;
 }
 
 bool pl_ranges_chunk_mapped(const struct pl_ranges *r, uint64_t idx)
 {
-	struct pl_mapping *m = mapping_from(r, chunk_base(idx));
-
-	return m && m->start < chunk_base(idx) + CHUNK_BYTES;
+	return mapped_within(r, chunk_base(idx), chunk_base(idx) + CHUNK_BYTES);
 }
 
-static int insert_mapping(struct pl_ranges *r, const struct pl_mapping *m)
+/* Who owns a segment: the mapping over its first page, else the first one inside it. */
+static struct pl_mapping *cell_owner(const struct pl_ranges *r, const struct pl_chunk_acc *c,
+				     unsigned start)
 {
-	struct pl_mapping *next = mapping_from(r, m->start); /* disjoint: the one after m */
-	size_t at = next ? (size_t)(next - r->maps) : r->n_maps;
+	uint64_t base = chunk_base(c->node.key);
+	struct pl_mapping *m = mapping_from(r, base + start * PAGE_SIZE);
 
-	if (!pl_grow((void **)&r->maps, &r->cap_maps, r->n_maps, sizeof(*m), 64)) {
+	return m && m->node.key < base + seg_end(c, start) * PAGE_SIZE ? m : NULL;
+}
+
+static struct pl_mapping *insert_mapping(struct pl_ranges *r, uint64_t a, uint64_t b,
+					 const char *name, bool anon)
+{
+	struct pl_mapping *m = slab_get(&r->map_slab, sizeof(*m));
+
+	if (!m) {
 		r->alloc_failures++;
-		return -1;
+		return NULL;
 	}
-	memmove(&r->maps[at + 1], &r->maps[at], (r->n_maps - at) * sizeof(*m));
-	r->maps[at] = *m;
-	r->n_maps++;
-	return 0;
+	m->node.key = a;
+	m->end = b;
+	m->name = intern(r, name);
+	MAP_ANON(m) = anon;
+	m->k_rss_kib = m->k_lazy_free_kib = m->k_anon_huge_kib = -1;
+	if (pl_treap_insert(&r->maps, &m->node)) { /* cannot be: the range was cut first */
+		slab_put(&r->map_slab, m);
+		return NULL;
+	}
+	return m;
 }
 
-/* The chunks we hold for [a, b), in order: [*from, *to) of r->chunks. */
-static void chunks_within(const struct pl_ranges *r, uint64_t a, uint64_t b, size_t *from,
-			  size_t *to)
+static void remove_mapping(struct pl_ranges *r, struct pl_mapping *m)
 {
-	*from = *to = chunk_lower_bound(r, a >> PL_CHUNK_SHIFT);
-	while (b > a && *to < r->n_chunks && r->chunks[*to].idx <= (b - 1) >> PL_CHUNK_SHIFT)
-		(*to)++;
-}
-
-static void mark_lazy(struct pl_ranges *r, uint64_t a, uint64_t b, bool lazy)
-{
-	uint64_t first = a >> PL_CHUNK_SHIFT, last = b > a ? (b - 1) >> PL_CHUNK_SHIFT : 0;
-	size_t from, to;
-
-	if (b <= a)
-		return;
-	if (lazy && last - first < MAX_SPREAD_CHUNKS) /* make the chunks the bits live in */
-		for (uint64_t idx = first; idx <= last; idx++)
-			chunk_get(r, idx);
-	chunks_within(r, a, b, &from, &to);
-	for (size_t i = from; i < to; i++) {
-		struct pl_chunk_acc *c = &r->chunks[i];
-		uint64_t idx = c->idx;
-		unsigned lo, hi;
-
-		chunk_overlap(idx, a, b, &lo, &hi);
-		bits_range(c->lazy, lo, hi, lazy);
-		bits_range(c->lazy_unseen, lo, hi, lazy);
-		if (!lazy) {
-			bits_range(c->lazy_resident, lo, hi, false);
-			c->lazy_pending = (uint64_t)popcount_words(c->lazy_resident) * PAGE_SIZE;
-		}
-	}
+	pl_treap_remove(&r->maps, &m->node);
+	slab_put(&r->map_slab, m);
 }
 
 /*
- * Cuts [a, b) out of the live layout. Chunks left with no mapping over them
- * hand their history to the unmapped row (when keep_history) and start clean.
+ * A remnant of a mapping now starts at page `page` of c, inside the segment
+ * that starts at s (which holds the faults of both parts): the remnant's
+ * share is what it holds now, less what was seeded there and what its own
+ * new segment has counted since the cut.
  */
+/* A cache's bytes on pages below hi, as the kernel's hand-over shares them (by pages). */
+static int64_t cached_first(const struct pl_cached *k, unsigned hi)
+{
+	int64_t span = (int64_t)k->pmax - k->pmin + 1;
+
+	if (k->pmax < hi || k->pmax <= k->pmin)
+		return k->bytes;
+	if (k->pmin >= hi)
+		return 0;
+	return k->bytes < 0 ? -(-k->bytes * (int64_t)(hi - k->pmin) / span)
+			    : k->bytes * (int64_t)(hi - k->pmin) / span;
+}
+
+/*
+ * Of the caches held under segment s of chunk idx, the bytes at or after
+ * `page`: they are the remnant's, in the figure pagemap gives, and reach its
+ * own segment when handed over.
+ */
+static int64_t cached_beyond(const struct pl_ranges *r, uint64_t idx, unsigned s, unsigned page)
+{
+	int64_t n = 0;
+
+	for (size_t i = 0; i < r->n_raw; i++)
+		if (r->raw_cached[i].idx == idx && r->raw_cached[i].lo == s)
+			n += r->raw_cached[i].bytes - cached_first(&r->raw_cached[i], page);
+	return n;
+}
+
+static void split_history(struct pl_ranges *r, struct pl_chunk_acc *c, unsigned s, unsigned old_end,
+			  unsigned page)
+{
+	uint64_t base = chunk_base(c->node.key), at = base + page * PAGE_SIZE;
+	struct pl_mapping *m = mapping_at(r, at);
+	struct pl_cell *from, *to;
+	uint64_t end;
+	int64_t share;
+
+	if (!m || !(from = cell_get(r, c, s)) || (!from->faulted && !from->released))
+		return;
+	end = base + old_end * PAGE_SIZE < m->end ? base + old_end * PAGE_SIZE : m->end;
+	share = r->resident ? r->resident(r->resident_ctx, at, end) : -1;
+	if (share < 0) {
+		r->splits_unplaced++;
+		return;
+	}
+	to = cell_get(r, c, page);
+	from = cell_get(r, c, s); /* the array may have moved */
+	if (!to || !from)
+		return;
+	share -= (int64_t)(popcount_range(c->seeded_pages, page, old_end) * PAGE_SIZE) +
+		 to->faulted - (int64_t)to->released + cached_beyond(r, c->node.key, s, page);
+	if (share <= 0)
+		return;
+	to->faulted += share;
+	from->faulted -= share;
+}
+
+/* A new bound at page of c: the segment it cuts shares its history with the remnant. */
+static void add_bound(struct pl_ranges *r, struct pl_chunk_acc *c, unsigned page)
+{
+	unsigned s = seg_start(c, page), old_end = seg_end(c, s);
+
+	if (!page || s == page)
+		return;
+	set_bound(c, page);
+	split_history(r, c, s, old_end, page);
+}
+
+/* A new bound in the chunk of addr (a mapping, or what is left of one, starts there). */
+static void bound_at(struct pl_ranges *r, uint64_t addr)
+{
+	unsigned page = (unsigned)((addr & (CHUNK_BYTES - 1)) / PAGE_SIZE);
+	struct pl_chunk_acc *c;
+
+	if (!page)
+		return;
+	c = chunk_get(r, addr >> PL_CHUNK_SHIFT);
+	if (!c)
+		return;
+	c->ahead[page / 64] &= ~(1ull << (page % 64)); /* the record that made it has come */
+	add_bound(r, c, page);
+}
+
+/* A chunk that nothing maps goes at a later walk; one mapped again stays. */
+static void note_dropping(struct pl_ranges *r, struct pl_chunk_acc *c)
+{
+	bool mapped = pl_ranges_chunk_mapped(r, c->node.key);
+
+	if (!mapped && !c->dropping)
+		c->drop_walk = r->walks;
+	c->dropping = !mapped;
+}
+
+static void clear_lazy(struct pl_chunk_acc *c, unsigned lo, unsigned hi)
+{
+	if (!c->lazy)
+		return;
+	bits_range(c->lazy->lazy, lo, hi, false);
+	bits_range(c->lazy->unseen, lo, hi, false);
+	bits_range(c->lazy->resident, lo, hi, false);
+}
+
+/*
+ * Records come after the fact: a segment the kernel made after the call
+ * began belongs to what is mapped there now (faults of a new mapping read
+ * before its record), not to what the call cut.
+ */
+static bool cell_predates_call(const struct pl_ranges *r, const struct pl_cell *cell)
+{
+	return !cell->seen.born_ns || cell->seen.born_ns < r->call_ns;
+}
+
+/*
+ * The pages [lo, hi) of chunk c are unmapped: seeded pages there go (to
+ * the unmapped row when keep), and segments wholly inside hand on their
+ * history. A segment partly inside keeps it, with whatever still maps it.
+ */
+static void cut_chunk(struct pl_ranges *r, struct pl_chunk_acc *c, unsigned lo, unsigned hi,
+		      bool keep)
+{
+	unsigned gone = popcount_range(c->seeded_pages, lo, hi);
+
+	bits_range(c->seeded_pages, lo, hi, false);
+	if (keep)
+		r->unmapped.seeded += gone * PAGE_SIZE;
+	clear_lazy(c, lo, hi);
+	for (size_t i = 0; i < c->n_cells; i++) {
+		struct pl_cell *cell = &c->cells[i];
+
+		if (cell->start >= lo && seg_end(c, cell->start) <= hi &&
+		    cell_predates_call(r, cell))
+			cell_retire(r, c, cell, keep);
+	}
+	note_dropping(r, c);
+	if (c->dropping)
+		for (size_t i = 0; i < c->n_cells; i++)
+			if (cell_predates_call(r, &c->cells[i]))
+				cell_retire(r, c, &c->cells[i], keep);
+}
+
+/*
+ * Fault-cache bytes in [a, b), which is about to move or go: taken into
+ * their segment's history now, and marked as seen, so the flush that
+ * brings them to the kernel's segment later is not counted again.
+ */
+static void absorb_cached(struct pl_ranges *r, uint64_t a, uint64_t b)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < r->n_cached; i++) {
+		struct pl_cached *k = &r->cached[i];
+		uint64_t addr = chunk_base(k->idx) + k->lo * PAGE_SIZE;
+		struct pl_chunk_acc *c = addr >= a && addr < b ? chunk_get(r, k->idx) : NULL;
+		struct pl_cell *cell = c ? cell_get(r, c, seg_start(c, k->lo)) : NULL;
+
+		if (!cell) {
+			r->cached[kept++] = *k;
+			continue;
+		}
+		cell->faulted += k->bytes;
+		cell->seen.faulted += k->bytes;
+	}
+	r->n_cached = kept;
+}
+
+/* Cuts [a, b) out of the live layout, and out of the chunks' accounts. */
 static void cut_range(struct pl_ranges *r, uint64_t a, uint64_t b, bool keep_history)
 {
-	size_t i = 0, from, to;
+	struct pl_mapping *m = mapping_from(r, a);
+	struct pl_chunk_acc *c;
 
-	while (i < r->n_maps) {
-		struct pl_mapping *m = &r->maps[i];
+	absorb_cached(r, a, b);
 
-		if (m->end <= a || m->start >= b) {
-			i++;
-			continue;
-		}
-		if (m->start < a && m->end > b) { /* a hole in the middle: two pieces */
-			struct pl_mapping tail = *m;
+	while (m && m->node.key < b) {
+		struct pl_mapping *next = mapping_next(r, m);
 
-			tail.start = b;
+		if (m->node.key < a && m->end > b) { /* a hole in the middle: two pieces */
+			struct pl_mapping *tail;
+			uint64_t end = m->end;
+
 			m->end = a;
-			insert_mapping(r, &tail);
+			tail = insert_mapping(r, b, end, m->name, MAP_ANON(m));
+			if (tail)
+				tail->k_rss_kib = tail->k_lazy_free_kib = tail->k_anon_huge_kib =
+				    -1;
 			break;
 		}
-		if (m->start < a) {
+		if (m->node.key < a)
 			m->end = a;
-			i++;
-		} else if (m->end > b) {
-			m->start = b;
-			i++;
-		} else {
-			memmove(m, m + 1, (r->n_maps - i - 1) * sizeof(*m));
-			r->n_maps--;
-		}
+		else if (m->end > b)
+			m->node.key = b; /* order kept: nothing else lies in [start, b) */
+		else
+			remove_mapping(r, m);
+		m = next;
 	}
-	mark_lazy(r, a, b, false); /* those pages are gone: not lazy any more */
-	chunks_within(r, a, b, &from, &to);
-	for (size_t i = from; i < to; i++) {
-		struct pl_chunk_acc *c = &r->chunks[i];
-		uint64_t seeded_gone;
+	bound_at(r, b); /* what is left after b starts a segment */
+	for (c = chunk_from(r, a >> PL_CHUNK_SHIFT);
+	     c && b > a && c->node.key <= (b - 1) >> PL_CHUNK_SHIFT; c = chunk_next(r, c)) {
 		unsigned lo, hi;
 
-		chunk_overlap(c->idx, a, b, &lo, &hi);
-		seeded_gone = take_seeded(c, lo, hi);
-		if (keep_history)
-			r->unmapped.seeded += seeded_gone;
-		if (pl_ranges_chunk_mapped(r, c->idx))
-			continue;
-		if (keep_history)
-			chunk_add_counters(&r->unmapped, c);
-		chunk_reset(c);
+		chunk_overlap(c->node.key, a, b, &lo, &hi);
+		cut_chunk(r, c, lo, hi, keep_history);
 	}
 }
 
 static void add_mapping(struct pl_ranges *r, uint64_t a, uint64_t b, const char *name, bool anon)
 {
-	struct pl_mapping m = {.start = a, .end = b, .anon = anon};
+	struct pl_chunk_acc *c;
 
 	if (b <= a)
 		return;
 	cut_range(r, a, b, true);
-	snprintf(m.name, sizeof(m.name), "%s", name);
-	m.k_rss = m.k_lazy_free = m.k_anon_huge = -1;
-	insert_mapping(r, &m);
+	insert_mapping(r, a, b, name, anon);
+	bound_at(r, a);
+	for (c = chunk_from(r, a >> PL_CHUNK_SHIFT); c && c->node.key <= (b - 1) >> PL_CHUNK_SHIFT;
+	     c = chunk_next(r, c))
+		c->dropping = false;
 }
 
 int pl_ranges_seed(struct pl_ranges *r, uint64_t start, uint64_t end, const char *name, bool anon)
@@ -420,9 +752,13 @@ int pl_ranges_seed(struct pl_ranges *r, uint64_t start, uint64_t end, const char
 void pl_ranges_add_seeded(struct pl_ranges *r, uint64_t idx, uint64_t bytes)
 {
 	struct pl_chunk_acc *c = chunk_get(r, idx);
+	struct pl_mapping *m = mapping_from(r, chunk_base(idx));
+	uint64_t base = chunk_base(idx);
+	unsigned page = m && m->node.key > base ? (unsigned)((m->node.key - base) / PAGE_SIZE) : 0;
+	struct pl_cell *cell = c ? cell_get(r, c, seg_start(c, page)) : NULL;
 
-	if (c)
-		c->seeded_extra += bytes;
+	if (cell)
+		cell->seeded_extra += bytes;
 }
 
 void pl_ranges_seed_pages(struct pl_ranges *r, uint64_t idx, const uint64_t pages[PL_CHUNK_WORDS])
@@ -433,22 +769,98 @@ void pl_ranges_seed_pages(struct pl_ranges *r, uint64_t idx, const uint64_t page
 		c->seeded_pages[w] |= pages[w];
 }
 
+static void absorb_chunk(void *ctx, struct pl_tnode *n)
+{
+	struct pl_chunk_acc *c = CHUNK_OF(n);
+
+	(void)ctx;
+	for (size_t i = 0; i < c->n_cells; i++)
+		cell_retire(NULL, c, &c->cells[i], false);
+}
+
+void pl_ranges_absorb_history(struct pl_ranges *r)
+{
+	for (size_t i = 0; i < r->n_cached; i++) {
+		struct pl_chunk_acc *c = chunk_get(r, r->cached[i].idx);
+		struct pl_cell *cell = c ? cell_get(r, c, seg_start(c, r->cached[i].lo)) : NULL;
+
+		if (cell) /* in the seed already: its flush is not a new fault */
+			cell->seen.faulted += r->cached[i].bytes;
+	}
+	r->n_cached = 0;
+	pl_treap_each(&r->chunks, absorb_chunk, NULL);
+	init_unmapped(r);
+}
+
 void pl_ranges_rename(struct pl_ranges *r, uint64_t start, uint64_t end, const char *name,
 		      bool anon)
 {
-	for (struct pl_mapping *m = mapping_from(r, start);
-	     m && m < r->maps + r->n_maps && m->start < end; m++) {
-		if (m->start >= start && m->end <= end && (m->name[0] == '[' || !m->name[0])) {
-			snprintf(m->name, sizeof(m->name), "%s", name);
-			m->anon = anon;
+	for (struct pl_mapping *m = mapping_from(r, start); m && m->node.key < end;
+	     m = mapping_next(r, m)) {
+		if (m->node.key >= start && m->end <= end && (m->name[0] == '[' || !m->name[0])) {
+			m->name = intern(r, name);
+			MAP_ANON(m) = anon;
 		}
 	}
 }
 
+bool pl_ranges_has_nameless(const struct pl_ranges *r)
+{
+	for (struct pl_mapping *m = mapping_from(r, 0); m; m = mapping_next(r, m))
+		if (!strcmp(m->name, "[file]"))
+			return true;
+	return false;
+}
+
+void pl_ranges_bounds(const struct pl_ranges *r, uint64_t idx, uint64_t bounds[PL_CHUNK_WORDS])
+{
+	struct pl_chunk_acc *c = chunk_find(r, idx);
+
+	memset(bounds, 0, PL_CHUNK_WORDS * sizeof(*bounds));
+	if (c)
+		memcpy(bounds, c->bounds, sizeof(c->bounds));
+}
+
 /* ---- syscalls ------------------------------------------------------------ */
 
-/* Adds `total` bytes to a counter of the chunks [a, b) covers, in proportion to their overlap. */
-static void spread(struct pl_ranges *r, uint64_t a, uint64_t b, uint64_t total, size_t field)
+enum cell_field { F_RELEASED, F_ADVISED, F_COLLAPSED };
+
+static void cell_credit(struct pl_ranges *r, struct pl_cell *cell, enum cell_field f, int ra,
+			uint64_t bytes)
+{
+	struct pl_cell_more *m;
+
+	if (f == F_RELEASED) {
+		cell->released += bytes;
+		return;
+	}
+	m = cell_more(r, cell);
+	if (!m)
+		return;
+	if (f == F_ADVISED)
+		m->advised_by[ra] += bytes;
+	else
+		m->collapsed_madvise += bytes;
+}
+
+/*
+ * Adds `total` bytes to a counter of the segments [a, b) covers, in
+ * proportion to their overlap; the last one gets the remainder.
+ */
+/*
+ * The segment that held page s when the call being applied was made: a
+ * segment this ledger learned of after it (a bound read from the kernel
+ * before the call's record came) is skipped for the one before it.
+ */
+static unsigned segment_then(const struct pl_ranges *r, const struct pl_chunk_acc *c, unsigned s)
+{
+	while (s > 0 && c->ahead_ns > r->call_ns && ((c->ahead[s / 64] >> (s % 64)) & 1))
+		s = seg_start(c, s - 1);
+	return s;
+}
+
+static void spread(struct pl_ranges *r, uint64_t a, uint64_t b, uint64_t total, enum cell_field f,
+		   int ra)
 {
 	uint64_t first = a >> PL_CHUNK_SHIFT, last = (b - 1) >> PL_CHUNK_SHIFT, given = 0;
 
@@ -459,15 +871,51 @@ static void spread(struct pl_ranges *r, uint64_t a, uint64_t b, uint64_t total, 
 	for (uint64_t idx = first; idx <= last; idx++) {
 		struct pl_chunk_acc *c = chunk_get(r, idx);
 		unsigned lo, hi;
-		uint64_t share = idx == last
-				     ? total - given
-				     : (uint64_t)((unsigned __int128)total *
-						  chunk_overlap(idx, a, b, &lo, &hi) / (b - a));
 
 		if (!c)
 			return;
-		*(uint64_t *)((char *)c + field) += share;
-		given += share;
+		chunk_overlap(idx, a, idx == last ? b : chunk_base(idx + 1), &lo, &hi);
+		if (idx == first && idx == last && hi <= lo)
+			hi = lo + 1;
+		for (unsigned s = seg_start(c, lo); s < hi; s = seg_end(c, s)) {
+			unsigned from = s > lo ? s : lo,
+				 to = seg_end(c, s) < hi ? seg_end(c, s) : hi;
+			uint64_t over = (uint64_t)(to - from) * PAGE_SIZE;
+			bool final = idx == last && seg_end(c, s) >= hi;
+			uint64_t share =
+			    final ? total - given
+				  : (uint64_t)((unsigned __int128)total * over / (b - a));
+			struct pl_cell *cell = cell_get(r, c, segment_then(r, c, s));
+
+			if (share > total - given)
+				share = total - given;
+			if (cell)
+				cell_credit(r, cell, f, ra, share);
+			given += share;
+		}
+	}
+}
+
+static void mark_lazy(struct pl_ranges *r, uint64_t a, uint64_t b, bool lazy)
+{
+	uint64_t first = a >> PL_CHUNK_SHIFT, last = b > a ? (b - 1) >> PL_CHUNK_SHIFT : 0;
+
+	if (b <= a)
+		return;
+	if (lazy && last - first < MAX_SPREAD_CHUNKS) /* make the chunks the bits live in */
+		for (uint64_t idx = first; idx <= last; idx++)
+			chunk_get(r, idx);
+	for (struct pl_chunk_acc *c = chunk_from(r, first); c && c->node.key <= last;
+	     c = chunk_next(r, c)) {
+		unsigned lo, hi;
+
+		chunk_overlap(c->node.key, a, b, &lo, &hi);
+		if (!lazy) {
+			clear_lazy(c, lo, hi);
+		} else if (chunk_lazy(r, c)) {
+			bits_range(c->lazy->lazy, lo, hi, true);
+			bits_range(c->lazy->unseen, lo, hi, true);
+		}
 	}
 }
 
@@ -480,73 +928,192 @@ static void add_advice(struct pl_ranges *r, uint64_t a, uint64_t len, long advic
 
 	if (!len || b < a)
 		return;
-	spread(r, a, b, b - a,
-	       offsetof(struct pl_chunk_acc, advised_by) + (size_t)ra * sizeof(uint64_t));
+	spread(r, a, b, b - a, F_ADVISED, ra);
 	if (resident < 0)
-		spread(r, a, b, (uint64_t)-resident, offsetof(struct pl_chunk_acc, released));
+		spread(r, a, b, (uint64_t)-resident, F_RELEASED, 0);
 	if (ra == PL_RADV_COLLAPSE && resident > 0)
-		spread(r, a, b, (uint64_t)resident,
-		       offsetof(struct pl_chunk_acc, collapsed_madvise));
+		spread(r, a, b, (uint64_t)resident, F_COLLAPSED, 0);
 	if (ra == PL_RADV_FREE)
 		mark_lazy(r, a, b, true);
 	else if (ra == PL_RADV_DONTNEED || ra == PL_RADV_REMOVE)
 		mark_lazy(r, a, b, false);
 }
 
-/* Releases by a call that also unmaps: credit the range first, then cut it. */
+/* Seeded bytes in [a, b): page-exact, they leave with the cut to the unmapped row. */
+static uint64_t seeded_within(const struct pl_ranges *r, uint64_t a, uint64_t b)
+{
+	uint64_t n = 0;
+
+	for (struct pl_chunk_acc *c = chunk_from(r, a >> PL_CHUNK_SHIFT);
+	     c && b > a && c->node.key <= (b - 1) >> PL_CHUNK_SHIFT; c = chunk_next(r, c)) {
+		unsigned lo, hi;
+
+		chunk_overlap(c->node.key, a, b, &lo, &hi);
+		n += popcount_range(c->seeded_pages, lo, hi);
+	}
+	return n * PAGE_SIZE;
+}
+
+/*
+ * Releases by a call that also unmaps: credit the range first, then cut it.
+ * The seeded pages the cut takes to the unmapped row take their share of
+ * the release along, so what stays keeps seeded + faulted - released whole.
+ */
 static void release_and_cut(struct pl_ranges *r, uint64_t a, uint64_t b,
 			    const struct pl_syscall_event *e)
 {
 	int64_t resident = pl_resident_delta(e->rss_delta);
+	uint64_t released = resident < 0 ? (uint64_t)-resident : 0, seeded;
 
 	if (b <= a)
 		return;
-	if (resident < 0)
-		spread(r, a, b, (uint64_t)-resident, offsetof(struct pl_chunk_acc, released));
+	seeded = seeded_within(r, a, b);
+	seeded = seeded < released ? seeded : released;
+	r->unmapped.released += seeded;
+	spread(r, a, b, released - seeded, F_RELEASED, 0);
 	cut_range(r, a, b, true);
 }
 
+/* Takes pages [lo, hi) out of the seeded bitmap; returns their bytes. */
+static uint64_t take_seeded(struct pl_chunk_acc *c, unsigned lo, unsigned hi)
+{
+	uint64_t n = popcount_range(c->seeded_pages, lo, hi);
+
+	bits_range(c->seeded_pages, lo, hi, false);
+	return n * PAGE_SIZE;
+}
+
+/* A moved segment's history, on its way to where its first page lands. */
+struct moving {
+	uint64_t to; /* address its first page moves to */
+	struct pl_cell cell;
+	/* Part of a segment moved: its share is what the piece holds at `to` (span bytes). */
+	bool partial;
+	uint64_t src_idx, span, seeded;
+	unsigned src_start;
+};
+
+/* Seeded pages [lo, hi) of c travel as seeded bytes, to `to`. Returns the new count. */
+static size_t move_seeded(struct pl_ranges *r, struct pl_chunk_acc *c, unsigned lo, unsigned hi,
+			  uint64_t to, struct moving **mv, size_t *cap, size_t n)
+{
+	uint64_t seeded = take_seeded(c, lo, hi);
+
+	if (!seeded)
+		return n;
+	if (!pl_grow((void **)mv, cap, n, sizeof(**mv), 8)) {
+		r->alloc_failures++;
+		return n;
+	}
+	memset(&(*mv)[n], 0, sizeof((*mv)[n]));
+	(*mv)[n].to = to;
+	(*mv)[n].cell.seeded_extra = seeded;
+	return n + 1;
+}
+
 /*
- * An mremap move: the layout first (what the move replaced at the
- * destination becomes history), then chunk histories travel with their
- * pages, to the chunk each one's first page lands in.
+ * A piece of a segment moved to `to`: it takes the faults of what it holds
+ * there now, less its seeded pages (they travel as such) and what its new
+ * segment counted since (already there).
+ */
+static void move_share(struct pl_ranges *r, const struct moving *mv, struct pl_cell *to)
+{
+	struct pl_chunk_acc *c = chunk_find(r, mv->src_idx);
+	struct pl_cell *from = c ? cell_get(r, c, mv->src_start) : NULL;
+	int64_t share = r->resident(r->resident_ctx, mv->to, mv->to + mv->span);
+
+	if (!from || share < 0) {
+		r->splits_unplaced++;
+		return;
+	}
+	share -= (int64_t)mv->seeded + to->faulted;
+	if (share > from->faulted)
+		share = from->faulted;
+	if (share <= 0)
+		return;
+	to->faulted += share;
+	from->faulted -= share;
+}
+
+/*
+ * An mremap move: segment histories travel with their pages, to the segment
+ * each one's first page lands in; then the layout (what the move replaced
+ * at the destination becomes history).
  */
 static void move_mapping(struct pl_ranges *r, uint64_t old, uint64_t old_len, uint64_t to,
 			 uint64_t new_len)
 {
-	struct pl_mapping *m = mapping_at(r, old), copy;
-	uint64_t first = old >> PL_CHUNK_SHIFT,
-		 n = old_len ? ((old + old_len - 1) >> PL_CHUNK_SHIFT) - first + 1 : 0;
-	struct pl_chunk_acc *moving = n && n <= MAX_CALL_CHUNKS ? calloc(n, sizeof(*moving)) : NULL;
+	struct pl_mapping *m = mapping_at(r, old);
+	uint64_t first = old >> PL_CHUNK_SHIFT, end = old + old_len;
+	size_t n = 0, cap = 0;
 	int64_t shift = (int64_t)(to - old);
+	struct moving *mv = NULL;
+	const char *name;
+	bool anon;
 
-	if (!m) {
-		free(moving);
+	if (!m)
 		return;
-	}
-	copy = *m;
-	for (uint64_t i = 0; moving && i < n; i++) {
-		struct pl_chunk_acc *from = chunk_find(r, first + i);
+	absorb_cached(r, old, end);
+	name = m->name;
+	anon = MAP_ANON(m);
+	for (struct pl_chunk_acc *c = chunk_from(r, first);
+	     old_len && old_len / CHUNK_BYTES <= MAX_CALL_CHUNKS && c &&
+	     c->node.key <= (end - 1) >> PL_CHUNK_SHIFT;
+	     c = chunk_next(r, c)) {
+		uint64_t base = chunk_base(c->node.key);
 		unsigned lo, hi;
 
-		if (!from)
-			continue;
-		chunk_overlap(first + i, old, old + old_len, &lo, &hi);
-		moving[i] = *from;
-		moving[i].seeded_extra += take_seeded(from, lo, hi);
-		chunk_reset(from);
-	}
-	cut_range(r, old, old + old_len, false);
-	add_mapping(r, to, to + new_len, copy.name, copy.anon);
-	for (uint64_t i = 0; moving && i < n; i++) {
-		uint64_t base = chunk_base(first + i) < old ? old : chunk_base(first + i);
-		struct pl_chunk_acc *dst =
-		    chunk_get(r, (uint64_t)((int64_t)base + shift) >> PL_CHUNK_SHIFT);
+		chunk_overlap(c->node.key, old, end, &lo, &hi);
+		for (size_t i = 0; i < c->n_cells; i++) {
+			struct pl_cell *cell = &c->cells[i];
+			unsigned from = cell->start > lo ? cell->start : lo,
+				 end_pg = seg_end(c, cell->start);
 
-		if (dst)
-			chunk_move_counters(dst, &moving[i]);
+			if (end_pg <= lo || cell->start >= hi ||
+			    (cell->start < lo && base + cell->start * PAGE_SIZE < m->node.key))
+				continue; /* not this mapping's, or it stays with the part left */
+			if (!pl_grow((void **)&mv, &cap, n, sizeof(*mv), 8)) {
+				r->alloc_failures++;
+				break;
+			}
+			memset(&mv[n], 0, sizeof(mv[n]));
+			mv[n].to = (uint64_t)((int64_t)(base + from * PAGE_SIZE) + shift);
+			if ((cell->start < lo || end_pg > hi) && r->resident) {
+				/* Part of the segment goes: it takes what it holds, the rest stays.
+				 */
+				mv[n].partial = true;
+				mv[n].src_idx = c->node.key;
+				mv[n].src_start = cell->start;
+				mv[n].span = ((end_pg < hi ? end_pg : hi) - from) * PAGE_SIZE;
+				mv[n].seeded = popcount_range(c->seeded_pages, from,
+							      end_pg < hi ? end_pg : hi) *
+					       PAGE_SIZE;
+				n++;
+				continue;
+			}
+			mv[n].cell = *cell;
+			if (cell->more && (mv[n].cell.more = malloc(sizeof(*cell->more))))
+				*mv[n].cell.more = *cell->more;
+			cell_retire(r, c, cell, false);
+			n++;
+		}
+		n = move_seeded(r, c, lo, hi, (uint64_t)((int64_t)(base + lo * PAGE_SIZE) + shift),
+				&mv, &cap, n);
 	}
-	free(moving);
+	cut_range(r, old, end, false);
+	add_mapping(r, to, to + new_len, name, anon);
+	for (size_t i = 0; i < n; i++) {
+		struct pl_chunk_acc *dst = chunk_get(r, mv[i].to >> PL_CHUNK_SHIFT);
+		unsigned page = (unsigned)((mv[i].to & (CHUNK_BYTES - 1)) / PAGE_SIZE);
+		struct pl_cell *cell = dst ? cell_get(r, dst, seg_start(dst, page)) : NULL;
+
+		if (cell && mv[i].partial)
+			move_share(r, &mv[i], cell);
+		else if (cell)
+			cell_move(r, cell, &mv[i].cell);
+		free(mv[i].cell.more);
+	}
+	free(mv);
 }
 
 static void add_mremap(struct pl_ranges *r, const struct pl_syscall_event *e)
@@ -557,6 +1124,8 @@ static void add_mremap(struct pl_ranges *r, const struct pl_syscall_event *e)
 
 	if (to != old) {
 		move_mapping(r, old, old_len, to, new_len);
+		if (e->args[3] & PL_MREMAP_FIXED)
+			bound_at(r, to + new_len);
 		return;
 	}
 	if (new_len < old_len) {
@@ -591,17 +1160,16 @@ static void add_brk(struct pl_ranges *r, const struct pl_syscall_event *e)
 		r->heap_start = old_end;
 }
 
-void pl_ranges_add_syscall(struct pl_ranges *r, const struct pl_syscall_event *e)
+static void apply_syscall(struct pl_ranges *r, const struct pl_syscall_event *e, uint64_t a)
 {
-	uint64_t a = e->args[0];
-
-	if (pl_syscall_failed(e))
-		return;
 	switch (e->sys) {
-	case PL_SYS_MMAP:
+	case PL_SYS_MMAP: /* a fixed one may replace what was there: its pages go with it */
+		release_and_cut(r, (uint64_t)e->ret, (uint64_t)e->ret + page_up(e->args[1]), e);
 		add_mapping(r, (uint64_t)e->ret, (uint64_t)e->ret + page_up(e->args[1]),
 			    (e->args[3] & PL_MMAP_ANONYMOUS) ? "[anon]" : "[file]",
 			    (e->args[3] & PL_MMAP_ANONYMOUS) != 0);
+		if (e->args[3] & PL_MMAP_FIXED)
+			bound_at(r, (uint64_t)e->ret + page_up(e->args[1]));
 		break;
 	case PL_SYS_MUNMAP:
 		release_and_cut(r, a, a + page_up(e->args[1]), e);
@@ -622,55 +1190,214 @@ void pl_ranges_add_syscall(struct pl_ranges *r, const struct pl_syscall_event *e
 	}
 }
 
+void pl_ranges_set_now(struct pl_ranges *r, uint64_t now_ns)
+{
+	r->now_ns = now_ns;
+}
+
+void pl_ranges_add_syscall(struct pl_ranges *r, const struct pl_syscall_event *e)
+{
+	uint64_t a = e->args[0];
+
+	if (pl_syscall_failed(e) || e->hdr.ts_ns < r->seed_ns) /* an older one is in the seed */
+		return;
+	r->call_ns = e->hdr.ts_ns - e->duration_ns; /* when it began */
+	r->now_ns = r->call_ns;
+	apply_syscall(r, e, a);
+	r->call_ns = UINT64_MAX;
+}
 /* ---- the kernel's figures --------------------------------------------------- */
 
-/* now - seen for a counter that only grows; a reading below is a brief lag, not a loss. */
-static uint64_t grown(uint64_t now, __u64 *seen)
+static void note_pending_bound(struct pl_ranges *r, uint64_t idx, unsigned page)
 {
-	uint64_t d = now > *seen ? now - *seen : 0;
+	if (!pl_grow((void **)&r->pending, &r->cap_pending, r->n_pending, sizeof(*r->pending),
+		     16)) {
+		r->alloc_failures++;
+		return;
+	}
+	r->pending[r->n_pending].idx = idx;
+	r->pending[r->n_pending++].lo = page;
+}
 
-	if (now > *seen)
-		*seen = now;
-	return d;
+void pl_ranges_apply_bounds(struct pl_ranges *r, const struct pl_cached *raw, size_t n)
+{
+	r->raw_cached = raw;
+	r->n_raw = n;
+	for (size_t i = 0; i < r->n_pending; i++) {
+		struct pl_chunk_acc *c = chunk_find(r, r->pending[i].idx);
+
+		if (!c)
+			continue;
+		c->ahead[r->pending[i].lo / 64] |= 1ull << (r->pending[i].lo % 64);
+		c->ahead_ns = r->now_ns;
+		add_bound(r, c, r->pending[i].lo);
+	}
+	r->n_pending = 0;
+	r->raw_cached = NULL;
+	r->n_raw = 0;
 }
 
 void pl_ranges_fold_chunk(struct pl_ranges *r, uint64_t idx, const struct pl_chunk *now)
 {
 	struct pl_chunk_acc *c = chunk_get(r, idx);
-	struct pl_chunk *s;
+	int64_t spilled;
 
 	if (!c)
 		return;
-	s = &c->seen;
 	/* A kernel entry made anew (after we dropped it) counts from 0 again. */
-	if (now->born_ns != s->born_ns)
-		memset(s, 0, sizeof(*s));
-	c->faulted += grown(now->faulted, &s->faulted);
-	c->refaulted += grown(now->refaulted, &s->refaulted);
-	c->refaults += grown(now->refaults, &s->refaults);
-	c->delay_sum_ns += grown(now->delay_sum_ns, &s->delay_sum_ns);
-	merge_delays(&c->delay_min_ns, &c->delay_max_ns, now->delay_min_ns, now->delay_max_ns);
-	if (now->last_addr)
-		c->last_addr = now->last_addr;
-	s->born_ns = now->born_ns;
-	s->released_ns = now->released_ns;
-	s->last_addr = now->last_addr;
-	s->delay_min_ns = now->delay_min_ns;
-	s->delay_max_ns = now->delay_max_ns;
-	memcpy(s->released, now->released, sizeof(s->released));
-	if (!pl_ranges_chunk_mapped(r, idx)) { /* faults just before an unmap: history */
-		chunk_add_counters(&r->unmapped, c);
-		chunk_reset(c);
+	if (now->born_ns != c->born_ns) {
+		c->spilled_seen = 0;
+		c->born_ns = now->born_ns;
 	}
+	/*
+	 * Bounds the kernel set that the records have not brought yet (a cut's
+	 * remnant) split a segment's history: once its segments are folded too.
+	 */
+	for (int w = 0; w < PL_CHUNK_WORDS; w++)
+		for (uint64_t fresh = now->bounds[w] & ~c->bounds[w]; fresh; fresh &= fresh - 1)
+			note_pending_bound(r, idx,
+					   (unsigned)w * 64 + (unsigned)__builtin_ctzll(fresh));
+	memcpy(c->released_seen, now->released, sizeof(c->released_seen));
+	merge_delays(&c->delay_min_ns, &c->delay_max_ns, now->delay_min_ns, now->delay_max_ns);
+	spilled = now->spilled - c->spilled_seen;
+	c->spilled_seen = now->spilled;
+	if (spilled) { /* no segment entry had room: the segment of the last fault */
+		unsigned page = (unsigned)((now->last_addr & (CHUNK_BYTES - 1)) / PAGE_SIZE);
+		struct pl_cell *cell = cell_get(r, c, seg_start(c, page));
+
+		if (cell)
+			cell->faulted += spilled;
+	}
+	note_dropping(r, c);
+}
+
+void pl_ranges_fold_seg(struct pl_ranges *r, uint64_t idx, uint32_t page, const struct pl_seg *now)
+{
+	struct pl_chunk_acc *c = chunk_get(r, idx);
+	struct pl_cell *cell;
+	struct pl_seg *s;
+	uint64_t refaults;
+
+	if (!c || page >= PL_CHUNK_PAGES)
+		return;
+	/* A segment the kernel made where no bound is known yet: a bound, applied like the chunk's.
+	 */
+	if (page && !((c->bounds[page / 64] >> (page % 64)) & 1))
+		note_pending_bound(r, idx, page);
+	cell = cell_get(r, c, page);
+	if (!cell)
+		return;
+	s = &cell->seen;
+	/* An entry made anew counts from 0; at first sight, cached bytes already taken stay. */
+	if (now->born_ns != s->born_ns && s->born_ns)
+		memset(s, 0, sizeof(*s));
+	s->born_ns = now->born_ns;
+	/* Plain differences: a reading that lags (a cache not yet flushed) is made up later. */
+	cell->faulted += now->faulted - s->faulted;
+	refaults = now->refaults - s->refaults;
+	if ((refaults || now->refaulted != s->refaulted) && cell_more(r, cell)) {
+		cell->more->refaulted += now->refaulted - s->refaulted;
+		cell->more->refaults += refaults;
+		cell->more->delay_sum_ns += now->delay_sum_ns - s->delay_sum_ns;
+		merge_delays(&cell->more->delay_min_ns, &cell->more->delay_max_ns, c->delay_min_ns,
+			     c->delay_max_ns);
+	}
+	*s = *now;
+	note_dropping(r, c);
+}
+
+/* Their segment gets a cell, so rows find them there. */
+static void add_cached(struct pl_ranges *r, struct pl_chunk_acc *c, unsigned s, int64_t bytes)
+{
+	struct pl_cached *k;
+
+	if (!bytes)
+		return;
+	cell_get(r, c, s);
+	if (!pl_grow((void **)&r->cached, &r->cap_cached, r->n_cached, sizeof(*k), 8)) {
+		r->alloc_failures++;
+		return;
+	}
+	k = &r->cached[r->n_cached++];
+	memset(k, 0, sizeof(*k));
+	k->idx = c->node.key;
+	k->lo = k->pmin = k->pmax = s;
+	k->bytes = bytes;
+}
+
+void pl_ranges_set_cached(struct pl_ranges *r, const struct pl_cached *c, size_t n)
+{
+	r->n_cached = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct pl_chunk_acc *chunk = c[i].bytes ? chunk_get(r, c[i].idx) : NULL;
+		unsigned s1, s2;
+		int64_t first;
+
+		if (!chunk || c[i].pmin >= PL_CHUNK_PAGES || c[i].pmax >= PL_CHUNK_PAGES)
+			continue;
+		/* As the hand-over will share them: by the segments of their first and last page.
+		 */
+		s1 = seg_start(chunk, c[i].pmin);
+		s2 = seg_start(chunk, c[i].pmax);
+		first = cached_first(&c[i], seg_end(chunk, s1));
+		add_cached(r, chunk, s1, first);
+		add_cached(r, chunk, s2, c[i].bytes - first);
+	}
+}
+
+struct drop_list {
+	struct pl_chunk_acc **v;
+	size_t n, cap;
+	uint64_t walk;
+	bool failed;
+};
+
+static void collect_drop(void *ctx, struct pl_tnode *n)
+{
+	struct drop_list *d = ctx;
+	struct pl_chunk_acc *c = CHUNK_OF(n);
+
+	if (!c->dropping || c->drop_walk + 1 >= d->walk)
+		return;
+	if (!pl_grow((void **)&d->v, &d->cap, d->n, sizeof(*d->v), 64)) {
+		d->failed = true;
+		return;
+	}
+	d->v[d->n++] = c;
+}
+
+void pl_ranges_end_walk(struct pl_ranges *r,
+			void (*forget)(void *ctx, uint64_t idx, const uint64_t *bounds), void *ctx)
+{
+	struct drop_list d = {.walk = ++r->walks};
+
+	pl_treap_each(&r->chunks, collect_drop, &d);
+	if (d.failed)
+		r->alloc_failures++;
+	for (size_t i = 0; i < d.n; i++) {
+		struct pl_chunk_acc *c = d.v[i];
+
+		if (pl_ranges_chunk_mapped(r, c->node.key)) {
+			c->dropping = false;
+			continue;
+		}
+		for (size_t k = 0; k < c->n_cells; k++)
+			cell_retire(r, c, &c->cells[k], true);
+		if (forget)
+			forget(ctx, c->node.key, c->bounds);
+		pl_treap_remove(&r->chunks, &c->node);
+		chunk_free(c);
+	}
+	free(d.v);
 }
 
 size_t pl_ranges_lazy_chunks(const struct pl_ranges *r, uint64_t *idx, size_t max)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < r->n_chunks && n < max; i++)
-		if (popcount_words(r->chunks[i].lazy))
-			idx[n++] = r->chunks[i].idx;
+	for (struct pl_chunk_acc *c = chunk_from(r, 0); c && n < max; c = chunk_next(r, c))
+		if (c->lazy && popcount_words(c->lazy->lazy))
+			idx[n++] = c->node.key;
 	return n;
 }
 
@@ -683,22 +1410,26 @@ void pl_ranges_set_presence(struct pl_ranges *r, uint64_t idx,
 			    const uint64_t present[PL_CHUNK_WORDS])
 {
 	struct pl_chunk_acc *c = chunk_find(r, idx);
-	unsigned reclaimed = 0;
+	struct pl_lazy *l = c ? c->lazy : NULL;
 
-	if (!c)
+	if (!l)
 		return;
 	for (int w = 0; w < PL_CHUNK_WORDS; w++) {
 		uint64_t gone;
 
-		c->lazy_resident[w] |= c->lazy_unseen[w] & present[w];
-		c->lazy_unseen[w] = 0;
-		gone = c->lazy_resident[w] & ~present[w];
-		reclaimed += (unsigned)__builtin_popcountll(gone);
-		c->lazy_resident[w] &= present[w] & c->seen.released[w];
-		c->lazy[w] &= ~gone & c->seen.released[w];
+		l->resident[w] |= l->unseen[w] & present[w];
+		l->unseen[w] = 0;
+		gone = l->resident[w] & ~present[w];
+		for (uint64_t g = gone; g; g &= g - 1) {
+			unsigned page = (unsigned)w * 64 + (unsigned)__builtin_ctzll(g);
+			struct pl_cell *cell = cell_get(r, c, seg_start(c, page));
+
+			if (cell && cell_more(r, cell))
+				cell->more->reclaimed += PAGE_SIZE;
+		}
+		l->resident[w] &= present[w] & c->released_seen[w];
+		l->lazy[w] &= ~gone & c->released_seen[w];
 	}
-	c->reclaimed += (uint64_t)reclaimed * PAGE_SIZE;
-	c->lazy_pending = (uint64_t)popcount_words(c->lazy_resident) * PAGE_SIZE;
 }
 
 /*
@@ -720,6 +1451,7 @@ void pl_ranges_note_collapse(struct pl_ranges *r, const uint64_t *huge, size_t n
 	r->collapse_pending = fresh ? 0 : total;
 	for (size_t i = 0; i < n; i++) {
 		struct pl_chunk_acc *c = chunk_find(r, huge[i]);
+		struct pl_cell *cell;
 		uint64_t share;
 
 		if (c && c->huge)
@@ -732,15 +1464,17 @@ void pl_ranges_note_collapse(struct pl_ranges *r, const uint64_t *huge, size_t n
 		if (total <= 0)
 			continue;
 		share = seen == fresh ? (uint64_t)total - given : (uint64_t)total / fresh;
-		c->collapsed_khugepaged += share;
+		cell = cell_get(r, c, 0); /* a huge page fills the chunk: one mapping's */
+		if (cell && cell_more(r, cell))
+			cell->more->collapsed_khugepaged += share;
 		given += share;
 	}
 }
 
 void pl_ranges_clear_kernel(struct pl_ranges *r)
 {
-	for (size_t i = 0; i < r->n_maps; i++)
-		r->maps[i].k_rss = r->maps[i].k_lazy_free = r->maps[i].k_anon_huge = -1;
+	for (struct pl_mapping *m = mapping_from(r, 0); m; m = mapping_next(r, m))
+		m->k_rss_kib = m->k_lazy_free_kib = m->k_anon_huge_kib = -1;
 }
 
 static void add_known(int64_t *to, int64_t v)
@@ -750,31 +1484,44 @@ static void add_known(int64_t *to, int64_t v)
 	*to = (*to < 0 ? 0 : *to) + v;
 }
 
+/* smaps counts in KiB: kept so, in 32 bits (2 TiB per mapping), -1 for unknown. */
+static void add_known_kib(int32_t *to, int64_t bytes)
+{
+	int64_t kib;
+
+	if (bytes < 0)
+		return;
+	kib = (*to < 0 ? 0 : *to) + bytes / 1024;
+	*to = kib > INT32_MAX ? INT32_MAX : (int32_t)kib;
+}
+
+static int64_t kib_bytes(int32_t kib)
+{
+	return kib < 0 ? -1 : (int64_t)kib * 1024;
+}
+
 /*
  * The kernel merges adjacent mappings that look alike into one VMA: so do
- * we, when its figures span several of ours. Rows are views over chunks,
+ * we, when its figures span several of ours. Rows are views over segments,
  * so a merge moves no counters.
  */
 static struct pl_mapping *merge_over(struct pl_ranges *r, uint64_t start, uint64_t end)
 {
-	struct pl_mapping *first = mapping_from(r, start), *last = first;
-	size_t at, gone;
+	struct pl_mapping *first = mapping_from(r, start), *m;
 
-	if (!first || first->start >= end)
+	if (!first || first->node.key >= end)
 		return NULL;
-	while (last + 1 < r->maps + r->n_maps && (last + 1)->start < end)
-		last++;
 	/* The kernel's extent wins where ours has a gap: it is what is mapped. */
-	first->start = first->start < start ? first->start : start;
-	first->end = last->end > end ? last->end : end;
-	if (last == first)
-		return first;
-	if (first->name[0] == '[' && last->name[0] != '[')
-		snprintf(first->name, sizeof(first->name), "%s", last->name);
-	at = (size_t)(first - r->maps) + 1;
-	gone = (size_t)(last - first);
-	memmove(&r->maps[at], &r->maps[at + gone], (r->n_maps - at - gone) * sizeof(*first));
-	r->n_maps -= gone;
+	if (start < first->node.key)
+		first->node.key = start; /* order kept: nothing lies in [start, first) */
+	while ((m = mapping_next(r, first)) && m->node.key < end) {
+		if (first->name[0] == '[' && m->name[0] != '[')
+			first->name = m->name;
+		first->end = m->end;
+		remove_mapping(r, m);
+	}
+	if (first->end < end)
+		first->end = end;
 	return first;
 }
 
@@ -788,11 +1535,11 @@ void pl_ranges_set_kernel(struct pl_ranges *r, uint64_t start, uint64_t end, int
 		m = mapping_at(r, start);
 	}
 	/* A VMA lies inside one of our mappings; ours may span several VMAs. */
-	if (!m || end > m->end || start < m->start)
+	if (!m || end > m->end || start < m->node.key)
 		return;
-	add_known(&m->k_rss, rss);
-	add_known(&m->k_lazy_free, lazy_free);
-	add_known(&m->k_anon_huge, anon_huge);
+	add_known_kib(&m->k_rss_kib, rss);
+	add_known_kib(&m->k_lazy_free_kib, lazy_free);
+	add_known_kib(&m->k_anon_huge_kib, anon_huge);
 }
 
 /* ---- rows ------------------------------------------------------------------ */
@@ -800,13 +1547,85 @@ void pl_ranges_set_kernel(struct pl_ranges *r, uint64_t start, uint64_t end, int
 static void mapping_row(const struct pl_mapping *m, struct pl_range_row *row)
 {
 	memset(row, 0, sizeof(*row));
-	row->start = m->start;
+	row->start = m->node.key;
 	row->end = m->end;
-	row->mapped = m->end - m->start;
-	row->k_rss = m->k_rss;
-	row->k_lazy_free = m->k_lazy_free;
-	row->k_anon_huge = m->k_anon_huge;
+	row->mapped = m->end - m->node.key;
+	row->k_rss = kib_bytes(m->k_rss_kib);
+	row->k_lazy_free = kib_bytes(m->k_lazy_free_kib);
+	row->k_anon_huge = kib_bytes(m->k_anon_huge_kib);
 	snprintf(row->name, sizeof(row->name), "%s", m->name);
+}
+
+static void row_finish(const struct pl_ranges *r, struct pl_range_row *row)
+{
+	row->refault_delay_mean_ns = row->refaults ? row->refault_delay_mean_ns / row->refaults : 0;
+	/* After exec every page the seed found the program had faulted itself (exec's few aside).
+	 */
+	if (r->seed_is_faulted) {
+		row->faulted += row->seeded;
+		row->seeded = 0;
+	}
+}
+
+/* Page-exact figures inside a mapping: seeded and lazily freed pages, whoever owns segments. */
+static void pages_in(const struct pl_ranges *r, const struct pl_mapping *m, uint64_t *seeded,
+		     uint64_t *lazy)
+{
+	uint64_t s = 0, l = 0;
+
+	for (struct pl_chunk_acc *c = chunk_from(r, m->node.key >> PL_CHUNK_SHIFT);
+	     c && c->node.key <= (m->end - 1) >> PL_CHUNK_SHIFT; c = chunk_next(r, c)) {
+		unsigned lo, hi;
+
+		chunk_overlap(c->node.key, m->node.key, m->end, &lo, &hi);
+		s += popcount_range(c->seeded_pages, lo, hi);
+		if (c->lazy)
+			l += popcount_range(c->lazy->resident, lo, hi);
+	}
+	*seeded = s * PAGE_SIZE;
+	*lazy = l * PAGE_SIZE;
+}
+
+/* The bytes the fault caches held for a segment at the last reading. */
+static int64_t cached_for(const struct pl_ranges *r, uint64_t idx, unsigned start, unsigned end)
+{
+	int64_t n = 0;
+
+	for (size_t i = 0; i < r->n_cached; i++)
+		if (r->cached[i].idx == idx && r->cached[i].lo >= start && r->cached[i].lo < end)
+			n += r->cached[i].bytes;
+	return n;
+}
+
+/* The row of one mapping: the segments it owns and the pages it covers. */
+static void build_row(const struct pl_ranges *r, const struct pl_mapping *m,
+		      struct pl_range_row *row)
+{
+	uint64_t seeded, lazy;
+
+	mapping_row(m, row);
+	for (struct pl_chunk_acc *c = chunk_from(r, m->node.key >> PL_CHUNK_SHIFT);
+	     c && c->node.key <= (m->end - 1) >> PL_CHUNK_SHIFT; c = chunk_next(r, c)) {
+		unsigned lo, hi;
+
+		chunk_overlap(c->node.key, m->node.key, m->end, &lo, &hi);
+		/* Only the segments over the mapping: from the one holding its first page. */
+		for (size_t i = cell_lower(c, seg_start(c, lo)); i < c->n_cells; i++) {
+			const struct pl_cell *cell = &c->cells[i];
+
+			if (cell->start >= hi)
+				break;
+
+			if (cell_owner(r, c, cell->start) != m)
+				continue;
+			cell_add_to_row(row, c, cell);
+			row->faulted += (uint64_t)cached_for(r, c->node.key, cell->start,
+							     seg_end(c, cell->start));
+		}
+	}
+	pages_in(r, m, &seeded, &lazy);
+	row->seeded += seeded;
+	row->lazy_pending += lazy;
 }
 
 static int64_t row_weight(const struct pl_range_row *w)
@@ -815,78 +1634,50 @@ static int64_t row_weight(const struct pl_range_row *w)
 	       (int64_t)(w->released + w->reclaimed);
 }
 
-static int by_weight_desc(const void *a, const void *b)
-{
-	int64_t x = row_weight(a), y = row_weight(b);
-
-	if (x != y)
-		return x < y ? 1 : -1;
-	return ((const struct pl_range_row *)a)->start < ((const struct pl_range_row *)b)->start
-		   ? -1
-		   : 1;
-}
-
 static bool row_has_activity(const struct pl_range_row *w)
 {
 	return w->seeded || w->faulted || w->advised || w->released || w->collapsed_khugepaged;
 }
 
-/* Seeded pages inside a mapping: page-exact, whoever owns the chunks. */
-static uint64_t seeded_in(const struct pl_ranges *r, const struct pl_mapping *m)
+/* What ordering and choosing rows needs, per mapping: small, so every mapping gets one. */
+struct row_key {
+	const struct pl_mapping *m;
+	int64_t weight;
+};
+
+static int by_weight_desc(const void *a, const void *b)
 {
-	uint64_t n = 0;
+	const struct row_key *x = a, *y = b;
 
-	for (size_t at = chunk_lower_bound(r, m->start >> PL_CHUNK_SHIFT);
-	     at < r->n_chunks && r->chunks[at].idx <= (m->end - 1) >> PL_CHUNK_SHIFT; at++) {
-		uint64_t mask[PL_CHUNK_WORDS] = {0};
-		unsigned lo, hi;
-
-		chunk_overlap(r->chunks[at].idx, m->start, m->end, &lo, &hi);
-		bits_range(mask, lo, hi, true);
-		for (int w = 0; w < PL_CHUNK_WORDS; w++)
-			n +=
-			    (uint64_t)__builtin_popcountll(r->chunks[at].seeded_pages[w] & mask[w]);
-	}
-	return n * PAGE_SIZE;
-}
-
-/* Every live mapping's row, in address order. Caller frees. */
-static struct pl_range_row *all_rows(const struct pl_ranges *r, bool finish)
-{
-	struct pl_range_row *rows = calloc(r->n_maps ? r->n_maps : 1, sizeof(*rows));
-
-	if (!rows)
-		return NULL;
-	for (size_t i = 0; i < r->n_maps; i++)
-		mapping_row(&r->maps[i], &rows[i]);
-	for (size_t i = 0; i < r->n_chunks; i++) {
-		struct pl_mapping *m = chunk_owner(r, &r->chunks[i]);
-
-		if (m)
-			chunk_add_counters(&rows[m - r->maps], &r->chunks[i]);
-	}
-	for (size_t i = 0; i < r->n_maps; i++)
-		rows[i].seeded += seeded_in(r, &r->maps[i]);
-	for (size_t i = 0; finish && i < r->n_maps; i++)
-		row_finish(&rows[i]);
-	return rows;
+	if (x->weight != y->weight)
+		return x->weight < y->weight ? 1 : -1;
+	return x->m->node.key < y->m->node.key ? -1 : 1;
 }
 
 size_t pl_ranges_rows(const struct pl_ranges *r, struct pl_range_row *out, size_t max)
 {
-	struct pl_range_row *rows = all_rows(r, true);
-	size_t n = 0;
+	struct row_key *keys = calloc(r->maps.n ? r->maps.n : 1, sizeof(*keys));
+	size_t n = 0, shown = 0;
 
-	if (!rows)
+	if (!keys)
 		return 0;
-	for (size_t i = 0; i < r->n_maps; i++)
-		if (row_has_activity(&rows[i]))
-			rows[n++] = rows[i];
-	qsort(rows, n, sizeof(*rows), by_weight_desc);
-	n = n < max ? n : max;
-	memcpy(out, rows, n * sizeof(*rows));
-	free(rows);
-	return n;
+	for (const struct pl_mapping *m = mapping_from(r, 0); m; m = mapping_next(r, m)) {
+		struct pl_range_row row;
+
+		build_row(r, m, &row);
+		if (!row_has_activity(&row))
+			continue;
+		keys[n].m = m;
+		keys[n].weight = row_weight(&row);
+		n++;
+	}
+	qsort(keys, n, sizeof(*keys), by_weight_desc);
+	for (size_t i = 0; i < n && shown < max; i++) {
+		build_row(r, keys[i].m, &out[shown]);
+		row_finish(r, &out[shown++]);
+	}
+	free(keys);
+	return shown;
 }
 
 /* Sums a row into another; delay means are still sums (before row_finish). */
@@ -917,40 +1708,67 @@ uint64_t pl_ranges_lazy_pending(const struct pl_ranges *r)
 {
 	uint64_t n = 0;
 
-	/* An unmapped page is never pending (cut_range clears it), so every chunk counts. */
-	for (size_t i = 0; i < r->n_chunks; i++)
-		n += r->chunks[i].lazy_pending;
-	return n;
+	/* An unmapped page is never pending (cuts clear it), so every chunk counts. */
+	for (struct pl_chunk_acc *c = chunk_from(r, 0); c; c = chunk_next(r, c))
+		if (c->lazy)
+			n += popcount_words(c->lazy->resident);
+	return n * PAGE_SIZE;
+}
+
+/*
+ * Every live mapping's row summed (live), and what is gone: the unmapped
+ * row plus segments no live mapping owns. One pass over the segments.
+ */
+static void sum_rows(const struct pl_ranges *r, struct pl_range_row *live,
+		     struct pl_range_row *gone)
+{
+	memset(live, 0, sizeof(*live));
+	snprintf(live->name, sizeof(live->name), "(mapped)");
+	live->k_rss = live->k_lazy_free = live->k_anon_huge = -1;
+	*gone = r->unmapped;
+	for (const struct pl_mapping *m = mapping_from(r, 0); m; m = mapping_next(r, m)) {
+		struct pl_range_row row;
+
+		mapping_row(m, &row);
+		live->mapped += row.mapped;
+		add_known(&live->k_rss, row.k_rss);
+		add_known(&live->k_lazy_free, row.k_lazy_free);
+		add_known(&live->k_anon_huge, row.k_anon_huge);
+	}
+	for (struct pl_chunk_acc *c = chunk_from(r, 0); c; c = chunk_next(r, c)) {
+		live->seeded += popcount_words(c->seeded_pages) * PAGE_SIZE;
+		if (c->lazy)
+			live->lazy_pending += popcount_words(c->lazy->resident) * PAGE_SIZE;
+		for (size_t i = 0; i < c->n_cells; i++) {
+			const struct pl_cell *cell = &c->cells[i];
+			struct pl_range_row *to = cell_owner(r, c, cell->start) ? live : gone;
+
+			cell_add_to_row(to, c, cell);
+			to->faulted += (uint64_t)cached_for(r, c->node.key, cell->start,
+							    seg_end(c, cell->start));
+		}
+	}
 }
 
 void pl_ranges_grand_total(const struct pl_ranges *r, struct pl_range_row *all)
 {
-	struct pl_range_row *rows = all_rows(r, false);
+	struct pl_range_row live, gone;
 
+	sum_rows(r, &live, &gone);
 	memset(all, 0, sizeof(*all));
 	snprintf(all->name, sizeof(all->name), "(all)");
 	all->k_rss = all->k_lazy_free = all->k_anon_huge = -1;
-	for (size_t i = 0; rows && i < r->n_maps; i++)
-		row_merge(all, &rows[i]);
-	free(rows);
-	row_merge(all, &r->unmapped);
-	row_finish(all);
+	row_merge(all, &live);
+	row_merge(all, &gone);
+	row_finish(r, all);
 }
 
 void pl_ranges_totals(const struct pl_ranges *r, struct pl_range_row *live,
 		      struct pl_range_row *gone)
 {
-	struct pl_range_row *rows = all_rows(r, false);
-
-	memset(live, 0, sizeof(*live));
-	snprintf(live->name, sizeof(live->name), "(mapped)");
-	live->k_rss = live->k_lazy_free = live->k_anon_huge = -1;
-	for (size_t i = 0; rows && i < r->n_maps; i++)
-		row_merge(live, &rows[i]);
-	free(rows);
-	row_finish(live);
-	*gone = r->unmapped;
-	row_finish(gone);
+	sum_rows(r, live, gone);
+	row_finish(r, live);
+	row_finish(r, gone);
 }
 
 int64_t pl_range_row_resident(const struct pl_range_row *w)

@@ -56,6 +56,7 @@ struct pl_ranges_view {
 	const struct pl_range_row *rows;
 	size_t n_rows;
 	struct pl_range_row live, gone;
+	bool settled; /* read with no RSS update of the target from start to end */
 };
 
 struct pl_output;

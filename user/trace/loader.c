@@ -186,6 +186,7 @@ static int configure(struct pl_tracer *t, const struct pl_tracer_opts *o)
 	bpf_program__set_autoattach(skel->progs.seed, false);
 	bpf_program__set_autoattach(skel->progs.on_sys_enter, false);
 	bpf_program__set_autoattach(skel->progs.on_sys_exit, false);
+	bpf_program__set_autoattach(skel->progs.seed_bounds, false);
 	return skip_missing_probes(t);
 }
 
@@ -232,6 +233,34 @@ static int seed(struct pl_tracer *t, pid_t tgid, int pidfd)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Every VMA of the target starts a segment of its chunk: run before the
+ * baseline, so no fault is filed before the bounds are in place. A failure
+ * only costs precision (faults of mappings sharing a chunk go together).
+ */
+void pl_tracer_seed_bounds(struct pl_tracer *t, pid_t tgid)
+{
+	union bpf_iter_link_info linfo = {.task.pid = (__u32)tgid};
+	LIBBPF_OPTS(bpf_iter_attach_opts, iter_opts, .link_info = &linfo,
+		    .link_info_len = sizeof(linfo));
+	struct bpf_link *link = bpf_program__attach_iter(t->skel->progs.seed_bounds, &iter_opts);
+	char buf[64];
+	int fd;
+
+	if (!link) {
+		t->bounds_unseeded = true;
+		return;
+	}
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0)
+		t->bounds_unseeded = true;
+	while (fd >= 0 && read(fd, buf, sizeof(buf)) > 0)
+		;
+	if (fd >= 0)
+		close(fd);
+	bpf_link__destroy(link);
 }
 
 #define VERIFIER_LOG_SIZE 4096
@@ -361,6 +390,7 @@ int pl_tracer_start(struct pl_tracer *t, const struct pl_tracer_opts *o)
 	if (o->verbose)
 		fprintf(stderr, "pageledger: attached in %.1f ms\n", ms_since(&t0));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pl_tracer_seed_bounds(t, o->tgid);
 	if (seed(t, o->tgid, o->pidfd))
 		return -1;
 	if (o->verbose)
@@ -475,60 +505,45 @@ int pl_tracer_causes(const struct pl_tracer *t, struct pl_cause_acc *out)
 	return err ? -1 : 0;
 }
 
-/* Adds what the CPUs' fault caches hold for chunk idx (see struct pl_fault_cache). */
-static void add_cached_faults(const struct pl_fault_cache *fc, int n, __u64 idx, struct pl_chunk *c)
+int pl_tracer_fault_caches(const struct pl_tracer *t, struct pl_fault_cache *out)
 {
-	for (int cpu = 0; fc && cpu < n; cpu++) {
-		if (fc[cpu].key != idx + 1)
-			continue;
-		c->faulted += fc[cpu].faulted;
-		if (fc[cpu].last_addr)
-			c->last_addr = fc[cpu].last_addr;
-	}
-}
-
-static struct pl_fault_cache *read_fault_caches(const struct pl_tracer *t)
-{
-	struct pl_fault_cache *fc = calloc((size_t)t->nr_cpus, sizeof(*fc));
 	__u32 zero = 0;
 
-	if (fc && bpf_map__lookup_elem(t->skel->maps.fault_cache, &zero, sizeof(zero), fc,
-				       sizeof(*fc) * (size_t)t->nr_cpus, 0)) {
-		free(fc);
-		return NULL;
-	}
-	return fc;
+	if (bpf_map__lookup_elem(t->skel->maps.fault_cache, &zero, sizeof(zero), out,
+				 sizeof(*out) * (size_t)t->nr_cpus, 0))
+		return -1;
+	return t->nr_cpus;
 }
 
-#define CHUNK_BATCH 1024
+#define CHUNK_BATCH 256
 
 /* One key at a time: kernels or maps without batch lookups. */
-static int walk_chunks(int fd, const struct pl_fault_cache *fc, int nr_cpus, pl_chunk_fn fn,
-		       void *ctx)
+static int walk_map(int fd, void *val, void (*each)(void *ctx, __u64 key, const void *val),
+		    void *ctx)
 {
 	__u64 key, next;
-	struct pl_chunk c;
 	void *prev = NULL;
 	int n = 0;
 
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &c))
+		if (bpf_map_lookup_elem(fd, &key, val))
 			continue;
-		add_cached_faults(fc, nr_cpus, key, &c);
-		fn(ctx, key, &c);
+		each(ctx, key, val);
 		n++;
 	}
 	return n;
 }
 
-/* Up to CHUNK_BATCH entries a system call. Returns the count, or -1 to walk instead. */
-static int batch_chunks(int fd, const struct pl_fault_cache *fc, int nr_cpus, pl_chunk_fn fn,
-			void *ctx)
+/*
+ * Up to CHUNK_BATCH entries a system call, into buffers the caller sized.
+ * Returns the count, or -1 to walk instead (a fold is idempotent: the walk
+ * may see some again).
+ */
+static int batch_map(int fd, __u64 *keys, void *vals, size_t val_size,
+		     void (*each)(void *ctx, __u64 key, const void *val), void *ctx)
 {
-	static __u64 keys[CHUNK_BATCH];
-	static struct pl_chunk vals[CHUNK_BATCH];
 	__u64 token = 0;
 	void *in = NULL;
 	int n = 0, err;
@@ -538,48 +553,106 @@ static int batch_chunks(int fd, const struct pl_fault_cache *fc, int nr_cpus, pl
 
 		err = bpf_map_lookup_batch(fd, in, &token, keys, vals, &count, NULL);
 		if (err && errno != ENOENT)
-			return -1; /* a fold is idempotent: the walk may see them again */
-		for (__u32 i = 0; i < count; i++) {
-			add_cached_faults(fc, nr_cpus, keys[i], &vals[i]);
-			fn(ctx, keys[i], &vals[i]);
-		}
+			return n ? n : -1;
+		for (__u32 i = 0; i < count; i++)
+			each(ctx, keys[i], (const char *)vals + i * val_size);
 		n += (int)count;
 		in = &token;
 	} while (!err);
 	return n;
 }
 
-int pl_tracer_chunks(const struct pl_tracer *t, pl_chunk_fn fn, void *ctx)
-{
-	int fd = bpf_map__fd(t->skel->maps.chunks), n;
-	struct pl_fault_cache *fc = read_fault_caches(t);
+struct chunk_walk {
+	pl_chunk_fn chunk_fn;
+	pl_seg_fn seg_fn;
+	void *ctx;
+};
 
-	n = batch_chunks(fd, fc, t->nr_cpus, fn, ctx);
-	if (n < 0)
-		n = walk_chunks(fd, fc, t->nr_cpus, fn, ctx);
-	free(fc);
+static void each_chunk(void *ctx, __u64 key, const void *val)
+{
+	struct chunk_walk *w = ctx;
+
+	w->chunk_fn(w->ctx, key, val);
+}
+
+static void each_seg(void *ctx, __u64 key, const void *val)
+{
+	struct chunk_walk *w = ctx;
+
+	w->seg_fn(w->ctx, key >> 9, (__u32)(key & (PL_CHUNK_PAGES - 1)), val);
+}
+
+static int read_map(int fd, size_t val_size, void (*each)(void *, __u64, const void *),
+		    struct chunk_walk *w)
+{
+	__u64 *keys = calloc(CHUNK_BATCH, sizeof(*keys));
+	void *vals = calloc(CHUNK_BATCH, val_size);
+	int n = -1;
+
+	if (keys && vals)
+		n = batch_map(fd, keys, vals, val_size, each, w);
+	if (n < 0 && vals)
+		n = walk_map(fd, vals, each, w);
+	free(keys);
+	free(vals);
+	return n < 0 ? 0 : n;
+}
+
+/*
+ * Chunks first, then segments: the readers take the fault caches after
+ * both, so a flush between the readings is missed for a moment (a lag),
+ * never counted twice.
+ */
+int pl_tracer_chunks(const struct pl_tracer *t, pl_chunk_fn chunk_fn, pl_seg_fn seg_fn, void *ctx)
+{
+	struct chunk_walk w = {chunk_fn, seg_fn, ctx};
+	int n =
+	    read_map(bpf_map__fd(t->skel->maps.chunks), sizeof(struct pl_chunk), each_chunk, &w);
+
+	read_map(bpf_map__fd(t->skel->maps.segs), sizeof(struct pl_seg), each_seg, &w);
 	return n;
 }
 
-void pl_tracer_chunk_range(const struct pl_tracer *t, __u64 first, __u64 last, pl_chunk_fn fn,
-			   void *ctx)
+/* The segments a chunk's bounds start, and the one at page 0. */
+static void range_segs(int fd, __u64 idx, const struct pl_chunk *c, pl_seg_fn fn, void *ctx)
 {
-	int fd = bpf_map__fd(t->skel->maps.chunks);
-	struct pl_fault_cache *fc = read_fault_caches(t);
+	struct pl_seg s;
+
+	for (__u32 p = 0; p < PL_CHUNK_PAGES; p++) {
+		__u64 key = PL_SEG_KEY(idx, p);
+
+		if (p && !((c->bounds[p / 64] >> (p % 64)) & 1))
+			continue;
+		if (!bpf_map_lookup_elem(fd, &key, &s))
+			fn(ctx, idx, p, &s);
+	}
+}
+
+void pl_tracer_chunk_range(const struct pl_tracer *t, __u64 first, __u64 last, pl_chunk_fn chunk_fn,
+			   pl_seg_fn seg_fn, void *ctx)
+{
+	int fd = bpf_map__fd(t->skel->maps.chunks), seg_fd = bpf_map__fd(t->skel->maps.segs);
 	struct pl_chunk c;
 
 	for (__u64 idx = first; idx <= last; idx++) {
 		if (bpf_map_lookup_elem(fd, &idx, &c))
 			continue;
-		add_cached_faults(fc, t->nr_cpus, idx, &c);
-		fn(ctx, idx, &c);
+		chunk_fn(ctx, idx, &c);
+		range_segs(seg_fd, idx, &c, seg_fn, ctx);
 	}
-	free(fc);
 }
 
-void pl_tracer_forget_chunk(const struct pl_tracer *t, __u64 idx)
+void pl_tracer_forget_chunk(const struct pl_tracer *t, __u64 idx, const __u64 *bounds)
 {
+	int seg_fd = bpf_map__fd(t->skel->maps.segs);
+
 	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.chunks), &idx);
+	for (__u32 p = 0; p < PL_CHUNK_PAGES; p++) {
+		__u64 key = PL_SEG_KEY(idx, p);
+
+		if (!p || (bounds[p / 64] >> (p % 64)) & 1)
+			bpf_map_delete_elem(seg_fd, &key);
+	}
 }
 
 void pl_tracer_stop(struct pl_tracer *t)

@@ -21,7 +21,8 @@ struct pl_tracer {
 	struct ring_buffer *rb;
 	int nr_cpus;
 	unsigned int probes_skipped;
-	char *vlog[PL_MAX_PROGS];		   /* -v: each program's verifier statistics */
+	bool bounds_unseeded; /* the attach-time walk of the VMAs failed: coarser ranges */
+	char *vlog[PL_MAX_PROGS]; /* -v: each program's verifier statistics */
 	struct bpf_link *sys_links[2 * PL_SYS_NR]; /* the syscall programs, on each call */
 	int n_sys_links;
 };
@@ -55,14 +56,27 @@ uint64_t pl_tracer_page_faults(const struct pl_tracer *t);
 int pl_tracer_causes(const struct pl_tracer *t, struct pl_cause_acc *out);
 /* The user stack stored under key, innermost first. Returns the frame count, 0 if none. */
 int pl_tracer_stack(const struct pl_tracer *t, __u64 key, __u64 *ips, int max);
-/* Calls fn for every chunk the kernel aggregates (faults, releases). Returns the count. */
+/*
+ * Calls chunk_fn for every chunk the kernel aggregates (releases, bounds),
+ * then seg_fn for every segment (faults). Returns the chunk count.
+ */
 typedef void (*pl_chunk_fn)(void *ctx, __u64 idx, const struct pl_chunk *c);
-int pl_tracer_chunks(const struct pl_tracer *t, pl_chunk_fn fn, void *ctx);
+typedef void (*pl_seg_fn)(void *ctx, __u64 idx, __u32 page, const struct pl_seg *s);
+int pl_tracer_chunks(const struct pl_tracer *t, pl_chunk_fn chunk_fn, pl_seg_fn seg_fn, void *ctx);
 /* The same for chunks first..last only (those the kernel has). */
-void pl_tracer_chunk_range(const struct pl_tracer *t, __u64 first, __u64 last, pl_chunk_fn fn,
-			   void *ctx);
-/* Drops a chunk the target no longer maps, so the map never fills with history. */
-void pl_tracer_forget_chunk(const struct pl_tracer *t, __u64 idx);
+void pl_tracer_chunk_range(const struct pl_tracer *t, __u64 first, __u64 last, pl_chunk_fn chunk_fn,
+			   pl_seg_fn seg_fn, void *ctx);
+/* Every CPU's fault cache (nr_cpus entries in out). Returns the count, or -1. */
+int pl_tracer_fault_caches(const struct pl_tracer *t, struct pl_fault_cache *out);
+/*
+ * Every VMA of tgid starts a segment now (a task_vma iterator): at attach,
+ * and when the per-range ledger starts again after exec. A failure is noted
+ * in bounds_unseeded and costs only precision.
+ */
+void pl_tracer_seed_bounds(struct pl_tracer *t, pid_t tgid);
+/* Drops a chunk the target no longer maps, and its segments, so the maps never fill with history.
+ */
+void pl_tracer_forget_chunk(const struct pl_tracer *t, __u64 idx, const __u64 *bounds);
 void pl_tracer_stop(struct pl_tracer *t);
 
 #endif
