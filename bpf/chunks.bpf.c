@@ -318,6 +318,7 @@ __hidden void pl_chunk_fault(__u64 addr, __s64 bytes)
 		fc->hi = hi;
 		fc->pmin = fc->pmax = page;
 		fc->faulted = bytes;
+		fc->first_ns = bpf_ktime_get_ns();
 		return;
 	}
 	s = seg_get(key, lo);
@@ -579,8 +580,22 @@ static long drop_entry(struct bpf_map *map, __u64 *key, void *val, void *ctx)
  * nothing now (user space starts a fresh ledger at the exec record), and the
  * kernel mapped the new binary, its interpreter and the stack itself.
  */
+static long empty_cache(__u32 cpu, void *ctx)
+{
+	__u32 zero = 0;
+	struct pl_fault_cache *fc = bpf_map_lookup_percpu_elem(&fault_cache, &zero, cpu);
+
+	if (fc) {
+		fc->chunk = 0;
+		fc->faulted = 0;
+	}
+	return 0;
+}
+
 __hidden int pl_chunk_exec(void)
 {
+	/* Faults cached on any CPU were the old address space's: they go with it. */
+	bpf_loop(nr_cpus, empty_cache, NULL, 0);
 	bpf_for_each_map_elem(&chunks, drop_entry, NULL, 0);
 	bpf_for_each_map_elem(&segs, drop_entry, NULL, 0);
 	return mark_own_vmas();

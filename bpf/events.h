@@ -135,6 +135,9 @@ struct pl_fault_cache {
 	/* The lowest and highest page faulted meanwhile: if a bound lands between them
 	 * before the hand-over, the bytes are shared by the two segments, by pages. */
 	__u32 pmin, pmax;
+	/* When its first fault came: user space, behind on the records, tells the
+	 * faults of a mapping made since a call from those of the one it replaced. */
+	__u64 first_ns;
 };
 
 struct pl_event_hdr {

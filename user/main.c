@@ -88,22 +88,35 @@ static void attribute(struct run *r, struct pl_record *rec, struct pl_caller *ca
 	rec->caller = caller;
 }
 
+#define SEED_PAUSE_NS 200000000ull /* a child that does not stop by then is seeded running */
+
 /* A fresh address space (exec): a fresh per-range ledger, its layout from smaps. */
 static void restart_ranges(struct run *r, bool after_exec)
 {
 	uint64_t t0 = pl_now_ns();
 
+	bool paused;
+
 	if (r->ranging)
 		pl_range_tracker_free(&r->ranges);
+	/*
+	 * A command we started is stopped for the seed after its exec: a program
+	 * faulting from its first instruction never holds still for a seed
+	 * otherwise, and an unsettled seed misplaces the pages faulted while it is
+	 * read. A traced PID is never stopped: its seed is retried instead.
+	 */
+	paused = after_exec && pl_target_pause(&r->target, SEED_PAUSE_NS);
 	r->ranging = !pl_range_tracker_init(&r->ranges, r->target.pid, &r->tracer, after_exec);
+	if (paused)
+		pl_target_resume(&r->target);
 	if (r->cfg.verbose && r->ranging)
 		fprintf(stderr, "pageledger: ranges seeded in %.1f ms (%zu mappings)\n",
 			(double)(pl_now_ns() - t0) / 1e6, pl_ranges_n_maps(&r->ranges.ranges));
 	if (r->ranging && !r->ranges.seed_settled)
 		fprintf(stderr,
 			"pageledger: warning: the target's RSS kept changing while the "
-			"per-range ledger was seeded; pages it faulted meanwhile may count twice "
-			"there (the totals are exact)\n");
+			"per-range ledger was seeded; pages it faulted meanwhile may be filed "
+			"twice or not at all in its ranges (the totals are exact)\n");
 }
 
 static int handle_record(void *ctx, void *data, size_t size)

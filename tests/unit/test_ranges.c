@@ -316,6 +316,31 @@ static void test_cached_fault_bytes_travel_with_a_move(void **state)
 	assert_int_equal(gone_row(r).faulted, 0);
 }
 
+/*
+ * A reading came between a call and its record: the cache began after the
+ * call did, so its faults are the new mapping's, not the history the call
+ * ended (a spawned program runs on while we catch up with its records).
+ */
+static void test_cache_begun_after_a_call_is_the_new_mappings(void **state)
+{
+	struct pl_ranges *r = *state;
+	struct pl_cached c = {.idx = IDX(BASE),
+			      .lo = 0,
+			      .pmin = 0,
+			      .pmax = 15,
+			      .bytes = 16 * PAGE,
+			      .first_ns = UINT64_MAX - 1};
+
+	do_mmap(r, BASE, 4 * MIB); /* a reservation */
+	pl_ranges_set_cached(r, &c, 1);
+	do_mmap(r, BASE, 1 * MIB); /* mapped over it, then faulted: the cache */
+	assert_int_equal(row_at(r, BASE).faulted, 16 * PAGE);
+	pl_ranges_set_cached(r, NULL, 0);
+	fold(r, IDX(BASE), 16 * PAGE);
+	assert_int_equal(row_at(r, BASE).faulted, 16 * PAGE);
+	assert_int_equal(gone_row(r).faulted, 0);
+}
+
 static void test_cache_across_a_new_bound_is_shared_by_pages(void **state)
 {
 	struct pl_ranges *r = *state;
@@ -886,6 +911,51 @@ static int64_t all_resident(void *ctx, uint64_t start, uint64_t end)
 	return (int64_t)(end - start);
 }
 
+/* Resident now in the new mapping: the 50 pages faulted since it was made. */
+static int64_t fifty_resident(void *ctx, uint64_t start, uint64_t end)
+{
+	(void)ctx;
+	(void)start;
+	(void)end;
+	return 50 * PAGE;
+}
+
+static bool seg_of_fifty(void *ctx, uint64_t idx, unsigned page, struct pl_seg *out)
+{
+	(void)ctx;
+	memset(out, 0, sizeof(*out));
+	out->faulted = 50 * PAGE;
+	out->born_ns = 7;
+	return idx == IDX(BASE) && page == 256;
+}
+
+static size_t no_caches(void *ctx, const struct pl_cached **out)
+{
+	(void)ctx;
+	*out = NULL;
+	return 0;
+}
+
+/*
+ * The record of a mapping made over half another comes after the program
+ * faulted 50 pages in it: those are in "resident now" and in the kernel's
+ * new segment, not in the old mapping's history, so nothing moves.
+ */
+static void test_split_behind_the_program_leaves_its_new_faults(void **state)
+{
+	struct pl_ranges *r = *state;
+
+	r->resident = fifty_resident;
+	r->kernel_seg = seg_of_fifty;
+	r->kernel_caches = no_caches;
+	do_mmap(r, BASE, 2 * MIB);
+	fold(r, IDX(BASE), 100 * PAGE);
+	do_mmap(r, BASE + 1 * MIB, 1 * MIB);
+	fold_at(r, IDX(BASE), 256, 50 * PAGE);
+	assert_int_equal(row_at(r, BASE).faulted, 100 * PAGE);
+	assert_int_equal(row_at(r, BASE + 1 * MIB).faulted, 50 * PAGE);
+}
+
 static void test_dontneed_clears_lazy_pages(void **state)
 {
 	struct pl_ranges *r = *state;
@@ -1260,6 +1330,8 @@ int main(void)
 	    T(test_kernel_bounds_split_a_seeded_chunk),
 	    T(test_cached_fault_bytes_count_until_flushed),
 	    T(test_cached_fault_bytes_travel_with_a_move),
+	    T(test_cache_begun_after_a_call_is_the_new_mappings),
+	    T(test_split_behind_the_program_leaves_its_new_faults),
 	    T(test_cache_across_a_new_bound_is_shared_by_pages),
 	    T(test_unmapped_chunks_are_dropped_after_a_walk),
 	    T(test_chunk_mapped_again_is_kept),

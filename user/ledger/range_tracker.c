@@ -129,6 +129,8 @@ static void seed_vma(void *ctx, const struct pl_smaps_vma *v)
 static void fold_one(void *ctx, __u64 idx, const struct pl_chunk *c);
 static void fold_seg(void *ctx, __u64 idx, __u32 page, const struct pl_seg *s);
 static void read_caches(struct pl_range_tracker *t);
+static size_t kernel_caches(void *ctx, const struct pl_cached **out);
+static bool kernel_seg(void *ctx, uint64_t idx, unsigned page, struct pl_seg *out);
 
 /* The layout and what is resident (smaps, pagemap), and the kernel's figures so far. */
 static int seed_once(struct pl_range_tracker *t)
@@ -136,6 +138,8 @@ static int seed_once(struct pl_range_tracker *t)
 	pl_ranges_free(&t->ranges);
 	pl_ranges_init(&t->ranges);
 	t->ranges.resident = resident_now;
+	t->ranges.kernel_seg = kernel_seg;
+	t->ranges.kernel_caches = kernel_caches;
 	t->ranges.resident_ctx = t;
 	pl_ranges_set_now(&t->ranges, mono_ns());
 	if (pl_smaps_read(t->pid, seed_vma, t) < 0)
@@ -176,6 +180,8 @@ int pl_range_tracker_init(struct pl_range_tracker *t, pid_t pid, struct pl_trace
 	t->pid = pid;
 	t->tracer = tracer;
 	pl_pagemap_open(&t->pm, pid);
+	t->raw_caches = calloc((size_t)tracer->nr_cpus, sizeof(*t->raw_caches));
+	t->caches = calloc((size_t)tracer->nr_cpus, sizeof(*t->caches));
 	/* After exec the kernel marked the VMAs exec made; those since (mprotect splits) now. */
 	pl_tracer_seed_bounds(tracer, pid);
 	for (int i = 0; i < SEED_TRIES_MAX && !t->seed_settled; i++) {
@@ -200,6 +206,10 @@ void pl_range_tracker_free(struct pl_range_tracker *t)
 {
 	pl_ranges_free(&t->ranges);
 	pl_pagemap_close(&t->pm);
+	free(t->raw_caches);
+	free(t->caches);
+	t->raw_caches = NULL;
+	t->caches = NULL;
 }
 
 static void fold_one(void *ctx, __u64 idx, const struct pl_chunk *c)
@@ -220,27 +230,50 @@ static void fold_seg(void *ctx, __u64 idx, __u32 page, const struct pl_seg *s)
  * What the CPUs' fault caches hold now, read after the chunks and segments:
  * new bounds split segments knowing them, then they are shared by segment.
  */
-static void read_caches(struct pl_range_tracker *t)
+/* The fault caches now, as the ledger takes them: their count, -1 if unread. */
+static int caches_now(struct pl_range_tracker *t)
 {
-	struct pl_fault_cache *fc = calloc((size_t)t->tracer->nr_cpus, sizeof(*fc));
-	struct pl_cached *c = calloc((size_t)t->tracer->nr_cpus, sizeof(*c));
-	int n = fc && c ? pl_tracer_fault_caches(t->tracer, fc) : -1;
-	size_t k = 0;
+	int n = t->raw_caches && t->caches ? pl_tracer_fault_caches(t->tracer, t->raw_caches) : -1;
+	int k = 0;
 
 	for (int i = 0; i < n; i++) {
-		if (!fc[i].chunk || !fc[i].faulted)
+		const struct pl_fault_cache *fc = &t->raw_caches[i];
+
+		if (!fc->chunk || !fc->faulted)
 			continue;
-		c[k].idx = fc[i].chunk - 1;
-		c[k].lo = fc[i].lo;
-		c[k].pmin = fc[i].pmin;
-		c[k].pmax = fc[i].pmax;
-		c[k++].bytes = fc[i].faulted;
+		t->caches[k].idx = fc->chunk - 1;
+		t->caches[k].lo = fc->lo;
+		t->caches[k].pmin = fc->pmin;
+		t->caches[k].pmax = fc->pmax;
+		t->caches[k].first_ns = fc->first_ns;
+		t->caches[k++].bytes = fc->faulted;
 	}
-	pl_ranges_apply_bounds(&t->ranges, c, k);
-	if (n >= 0)
-		pl_ranges_set_cached(&t->ranges, c, k);
-	free(fc);
-	free(c);
+	return n < 0 ? -1 : k;
+}
+
+static void read_caches(struct pl_range_tracker *t)
+{
+	int k = caches_now(t);
+
+	pl_ranges_apply_bounds(&t->ranges, t->caches, k < 0 ? 0 : (size_t)k);
+	if (k >= 0)
+		pl_ranges_set_cached(&t->ranges, t->caches, (size_t)k);
+}
+
+static size_t kernel_caches(void *ctx, const struct pl_cached **out)
+{
+	struct pl_range_tracker *t = ctx;
+	int k = caches_now(t);
+
+	*out = t->caches;
+	return k < 0 ? 0 : (size_t)k;
+}
+
+static bool kernel_seg(void *ctx, uint64_t idx, unsigned page, struct pl_seg *out)
+{
+	struct pl_range_tracker *t = ctx;
+
+	return !pl_tracer_seg(t->tracer, idx, page, out);
 }
 
 static void forget_chunk(void *ctx, uint64_t idx, const uint64_t *bounds)

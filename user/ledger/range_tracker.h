@@ -22,6 +22,9 @@ struct pl_range_tracker {
 	struct pl_tracer *tracer;
 	bool seed_settled; /* no RSS update of the target while the seed was read */
 	bool kernel_cut;   /* the last smaps read stopped at its deadline */
+	/* One slot per CPU: the fault caches as read (raw), and as the ledger takes them. */
+	struct pl_fault_cache *raw_caches;
+	struct pl_cached *caches;
 };
 
 /*

@@ -550,6 +550,38 @@ static int64_t cached_beyond(const struct pl_ranges *r, uint64_t idx, unsigned s
 	return n;
 }
 
+/*
+ * Bytes the kernel counted for the remnant at `page` that its cell does not
+ * hold yet: its segment beyond the last fold, caches begun under it, and
+ * the part of caches under s the hand-over will give it. The program ran on
+ * while its records waited: those faults are in "resident now" too.
+ */
+static int64_t unfolded_for(const struct pl_ranges *r, const struct pl_chunk_acc *c, unsigned s,
+			    unsigned page, const struct pl_cell *to)
+{
+	const struct pl_cached *k;
+	struct pl_seg now;
+	int64_t n = 0;
+	size_t nk;
+
+	if (!r->kernel_seg || !r->kernel_caches)
+		return 0;
+	if (r->kernel_seg(r->resident_ctx, c->node.key, page, &now))
+		n += now.born_ns == to->seen.born_ns || !to->seen.born_ns
+			 ? now.faulted - to->seen.faulted
+			 : now.faulted;
+	nk = r->kernel_caches(r->resident_ctx, &k);
+	for (size_t i = 0; i < nk; i++) {
+		if (k[i].idx != c->node.key)
+			continue;
+		if (k[i].lo == page)
+			n += k[i].bytes;
+		else if (k[i].lo == s)
+			n += k[i].bytes - cached_first(&k[i], page);
+	}
+	return n;
+}
+
 static void split_history(struct pl_ranges *r, struct pl_chunk_acc *c, unsigned s, unsigned old_end,
 			  unsigned page)
 {
@@ -572,7 +604,9 @@ static void split_history(struct pl_ranges *r, struct pl_chunk_acc *c, unsigned 
 	if (!to || !from)
 		return;
 	share -= (int64_t)(popcount_range(c->seeded_pages, page, old_end) * PAGE_SIZE) +
-		 to->faulted - (int64_t)to->released + cached_beyond(r, c->node.key, s, page);
+		 to->faulted - (int64_t)to->released +
+		 (r->raw_cached ? cached_beyond(r, c->node.key, s, page)
+				: unfolded_for(r, c, s, page, to));
 	if (share <= 0)
 		return;
 	to->faulted += share;
@@ -665,7 +699,9 @@ static void cut_chunk(struct pl_ranges *r, struct pl_chunk_acc *c, unsigned lo, 
 /*
  * Fault-cache bytes in [a, b), which is about to move or go: taken into
  * their segment's history now, and marked as seen, so the flush that
- * brings them to the kernel's segment later is not counted again.
+ * brings them to the kernel's segment later is not counted again. A cache
+ * begun after the call did is the new layout's (a reading came before its
+ * record): it stays, and its flush counts there.
  */
 static void absorb_cached(struct pl_ranges *r, uint64_t a, uint64_t b)
 {
@@ -674,7 +710,9 @@ static void absorb_cached(struct pl_ranges *r, uint64_t a, uint64_t b)
 	for (size_t i = 0; i < r->n_cached; i++) {
 		struct pl_cached *k = &r->cached[i];
 		uint64_t addr = chunk_base(k->idx) + k->lo * PAGE_SIZE;
-		struct pl_chunk_acc *c = addr >= a && addr < b ? chunk_get(r, k->idx) : NULL;
+		bool before = k->first_ns < r->call_ns;
+		struct pl_chunk_acc *c =
+		    before && addr >= a && addr < b ? chunk_get(r, k->idx) : NULL;
 		struct pl_cell *cell = c ? cell_get(r, c, seg_start(c, k->lo)) : NULL;
 
 		if (!cell) {
@@ -1307,7 +1345,8 @@ void pl_ranges_fold_seg(struct pl_ranges *r, uint64_t idx, uint32_t page, const 
 }
 
 /* Their segment gets a cell, so rows find them there. */
-static void add_cached(struct pl_ranges *r, struct pl_chunk_acc *c, unsigned s, int64_t bytes)
+static void add_cached(struct pl_ranges *r, struct pl_chunk_acc *c, unsigned s, int64_t bytes,
+		       uint64_t first_ns)
 {
 	struct pl_cached *k;
 
@@ -1323,6 +1362,7 @@ static void add_cached(struct pl_ranges *r, struct pl_chunk_acc *c, unsigned s, 
 	k->idx = c->node.key;
 	k->lo = k->pmin = k->pmax = s;
 	k->bytes = bytes;
+	k->first_ns = first_ns;
 }
 
 void pl_ranges_set_cached(struct pl_ranges *r, const struct pl_cached *c, size_t n)
@@ -1340,8 +1380,8 @@ void pl_ranges_set_cached(struct pl_ranges *r, const struct pl_cached *c, size_t
 		s1 = seg_start(chunk, c[i].pmin);
 		s2 = seg_start(chunk, c[i].pmax);
 		first = cached_first(&c[i], seg_end(chunk, s1));
-		add_cached(r, chunk, s1, first);
-		add_cached(r, chunk, s2, c[i].bytes - first);
+		add_cached(r, chunk, s1, first, c[i].first_ns);
+		add_cached(r, chunk, s2, c[i].bytes - first, c[i].first_ns);
 	}
 }
 

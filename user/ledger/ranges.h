@@ -127,6 +127,7 @@ struct pl_cached {
 	uint32_t lo;	     /* the segment it was cached under */
 	uint32_t pmin, pmax; /* the pages faulted: a bound between them shares the bytes */
 	int64_t bytes;
+	uint64_t first_ns; /* its first fault */
 };
 
 struct pl_ranges {
@@ -153,6 +154,14 @@ struct pl_ranges {
 	 * is what it holds now; without this, the history stays with the segment.
 	 */
 	int64_t (*resident)(void *ctx, uint64_t start, uint64_t end);
+	/*
+	 * Optional, with resident: the kernel's segment at (idx, page) now
+	 * (false if it has none), and its fault caches now. Records come late,
+	 * so "resident now" holds faults made after the call too; what the
+	 * kernel counted for the remnant since is not its share of the history.
+	 */
+	bool (*kernel_seg)(void *ctx, uint64_t idx, unsigned page, struct pl_seg *out);
+	size_t (*kernel_caches)(void *ctx, const struct pl_cached **out);
 	void *resident_ctx;
 	uint64_t splits_unplaced; /* remnants whose share could not be read */
 	uint64_t call_ns;	  /* the call being applied began then (UINT64_MAX: none) */

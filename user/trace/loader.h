@@ -21,7 +21,7 @@ struct pl_tracer {
 	struct ring_buffer *rb;
 	int nr_cpus;
 	unsigned int probes_skipped;
-	bool bounds_unseeded; /* the attach-time walk of the VMAs failed: coarser ranges */
+	bool bounds_unseeded;	  /* the attach-time walk of the VMAs failed: coarser ranges */
 	char *vlog[PL_MAX_PROGS]; /* -v: each program's verifier statistics */
 	struct bpf_link *sys_links[2 * PL_SYS_NR]; /* the syscall programs, on each call */
 	int n_sys_links;
@@ -68,6 +68,8 @@ void pl_tracer_chunk_range(const struct pl_tracer *t, __u64 first, __u64 last, p
 			   pl_seg_fn seg_fn, void *ctx);
 /* Every CPU's fault cache (nr_cpus entries in out). Returns the count, or -1. */
 int pl_tracer_fault_caches(const struct pl_tracer *t, struct pl_fault_cache *out);
+/* The kernel's segment of chunk idx starting at page: 0, or -1 if it has none. */
+int pl_tracer_seg(const struct pl_tracer *t, __u64 idx, __u32 page, struct pl_seg *out);
 /*
  * Every VMA of tgid starts a segment now (a task_vma iterator): at attach,
  * and when the per-range ledger starts again after exec. A failure is noted

@@ -416,6 +416,40 @@ bool pl_target_exited(struct pl_target *t)
 	return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+bool pl_target_pause(struct pl_target *t, uint64_t timeout_ns)
+{
+	struct timespec pause = {.tv_nsec = 100 * 1000};
+	uint64_t deadline = mono_ns() + timeout_ns;
+
+	if (!t->spawned || t->reaped || kill(t->own_pid, SIGSTOP))
+		return false;
+	/* WNOWAIT: the stop is seen, not consumed; the exit is left for pl_target_exited(). */
+	do {
+		siginfo_t info = {0};
+
+		if (waitid(P_PID, (id_t)t->own_pid, &info, WSTOPPED | WEXITED | WNOHANG | WNOWAIT))
+			return false;
+		if (info.si_pid == t->own_pid)
+			return info.si_code == CLD_STOPPED;
+		nanosleep(&pause, NULL);
+	} while (mono_ns() < deadline);
+	return false;
+}
+
+void pl_target_resume(struct pl_target *t)
+{
+	if (t->spawned && !t->reaped)
+		kill(t->own_pid, SIGCONT);
+}
+
 void pl_target_stop(struct pl_target *t)
 {
 	struct timespec pause = {.tv_nsec = 10 * 1000 * 1000};
