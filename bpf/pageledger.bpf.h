@@ -58,6 +58,8 @@ struct pl_call {
 	__u32 flags;
 };
 
+#define PL_SIGSTOP 19 /* SIGSTOP on every Linux architecture we build for */
+
 #define PL_FAULT_NONE 0
 #define PL_FAULT_USER 1	  /* a user-mode fault: its regs are the task's user regs */
 #define PL_FAULT_KERNEL 2 /* a kernel-mode fault on a user address, inside a syscall */

@@ -578,6 +578,14 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	}
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	bpf_ringbuf_submit(e, 0);
+	/*
+	 * A command we started stops here, before its first instruction and
+	 * while it is one thread, until user space has read the record and
+	 * seeded the new address space (it sends SIGCONT then). Only once the
+	 * record is on its way: a lost record must not leave it stopped.
+	 */
+	if (spawned)
+		bpf_send_signal(PL_SIGSTOP);
 	return 0;
 }
 

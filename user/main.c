@@ -100,15 +100,18 @@ static void restart_ranges(struct run *r, bool after_exec)
 	if (r->ranging)
 		pl_range_tracker_free(&r->ranges);
 	/*
-	 * A command we started is stopped for the seed after its exec: a program
-	 * faulting from its first instruction never holds still for a seed
-	 * otherwise, and an unsettled seed misplaces the pages faulted while it is
-	 * read. A traced PID is never stopped: its seed is retried instead.
+	 * A command we started stopped itself at its exec (the kernel side sent
+	 * SIGSTOP there, before its first instruction): a program faulting from
+	 * its first instruction never holds still for a seed otherwise, and an
+	 * unsettled seed misplaces the pages faulted while it is read. We wait
+	 * for the stop, seed, and let it go. A traced PID is never stopped: its
+	 * seed is retried instead.
 	 */
 	paused = after_exec && pl_target_pause(&r->target, SEED_PAUSE_NS);
 	r->ranging = !pl_range_tracker_init(&r->ranges, r->target.pid, &r->tracer, after_exec);
-	if (paused)
-		pl_target_resume(&r->target);
+	if (after_exec)
+		pl_target_resume(&r->target); /* stopped or not: it must not stay stopped */
+	(void)paused;
 	if (r->cfg.verbose && r->ranging)
 		fprintf(stderr, "pageledger: ranges seeded in %.1f ms (%zu mappings)\n",
 			(double)(pl_now_ns() - t0) / 1e6, pl_ranges_n_maps(&r->ranges.ranges));

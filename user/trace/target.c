@@ -449,9 +449,9 @@ bool pl_target_pause(struct pl_target *t, uint64_t timeout_ns)
 	uint64_t deadline = mono_ns() + timeout_ns;
 
 	/*
-	 * Only while it is one thread, as it is when its loader runs: a stop that
-	 * lands among threads already at work was seen to upset one call's figure
-	 * in about 1 of 70 runs of racers (see the README's Limitations).
+	 * Only while it is one thread, as it is when it stopped itself at exec: a
+	 * stop that lands among threads already at work was seen to upset one
+	 * call's figure in about 1 of 70 runs of racers (README, Limitations).
 	 */
 	if (!t->spawned || t->reaped || has_threads(t->own_pid) || kill(t->own_pid, SIGSTOP))
 		return false;
