@@ -575,11 +575,7 @@ static long drop_entry(struct bpf_map *map, __u64 *key, void *val, void *ctx)
 	return 0;
 }
 
-/*
- * After exec: the chunks and segments of the old address space describe
- * nothing now (user space starts a fresh ledger at the exec record), and the
- * kernel mapped the new binary, its interpreter and the stack itself.
- */
+/* One CPU's fault cache emptied (bpf_loop callback). */
 static long empty_cache(__u32 cpu, void *ctx)
 {
 	__u32 zero = 0;
@@ -592,6 +588,11 @@ static long empty_cache(__u32 cpu, void *ctx)
 	return 0;
 }
 
+/*
+ * After exec: the chunks and segments of the old address space describe
+ * nothing now (user space starts a fresh ledger at the exec record), and the
+ * kernel mapped the new binary, its interpreter and the stack itself.
+ */
 __hidden int pl_chunk_exec(void)
 {
 	/* Faults cached on any CPU were the old address space's: they go with it. */

@@ -88,14 +88,12 @@ static void attribute(struct run *r, struct pl_record *rec, struct pl_caller *ca
 	rec->caller = caller;
 }
 
-#define SEED_PAUSE_NS 200000000ull /* a child that does not stop by then is seeded running */
+#define SEED_STOP_WAIT_NS 200000000ull /* a child not stopped by then is seeded running */
 
 /* A fresh address space (exec): a fresh per-range ledger, its layout from smaps. */
 static void restart_ranges(struct run *r, bool after_exec)
 {
 	uint64_t t0 = pl_now_ns();
-
-	bool paused;
 
 	if (r->ranging)
 		pl_range_tracker_free(&r->ranges);
@@ -104,14 +102,14 @@ static void restart_ranges(struct run *r, bool after_exec)
 	 * SIGSTOP there, before its first instruction): a program faulting from
 	 * its first instruction never holds still for a seed otherwise, and an
 	 * unsettled seed misplaces the pages faulted while it is read. We wait
-	 * for the stop, seed, and let it go. A traced PID is never stopped: its
-	 * seed is retried instead.
+	 * for the stop, seed, and let it go (stopped or not: it must not stay
+	 * stopped). A traced PID is never stopped: its seed is retried instead.
 	 */
-	paused = after_exec && pl_target_pause(&r->target, SEED_PAUSE_NS);
+	if (after_exec)
+		pl_target_wait_stopped(&r->target, SEED_STOP_WAIT_NS);
 	r->ranging = !pl_range_tracker_init(&r->ranges, r->target.pid, &r->tracer, after_exec);
 	if (after_exec)
-		pl_target_resume(&r->target); /* stopped or not: it must not stay stopped */
-	(void)paused;
+		pl_target_resume(&r->target);
 	if (r->cfg.verbose && r->ranging)
 		fprintf(stderr, "pageledger: ranges seeded in %.1f ms (%zu mappings)\n",
 			(double)(pl_now_ns() - t0) / 1e6, pl_ranges_n_maps(&r->ranges.ranges));

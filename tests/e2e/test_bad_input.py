@@ -193,6 +193,21 @@ def test_missing_essential_probe_stops_in_one_line():
     assert "lacks tp_btf/rss_stat, which tracing needs" in one_line(p.stderr)
 
 
+def child_of(pid):
+    """The one child a tracer started (its command)."""
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return int(f.read().split()[0])
+
+
+def ended(pid):
+    """Exited (a zombie its tracer has not reaped yet, or gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
 def test_lost_events_are_counted_and_reported(tmp_path):
     """A consumer that cannot keep up: the output is a FIFO nobody reads
     until the storm is over, so the 4 KiB ring buffer fills. What is not
@@ -206,7 +221,12 @@ def test_lost_events_are_counted_and_reported(tmp_path):
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         wait_for_line(tracer.stderr, "tracing")
-        time.sleep(2)  # the storm runs while the output pipe is full
+        # The storm runs to its end while the output pipe is full.
+        storm = child_of(tracer.pid)
+        deadline = time.monotonic() + TIMEOUT
+        while not ended(storm):
+            assert time.monotonic() < deadline, "the storm never ended"
+            time.sleep(0.05)
         os.set_blocking(reader, True)
         chunks = []
         while True:

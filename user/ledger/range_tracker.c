@@ -226,11 +226,7 @@ static void fold_seg(void *ctx, __u64 idx, __u32 page, const struct pl_seg *s)
 	pl_ranges_fold_seg(&t->ranges, idx, page, s);
 }
 
-/*
- * What the CPUs' fault caches hold now, read after the chunks and segments:
- * new bounds split segments knowing them, then they are shared by segment.
- */
-/* The fault caches now, as the ledger takes them: their count, -1 if unread. */
+/* The CPUs' fault caches now, as the ledger takes them: their count, -1 if unread. */
 static int caches_now(struct pl_range_tracker *t)
 {
 	int n = t->raw_caches && t->caches ? pl_tracer_fault_caches(t->tracer, t->raw_caches) : -1;
@@ -251,6 +247,10 @@ static int caches_now(struct pl_range_tracker *t)
 	return n < 0 ? -1 : k;
 }
 
+/*
+ * Read after the chunks and segments: new bounds split segments knowing
+ * them, then the caches are shared by segment.
+ */
 static void read_caches(struct pl_range_tracker *t)
 {
 	int k = caches_now(t);

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -425,35 +424,12 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* More than one thread now: /proc/PID/task has a second entry (false if unreadable). */
-static bool has_threads(pid_t pid)
-{
-	char path[64];
-	struct dirent *e;
-	int n = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	d = opendir(path);
-	if (!d)
-		return false;
-	while (n < 2 && (e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n > 1;
-}
-
-bool pl_target_pause(struct pl_target *t, uint64_t timeout_ns)
+bool pl_target_wait_stopped(struct pl_target *t, uint64_t timeout_ns)
 {
 	struct timespec pause = {.tv_nsec = 100 * 1000};
 	uint64_t deadline = mono_ns() + timeout_ns;
 
-	/*
-	 * Only while it is one thread, as it is when it stopped itself at exec: a
-	 * stop that lands among threads already at work was seen to upset one
-	 * call's figure in about 1 of 70 runs of racers (README, Limitations).
-	 */
-	if (!t->spawned || t->reaped || has_threads(t->own_pid) || kill(t->own_pid, SIGSTOP))
+	if (!t->spawned || t->reaped)
 		return false;
 	/* WNOWAIT: the stop is seen, not consumed; the exit is left for pl_target_exited(). */
 	do {

@@ -37,12 +37,13 @@ int pl_target_spawn(struct pl_target *t, char **argv, bool stdout_to_stderr);
 /* Lets a held child exec. Returns 0, or -1 if exec failed (line on stderr). */
 int pl_target_release(struct pl_target *t);
 /*
- * A spawned child, stopped (SIGSTOP) for a moment so its address space can
- * be read while it holds still: true once it is stopped, false if it is not
- * spawned, is gone, or did not stop within timeout_ns. pl_target_resume()
- * lets it go on (SIGCONT).
+ * A spawned child stops itself at each exec (the kernel side sends SIGSTOP
+ * there) so its new address space can be read while it holds still. Waits
+ * for that stop: true once it is stopped, false if it is not spawned, is
+ * gone, or did not stop within timeout_ns. pl_target_resume() lets it go on
+ * (SIGCONT).
  */
-bool pl_target_pause(struct pl_target *t, uint64_t timeout_ns);
+bool pl_target_wait_stopped(struct pl_target *t, uint64_t timeout_ns);
 void pl_target_resume(struct pl_target *t);
 /* Non-blocking: true once the process has exited (reaps a spawned child). */
 bool pl_target_exited(struct pl_target *t);
