@@ -298,8 +298,11 @@ static void send_ranges(struct run *r, const char *when, bool settled)
 {
 	size_t maps = pl_ranges_n_maps(&r->ranges.ranges),
 	       max = maps < RANGES_SHOWN ? maps : RANGES_SHOWN;
-	struct pl_ranges_view v = {
-	    .when = when, .ts_ns = pl_now_ns(), .pid = (uint32_t)r->target.pid, .settled = settled};
+	struct pl_ranges_view v = {.when = when,
+				   .ts_ns = pl_now_ns(),
+				   .pid = (uint32_t)r->target.pid,
+				   .settled = settled,
+				   .exact = pl_range_tracker_exact(&r->ranges)};
 	struct pl_range_row *rows = NULL;
 	bool wanted = false;
 

@@ -99,6 +99,25 @@ def resident(row):
     return row["seeded"] + row["faulted"] - row["released"]
 
 
+# Two CPUs folding the target's per-CPU RSS counter at the same instant: one
+# claim takes both folds (rss.bpf.c). The update that lost is counted
+# (rss_inexact_updates), and from then on ranges readings say "exact": false,
+# since the taker's row holds the other fold and the loser's row lacks its own
+# update. A fold is less than one batch (max(32, 2 x CPUs) pages) plus one
+# update (here at most 16 pages: fault-around), so each such update may leave
+# two rows off by that much; readings that say "exact" are held to the byte.
+FOLD_BYTES = (max(32, 2 * (os.cpu_count() or 1)) + 16) * 4096
+
+
+def inexact_slack(reading, records):
+    """Bytes a reading may be off by because of folds lost to another CPU."""
+    if reading["exact"]:
+        return 0
+    lost = [r for r in records if r["type"] == "summary"][0]["rss_inexact_updates"]
+    assert lost >= 1, "a reading said inexact with no inexact update counted"
+    return 2 * FOLD_BYTES * lost
+
+
 def row_at(ranges, addr):
     rows = [r for r in ranges["ranges"] if r["start"] <= addr < r["end"]]
     assert len(rows) == 1, (hex(addr), [(hex(r["start"]), hex(r["end"])) for r in ranges["ranges"]])
@@ -117,8 +136,8 @@ def test_every_settled_reading_meets_smaps_per_mapping(threads, attach):
     checked = 0
     # A started program's loader runs while its records wait: one page of a reading may
     # be off there on a loaded machine (README, Limitations). Attached: to the byte.
-    slack = 0 if attach else 4 * KIB
     for reading in readings:
+        slack = (0 if attach else 4 * KIB) + inexact_slack(reading, records)
         off = 0
         for row in reading["ranges"]:
             if row["kernel"]["rss"] is None:
@@ -136,21 +155,22 @@ def test_a_small_mapping_beside_a_busy_one_gets_none_of_its_faults(threads):
     # Attached before the threads start: every fault and refault is counted as such.
     records, laid, done_ns = run_neighbours(threads, True)
     last = settled_ranges(records, done_ns)[-1]
+    lost = inexact_slack(last, records)
     for l in laid:
         small = row_at(last, l["small"])
         # Touched once, 52 KiB, and the last 16 KiB moved away with their faults.
-        assert small["faulted"] == SMALL - MOVED, small
+        assert abs(small["faulted"] - (SMALL - MOVED)) <= lost, small
         assert small["released"] == 0 and small["kernel"]["rss"] == SMALL - MOVED
         moved = row_at(last, l["moved"])
-        assert moved["faulted"] == MOVED and moved["kernel"]["rss"] == MOVED, moved
+        assert abs(moved["faulted"] - MOVED) <= lost and moved["kernel"]["rss"] == MOVED, moved
         # The busy neighbour, cut in two inside the chunk: each piece holds its own.
         # The head lies in the half given back last; the tail stayed resident.
         head, tail = row_at(last, l["busy"]), row_at(last, l["busy"] + 768 * KIB)
         assert head["kernel"]["rss"] == 0 and tail["kernel"]["rss"] == 768 * KIB, (head, tail)
-        assert resident(head) + resident(tail) == 768 * KIB, (head, tail)
+        assert abs(resident(head) + resident(tail) - 768 * KIB) <= lost, (head, tail)
         # Four threads cutting while others fault: one page of the cut may sit with its
         # neighbour (README, Limitations), seen about once in four runs on a loaded machine.
-        slack = 4 * KIB if threads > 1 else 0
+        slack = (4 * KIB if threads > 1 else 0) + lost
         assert abs(resident(head)) <= slack, head
         assert abs(resident(tail) - 768 * KIB) <= slack, tail
         # Rounds 2 and 3 fault the released half (768 KiB) back: 2 x 192 refaults,
@@ -162,6 +182,7 @@ def test_a_small_mapping_beside_a_busy_one_gets_none_of_its_faults(threads):
 def test_shared_library_segments_are_ranges_of_their_own():
     records, _, done_ns = run_neighbours(1, False)
     last = settled_ranges(records, done_ns)[-1]
+    assert last["exact"], "one thread cannot fold on two CPUs at once"
     libc = [r for r in last["ranges"] if r["name"].startswith("libc.so")]
     # Several segments of one file, in one or two chunks: each its own figure.
     assert len(libc) >= 2, [r["name"] for r in last["ranges"]]

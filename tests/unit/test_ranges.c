@@ -341,6 +341,34 @@ static void test_cache_begun_after_a_call_is_the_new_mappings(void **state)
 	assert_int_equal(gone_row(r).faulted, 0);
 }
 
+/*
+ * A file mapped at page 100 and read (11 pages, cached under the kernel's
+ * segment at 100) before its record came; then a mapping below it is made,
+ * and the file is unmapped. The cache is the file's, not the segment below's.
+ */
+static void test_cache_under_a_bound_not_yet_recorded_keeps_its_segment(void **state)
+{
+	struct pl_ranges *r = *state;
+	struct pl_cached c = {.idx = IDX(BASE),
+			      .lo = 100,
+			      .pmin = 100,
+			      .pmax = 110,
+			      .bytes = 11 * PAGE,
+			      .first_ns = 1};
+
+	pl_ranges_apply_bounds(r, &c, 1); /* a reading, as range_tracker.c takes it */
+	pl_ranges_set_cached(r, &c, 1);
+	do_mmap(r, BASE + 100 * PAGE, 11 * PAGE);
+	do_mmap(r, BASE, 100 * PAGE);
+	do_munmap(r, BASE + 100 * PAGE, 11 * PAGE, -11 * (int64_t)PAGE);
+	pl_ranges_set_cached(r, NULL, 0); /* the next reading: the cache was flushed */
+	fold_at(r, IDX(BASE), 100, 11 * PAGE);
+	fold(r, IDX(BASE), 5 * PAGE);
+	assert_int_equal(row_at(r, BASE).faulted, 5 * PAGE);
+	assert_int_equal(gone_row(r).faulted, 11 * PAGE);
+	assert_int_equal(gone_row(r).released, 11 * PAGE);
+}
+
 static void test_cache_across_a_new_bound_is_shared_by_pages(void **state)
 {
 	struct pl_ranges *r = *state;
@@ -1332,6 +1360,7 @@ int main(void)
 	    T(test_cached_fault_bytes_travel_with_a_move),
 	    T(test_cache_begun_after_a_call_is_the_new_mappings),
 	    T(test_split_behind_the_program_leaves_its_new_faults),
+	    T(test_cache_under_a_bound_not_yet_recorded_keeps_its_segment),
 	    T(test_cache_across_a_new_bound_is_shared_by_pages),
 	    T(test_unmapped_chunks_are_dropped_after_a_walk),
 	    T(test_chunk_mapped_again_is_kept),

@@ -199,7 +199,16 @@ int pl_range_tracker_init(struct pl_range_tracker *t, pid_t pid, struct pl_trace
 	}
 	pl_ranges_absorb_history(&t->ranges);
 	t->ranges.seed_is_faulted = after_exec;
+	t->inexact_at_seed = after.rss_inexact_events;
 	return 0;
+}
+
+bool pl_range_tracker_exact(const struct pl_range_tracker *t)
+{
+	struct pl_totals now;
+
+	pl_tracer_totals(t->tracer, &now);
+	return now.rss_inexact_events == t->inexact_at_seed;
 }
 
 void pl_range_tracker_free(struct pl_range_tracker *t)

@@ -20,8 +20,9 @@ struct pl_range_tracker {
 	struct pl_pagemap pm;
 	pid_t pid;
 	struct pl_tracer *tracer;
-	bool seed_settled; /* no RSS update of the target while the seed was read */
-	bool kernel_cut;   /* the last smaps read stopped at its deadline */
+	bool seed_settled;	  /* no RSS update of the target while the seed was read */
+	bool kernel_cut;	  /* the last smaps read stopped at its deadline */
+	uint64_t inexact_at_seed; /* the kernel's count of inexact RSS updates at the seed */
 	/* One slot per CPU: the fault caches as read (raw), and as the ledger takes them. */
 	struct pl_fault_cache *raw_caches;
 	struct pl_cached *caches;
@@ -35,6 +36,13 @@ struct pl_range_tracker {
 int pl_range_tracker_init(struct pl_range_tracker *t, pid_t pid, struct pl_tracer *tracer,
 			  bool after_exec);
 void pl_range_tracker_free(struct pl_range_tracker *t);
+/*
+ * No RSS update since the seed was flagged inexact (a fold another CPU's
+ * claim took, see rss.bpf.c): then every row's history is exact. After one,
+ * the fault that took the fold holds it, and the history of that row and
+ * of the loser's stays off by that much.
+ */
+bool pl_range_tracker_exact(const struct pl_range_tracker *t);
 /* Folds the kernel's chunks and looks at lazily freed pages. khugepaged_grown: anon bytes
  * khugepaged added since the last call (0: skip the huge-page scan). */
 void pl_range_tracker_poll(struct pl_range_tracker *t, int64_t khugepaged_grown);

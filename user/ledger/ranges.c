@@ -1257,8 +1257,24 @@ static void note_pending_bound(struct pl_ranges *r, uint64_t idx, unsigned page)
 	r->pending[r->n_pending++].lo = page;
 }
 
+static bool has_bound(const struct pl_chunk_acc *c, unsigned page)
+{
+	return !page || ((c->bounds[page / 64] >> (page % 64)) & 1);
+}
+
 void pl_ranges_apply_bounds(struct pl_ranges *r, const struct pl_cached *raw, size_t n)
 {
+	/*
+	 * A cache's segment starts at a bound the kernel had when it began: one
+	 * whose record has not come yet is a bound now, or its bytes would be
+	 * shared out as the segment below's (and that one's faults taken as seen).
+	 */
+	for (size_t i = 0; i < n; i++) {
+		struct pl_chunk_acc *c = raw[i].bytes ? chunk_get(r, raw[i].idx) : NULL;
+
+		if (c && raw[i].lo < PL_CHUNK_PAGES && !has_bound(c, raw[i].lo))
+			note_pending_bound(r, raw[i].idx, raw[i].lo);
+	}
 	r->raw_cached = raw;
 	r->n_raw = n;
 	for (size_t i = 0; i < r->n_pending; i++) {
@@ -1320,7 +1336,7 @@ void pl_ranges_fold_seg(struct pl_ranges *r, uint64_t idx, uint32_t page, const 
 		return;
 	/* A segment the kernel made where no bound is known yet: a bound, applied like the chunk's.
 	 */
-	if (page && !((c->bounds[page / 64] >> (page % 64)) & 1))
+	if (!has_bound(c, page))
 		note_pending_bound(r, idx, page);
 	cell = cell_get(r, c, page);
 	if (!cell)

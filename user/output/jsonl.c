@@ -602,6 +602,7 @@ static void json_ranges(struct pl_output *o, const struct pl_ranges_view *v)
 	json_hdr(j, "ranges", &h);
 	pl_json_str(j, "when", v->when);
 	pl_json_bool(j, "settled", v->settled);
+	pl_json_bool(j, "exact", v->exact);
 	pl_json_array_begin(j, "ranges");
 	for (size_t i = 0; i < v->n_rows; i++)
 		json_range_row(j, NULL, &v->rows[i], true);

@@ -57,6 +57,7 @@ struct pl_ranges_view {
 	size_t n_rows;
 	struct pl_range_row live, gone;
 	bool settled; /* read with no RSS update of the target from start to end */
+	bool exact;   /* no RSS update since the seed was inexact (pl_range_tracker_exact) */
 };
 
 struct pl_output;
