@@ -119,7 +119,13 @@ static __always_inline struct pl_chunk *chunk_get(__u64 key, bool create)
 	return c;
 }
 
-static __always_inline struct pl_seg *seg_get(__u64 idx, __u32 lo)
+/*
+ * born: when its first fault was made. An entry made by a fault cache's
+ * flush is as old as the cache's first fault, so a segment whose faults
+ * came before a call is known as older than the call, even when the flush
+ * came after it (the next fault, in a mapping made there since).
+ */
+static __always_inline struct pl_seg *seg_get(__u64 idx, __u32 lo, __u64 born)
 {
 	__u64 key = PL_SEG_KEY(idx, lo);
 	struct pl_seg *s = bpf_map_lookup_elem(&segs, &key);
@@ -131,7 +137,7 @@ static __always_inline struct pl_seg *seg_get(__u64 idx, __u32 lo)
 	if (!s)
 		__sync_fetch_and_add(&totals.chunks_dropped, 1);
 	else
-		__sync_val_compare_and_swap(&s->born_ns, 0, bpf_ktime_get_ns());
+		__sync_val_compare_and_swap(&s->born_ns, 0, born);
 	return s;
 }
 
@@ -191,9 +197,10 @@ static __always_inline void seg_of(const struct pl_chunk *c, __u32 page, __u32 *
 }
 
 /* Bytes to a segment; with no room for its entry, to the chunk (counted). */
-static __always_inline void seg_add(struct pl_chunk *c, __u64 idx, __u32 lo, __s64 bytes)
+static __always_inline void seg_add(struct pl_chunk *c, __u64 idx, __u32 lo, __s64 bytes,
+				    __u64 born)
 {
-	struct pl_seg *s = seg_get(idx, lo);
+	struct pl_seg *s = seg_get(idx, lo, born);
 
 	if (s)
 		__sync_fetch_and_add(&s->faulted, bytes);
@@ -208,7 +215,7 @@ static __always_inline void seg_add(struct pl_chunk *c, __u64 idx, __u32 lo, __s
 static __always_inline void flush_fault_cache(struct pl_fault_cache *fc)
 {
 	__s64 bytes = fc->faulted, first;
-	__u64 idx = fc->chunk - 1;
+	__u64 idx = fc->chunk - 1, born = fc->first_ns;
 	__u32 pmin = fc->pmin, pmax = fc->pmax, lo, hi, lo2, hi2;
 	struct pl_chunk *c;
 
@@ -220,13 +227,13 @@ static __always_inline void flush_fault_cache(struct pl_fault_cache *fc)
 		return;
 	c = chunk_get(idx, false);
 	if (!c) {
-		seg_add(c, idx, fc->lo, bytes);
+		seg_add(c, idx, fc->lo, bytes, born);
 		return;
 	}
 	/* A bound that came since may cut the pages faulted: each side its share. */
 	seg_of(c, pmin & (PL_CHUNK_PAGES - 1), &lo, &hi);
 	if (pmax < hi || pmax <= pmin) {
-		seg_add(c, idx, lo, bytes);
+		seg_add(c, idx, lo, bytes, born);
 		return;
 	}
 	seg_of(c, pmax & (PL_CHUNK_PAGES - 1), &lo2, &hi2);
@@ -234,8 +241,8 @@ static __always_inline void flush_fault_cache(struct pl_fault_cache *fc)
 	first = (__s64)((__u64)(bytes < 0 ? -bytes : bytes) * (hi - pmin) / (pmax - pmin + 1));
 	if (bytes < 0)
 		first = -first;
-	seg_add(c, idx, lo, first);
-	seg_add(c, idx, lo2, bytes - first);
+	seg_add(c, idx, lo, first, born);
+	seg_add(c, idx, lo2, bytes - first, born);
 }
 
 static __always_inline bool chunk_clean(const struct pl_chunk *c)
@@ -321,7 +328,7 @@ __hidden void pl_chunk_fault(__u64 addr, __s64 bytes)
 		fc->first_ns = bpf_ktime_get_ns();
 		return;
 	}
-	s = seg_get(key, lo);
+	s = seg_get(key, lo, bpf_ktime_get_ns());
 	if (s)
 		__sync_fetch_and_add(&s->faulted, bytes);
 	else

@@ -4,6 +4,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -87,6 +88,51 @@ def wait_for_line(stream, needle, timeout=20):
         if needle in line:
             return line
     raise AssertionError(f"never saw {needle!r}; got {seen!r}")
+
+
+class Lines:
+    """A tracer's stdout, read to its end by a thread: a test can wait on what
+    has come, and the pipe never fills while it waits for something else."""
+
+    def __init__(self, pipe):
+        self.lines = []
+        self.ended = False
+        self.cond = threading.Condition()
+        self.thread = threading.Thread(target=self._read, args=(pipe,), daemon=True)
+        self.thread.start()
+
+    def _read(self, pipe):
+        for line in pipe:
+            with self.cond:
+                self.lines.append(line)
+                self.cond.notify_all()
+        with self.cond:
+            self.ended = True
+            self.cond.notify_all()
+
+    def wait_for(self, done, what, timeout=TIMEOUT):
+        """Waits until done(lines so far) holds."""
+        with self.cond:
+            ok = self.cond.wait_for(lambda: done(self.lines) or self.ended, timeout)
+            assert ok and done(self.lines), f"never saw {what}"
+
+    def finish(self, proc, timeout=TIMEOUT):
+        """After the tracer was told to stop: (its stdout, its stderr)."""
+        self.thread.join(timeout)
+        assert not self.thread.is_alive(), "the tracer's stdout never ended"
+        err = proc.stderr.read()
+        proc.wait(timeout)
+        return "".join(self.lines), err
+
+
+def read_past(lines, after_ns):
+    """Waits on a tracer's -j -i stream (a Lines) for two interval readings
+    stamped after AFTER_NS: the second one's drain began after that moment,
+    so the tracer has read everything the target did before it."""
+    def later(seen):
+        return sum(json.loads(line)["ts_ns"] > after_ns for line in seen
+                   if '"type":"ranges"' in line and '"when":"interval"' in line) >= 2
+    lines.wait_for(later, f"two readings after {after_ns}")
 
 
 class Attached:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MiB, PAGELEDGER, TIMEOUT, parse_jsonl, run_traced, wait_for_line, workload
+from conftest import (Lines, MiB, PAGELEDGER, TIMEOUT, parse_jsonl, read_past, run_traced, wait_for_line,
+                      workload)
 
 
 def causes(records):
@@ -79,21 +80,23 @@ def under_pressure(scenario, mib):
     try:
         wait_for_line(target.stdout, "ready")
         (cg / "cgroup.procs").write_text(f"{target.pid}\n")
-        tracer = subprocess.Popen([str(PAGELEDGER), "-j", "-p", str(target.pid)],
+        tracer = subprocess.Popen([str(PAGELEDGER), "-j", "-i", "0.1", "-p", str(target.pid)],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         wait_for_line(tracer.stderr, "tracing pid")
+        lines = Lines(tracer.stdout)
         target.send_signal(signal.SIGUSR1)
         holding = json.loads(wait_for_line(target.stdout, "holding"))
-        time.sleep(0.5)  # the tracer looks at which freed pages are resident
+        # The tracer has read the calls (and seen which freed pages are resident).
+        read_past(lines, time.monotonic_ns())
         before = {k: status_field(target.pid, k) for k in ("RssAnon", "VmSwap")}
         if v2:
             (cg / "memory.reclaim").write_text(f"{128 * MiB}\n")
         else:
             (cg / "memory.limit_in_bytes").write_text(f"{4 * MiB}\n")
         after = {k: status_field(target.pid, k) for k in ("RssAnon", "VmSwap")}
-        time.sleep(0.3)  # at least one poll, so the change is flushed as it happens
+        read_past(lines, time.monotonic_ns())  # reclaim filed as it came
         tracer.send_signal(signal.SIGINT)
-        out, err = tracer.communicate(timeout=TIMEOUT)
+        out, err = lines.finish(tracer)
         assert tracer.returncode == 0, err
     finally:
         if tracer and tracer.poll() is None:

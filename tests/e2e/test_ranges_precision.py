@@ -50,11 +50,11 @@ def settled_ranges(records, after_ns=0):
             if r["type"] == "ranges" and r["settled"] and r["ts_ns"] > after_ns]
 
 
-def run_neighbours(threads, attach):
-    """Traces neighbours THREADS 3 with -i 1 until two settled readings of its
+def run_neighbours(threads, attach, name="neighbours", rounds=3):
+    """Traces NAME THREADS ROUNDS with -i 1 until two settled readings of its
     laid-out, quiet state, then lets it go. Returns (records, laid lines)."""
     out = BUILD / f"precision-{os.getpid()}-{time.monotonic_ns()}.jsonl"
-    cmd = [workload("neighbours")] + (["--wait"] if attach else []) + [str(threads), "3"]
+    cmd = [workload(name)] + (["--wait"] if attach else []) + [str(threads), str(rounds)]
     target = tracer = None
     stream = FifoRecords(out)
     try:
@@ -118,6 +118,14 @@ def inexact_slack(reading, records):
     return 2 * FOLD_BYTES * lost
 
 
+def kept(records):
+    """Writes a failing run's records to build/, for the failure message: rare
+    failures are read from the records, not rerun."""
+    path = BUILD / f"failed-precision-{os.getpid()}-{time.monotonic_ns()}.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return str(path)
+
+
 def row_at(ranges, addr):
     rows = [r for r in ranges["ranges"] if r["start"] <= addr < r["end"]]
     assert len(rows) == 1, (hex(addr), [(hex(r["start"]), hex(r["end"])) for r in ranges["ranges"]])
@@ -144,8 +152,10 @@ def test_every_settled_reading_meets_smaps_per_mapping(threads, attach):
                 continue
             # Anonymous and file-backed (the libraries' segments) alike, to the byte.
             off += abs(resident(row) - row["kernel"]["rss"])
-            assert off <= slack, (reading["when"], row)
-            assert 0 <= resident(row) <= row["mapped"] + slack, row
+            assert off <= slack, (reading["when"], row, kept(records))
+            # A fold robbed by another CPU ("exact": false) can leave a row one fold
+            # short, even below zero; inexact_slack allows that much only then.
+            assert -slack <= resident(row) <= row["mapped"] + slack, (row, kept(records))
             checked += 1
     assert checked >= 10 * threads
 
@@ -179,6 +189,40 @@ def test_a_small_mapping_beside_a_busy_one_gets_none_of_its_faults(threads):
         assert small["refaults"] == 0 and moved["refaults"] == 0
 
 
+SLOT, KEPT = 16 * 4096, 8 * 4096
+
+
+# A mapping made again at the address of one just unmapped shares its segment
+# with it; the program runs ahead of its records, so the new faults are read
+# before the munmap's record comes. Before the fix, nearly every slot's row
+# lacked them (they went with the unmapped history), and the guard page after
+# each slot took the old mapping's 16 pages as well.
+@pytest.mark.parametrize("threads,attach", [(1, False), (4, False), (4, True)],
+                         ids=["one-thread", "four-threads", "attach"])
+def test_a_mapping_made_where_one_was_unmapped_keeps_its_own_faults(threads, attach):
+    records, laid, done_ns = run_neighbours(threads, attach, "reuse", 64)
+    last = settled_ranges(records, done_ns)[-1]
+    lost = inexact_slack(last, records)
+    off = 0
+    for l in laid:
+        for i in range(l["n"]):
+            row = row_at(last, l["first"] + i * l["stride"])
+            assert row["mapped"] == SLOT and row["kernel"]["rss"] == KEPT, row
+            off += abs(row["faulted"] - KEPT)
+    assert off <= lost, (off, kept(records))
+    # Every row, the guard pages' and the loader's included, meets smaps.
+    seam = 0 if attach else 4 * KIB
+    for row in last["ranges"]:
+        if row["kernel"]["rss"] is not None:
+            off += abs(resident(row) - row["kernel"]["rss"])
+    assert off <= lost + seam, (off, kept(records))
+    # What went with the old mappings, 16 pages a slot, was released by their
+    # munmaps and is filed as unmapped: nothing of it is resident.
+    gone = last["unmapped"]
+    assert gone["released"] >= threads * 64 * SLOT, gone
+    assert abs(gone["faulted"] - gone["released"]) <= lost + seam, (gone, kept(records))
+
+
 def test_shared_library_segments_are_ranges_of_their_own():
     records, _, done_ns = run_neighbours(1, False)
     last = settled_ranges(records, done_ns)[-1]
@@ -187,5 +231,5 @@ def test_shared_library_segments_are_ranges_of_their_own():
     # Several segments of one file, in one or two chunks: each its own figure.
     assert len(libc) >= 2, [r["name"] for r in last["ranges"]]
     for row in libc:
-        assert resident(row) == row["kernel"]["rss"], row
-        assert row["faulted"] <= row["mapped"], row
+        assert resident(row) == row["kernel"]["rss"], (row, kept(records))
+        assert row["faulted"] <= row["mapped"], (row, kept(records))

@@ -5,7 +5,7 @@ import signal
 import time
 from pathlib import Path
 
-from conftest import TIMEOUT, MiB, Attached, parse_jsonl, wait_for_line, workload
+from conftest import TIMEOUT, Attached, Lines, MiB, parse_jsonl, read_past, wait_for_line, workload
 
 KHUGEPAGED = Path("/sys/kernel/mm/transparent_hugepage/khugepaged")
 PAGE = 4096
@@ -28,15 +28,16 @@ def holding_row(records):
 
 
 def run_holes(scenario, mib, wait_for=None):
-    a = Attached([workload("memops"), "--wait", scenario, str(mib)])
+    a = Attached([workload("memops"), "--wait", scenario, str(mib)], extra=["-i", "0.1"])
+    lines = Lines(a.tracer.stdout)
     a.go()
     wait_for_line(a.target.stdout, "holding")
     if wait_for:
         wait_for(a.target.pid)
-    time.sleep(0.3)  # one poll: the change is flushed while it is fresh
+    read_past(lines, time.monotonic_ns())  # the change filed as it came
     huge_before = anon_huge(a.target.pid)
     a.tracer.send_signal(signal.SIGINT)
-    out, err = a.tracer.communicate(timeout=TIMEOUT)
+    out, err = lines.finish(a.tracer)
     huge_after = anon_huge(a.target.pid)
     a.target.send_signal(signal.SIGUSR2)
     a.target.wait(timeout=TIMEOUT)

@@ -1016,6 +1016,130 @@ static void test_split_without_pagemap_keeps_history_and_counts(void **state)
 	assert_int_equal(r->splits_unplaced, 1);
 }
 
+/* The kernel's segment at BASE now, and what pagemap finds there: set by each test. */
+static int64_t reused_seg_faulted, reused_resident;
+
+static bool reused_seg(void *ctx, uint64_t idx, unsigned page, struct pl_seg *out)
+{
+	(void)ctx;
+	memset(out, 0, sizeof(*out));
+	out->faulted = reused_seg_faulted;
+	out->born_ns = 1;
+	return idx == IDX(BASE) && page == 0;
+}
+
+static int64_t reused_pages(void *ctx, uint64_t start, uint64_t end)
+{
+	(void)ctx;
+	return start == BASE && end == BASE + 16 * PAGE ? reused_resident : 0;
+}
+
+/* The kernel's mappings now: 16-page ones at each 16-page step, or none. */
+static bool mapped_in_steps;
+
+static bool steps_mapping_at(void *ctx, uint64_t addr, uint64_t *start, uint64_t *end)
+{
+	(void)ctx;
+	*start = addr - (addr - BASE) % (16 * PAGE);
+	*end = *start + 16 * PAGE;
+	return mapped_in_steps;
+}
+
+/*
+ * A 16-page mapping at BASE, FOLDED faulted, is unmapped while pagemap
+ * finds 3 pages there and the kernel's segment holds KERNEL; the kernel
+ * shows a mapping at BASE then if MAPPED. Then one is made at BASE again.
+ */
+static void unmap_and_map_again(struct pl_ranges *r, int64_t folded, int64_t kernel, bool mapped)
+{
+	r->resident = reused_pages;
+	r->kernel_seg = reused_seg;
+	r->kernel_caches = no_caches;
+	r->mapping_at = steps_mapping_at;
+	mapped_in_steps = mapped;
+	do_mmap(r, BASE, 16 * PAGE);
+	fold(r, IDX(BASE), folded);
+	reused_seg_faulted = kernel;
+	reused_resident = 3 * PAGE;
+	do_munmap(r, BASE, 16 * PAGE, -16 * (int64_t)PAGE);
+	do_mmap(r, BASE, 16 * PAGE);
+}
+
+/*
+ * A 16-page mapping is unmapped and a new one made at the same address
+ * (the same segment) faults 3 pages before the munmap's record comes. The
+ * fold before the cut holds 2 of them, the kernel the third: the 16 old
+ * pages retire, the 2 stay for the new mapping, and the third comes later.
+ */
+static void test_segment_reused_at_the_same_address_keeps_the_new_faults(void **state)
+{
+	struct pl_ranges *r = *state;
+
+	/* Folded: 16 of the old mapping, 2 of the new; the kernel has a third. */
+	unmap_and_map_again(r, 18 * PAGE, 19 * PAGE, true);
+	assert_int_equal(row_at(r, BASE).faulted, 2 * PAGE);
+	assert_int_equal(gone_row(r).faulted, 16 * PAGE);
+	fold(r, IDX(BASE), 19 * PAGE);
+	assert_int_equal(row_at(r, BASE).faulted, 3 * PAGE);
+	assert_int_equal(gone_row(r).faulted + live_row(r).faulted, 19 * PAGE);
+}
+
+/*
+ * Pages resident in the segment now, but the kernel shows no mapping that
+ * starts there (they are another mapping's, for its own segment): the whole
+ * history retires. Kept, they would never be released.
+ */
+static void test_segment_not_reused_retires_whole(void **state)
+{
+	struct pl_ranges *r = *state;
+
+	unmap_and_map_again(r, 16 * PAGE, 16 * PAGE, false);
+	assert_int_equal(live_row(r).faulted, 0);
+	assert_int_equal(gone_row(r).faulted, 16 * PAGE);
+}
+
+/* Pagemap with 4 pages resident in each 16-page block from page 16 to 48. */
+static int64_t blocks_resident(void *ctx, uint64_t start, uint64_t end)
+{
+	int64_t n = 0;
+
+	(void)ctx;
+	for (uint64_t b = BASE + 16 * PAGE; b < BASE + 48 * PAGE; b += 16 * PAGE)
+		if (b >= start && b < end)
+			n += 4 * PAGE;
+	return n;
+}
+
+/*
+ * Two mappings made inside a 64-page one, each faulting 4 pages, are read
+ * from the kernel before their records come: its bounds at 16, 32 and 48
+ * and their segments. Each remnant's share ends at the next bound the
+ * kernel knows, so neither takes the other's pages, and the old mapping's
+ * 2 pages stay its own.
+ */
+static void test_bounds_read_ahead_split_from_the_highest(void **state)
+{
+	struct pl_ranges *r = *state;
+	struct pl_chunk k = {.born_ns = 1};
+
+	r->resident = blocks_resident;
+	r->mapping_at = steps_mapping_at;
+	mapped_in_steps = true;
+	do_mmap(r, BASE, 64 * PAGE);
+	fold(r, IDX(BASE), 2 * PAGE);
+	k.bounds[0] = 1ull << 16 | 1ull << 32 | 1ull << 48;
+	pl_ranges_fold_chunk(r, IDX(BASE), &k);
+	fold_at(r, IDX(BASE), 16, 4 * PAGE);
+	fold_at(r, IDX(BASE), 32, 4 * PAGE);
+	pl_ranges_apply_bounds(r, NULL, 0);
+	do_mmap(r, BASE + 16 * PAGE, 16 * PAGE);
+	do_mmap(r, BASE + 32 * PAGE, 16 * PAGE);
+	assert_int_equal(row_at(r, BASE).faulted, 2 * PAGE);
+	assert_int_equal(row_at(r, BASE + 16 * PAGE).faulted, 4 * PAGE);
+	assert_int_equal(row_at(r, BASE + 32 * PAGE).faulted, 4 * PAGE);
+	assert_int_equal(gone_row(r).faulted, 0);
+}
+
 /* ---- refaults -------------------------------------------------------------- */
 
 static void test_refault_figures_from_folds(void **state)
@@ -1393,6 +1517,9 @@ int main(void)
 	    T(test_lazy_pages_refaulted_leave_pending),
 	    T(test_dontneed_clears_lazy_pages),
 	    T(test_split_without_pagemap_keeps_history_and_counts),
+	    T(test_segment_reused_at_the_same_address_keeps_the_new_faults),
+	    T(test_segment_not_reused_retires_whole),
+	    T(test_bounds_read_ahead_split_from_the_highest),
 	    T(test_refault_figures_from_folds),
 	    T(test_refault_figures_sum_over_chunks),
 	    T(test_seeded_pages_are_page_exact_per_mapping),

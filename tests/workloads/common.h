@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +107,21 @@ static inline void wait_for_go(void)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	printf("{\"ready\":%d}\n", (int)getpid());
 	fflush(stdout);
+	sigwait(&set, &sig);
+}
+
+/* Waits for signo (blocked by the caller), first printing {"ready":PID} when announce. */
+static inline void wait_for_signal(int signo, bool announce)
+{
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, signo);
+	if (announce) {
+		printf("{\"ready\":%d}\n", getpid());
+		fflush(stdout);
+	}
 	sigwait(&set, &sig);
 }
 

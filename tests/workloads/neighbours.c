@@ -18,11 +18,10 @@
  *
  * --wait: print {"ready":PID} and wait for SIGUSR1 first (for -p attach).
  */
-#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <sys/syscall.h>
-#include "common.h"
+#include "threaded.h"
 
 #ifndef MREMAP_MAYMOVE
 #define MREMAP_MAYMOVE 1
@@ -85,51 +84,7 @@ static void *lay_out(void *arg)
 	return NULL;
 }
 
-static void wait_for(int signo, bool announce)
-{
-	sigset_t set;
-	int sig;
-
-	sigemptyset(&set);
-	sigaddset(&set, signo);
-	if (announce) {
-		printf("{\"ready\":%d}\n", getpid());
-		fflush(stdout);
-	}
-	sigwait(&set, &sig);
-}
-
 int main(int argc, char **argv)
 {
-	int i = argc > 1 && !strcmp(argv[1], "--wait") ? 2 : 1;
-	pthread_t tids[64];
-	sigset_t set;
-	long threads;
-
-	if (argc - i != 2) {
-		fprintf(stderr, "usage: neighbours [--wait] THREADS ROUNDS\n");
-		return 2;
-	}
-	threads = arg_long(argv[i], "THREADS");
-	rounds = arg_long(argv[i + 1], "ROUNDS");
-	if (threads < 1 || threads > 64) {
-		fprintf(stderr, "workload: THREADS must be 1 to 64\n");
-		return 2;
-	}
-	no_thp();
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGUSR2);
-	sigprocmask(SIG_BLOCK, &set, NULL); /* the threads inherit it: signals wait for main */
-	if (i == 2)
-		wait_for(SIGUSR1, true);
-	for (long t = 0; t < threads; t++)
-		if (pthread_create(&tids[t], NULL, lay_out, NULL))
-			die("pthread_create");
-	for (long t = 0; t < threads; t++)
-		pthread_join(tids[t], NULL);
-	printf("{\"done\":1}\n");
-	fflush(stdout);
-	wait_for(SIGUSR2, false);
-	return 0;
+	return threaded_main(argc, argv, "neighbours", &rounds, lay_out);
 }

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "util/grow.h"
 #include "symbolize/procmaps.h"
 #include "ledger/procstat.h"
@@ -131,6 +133,8 @@ static void fold_seg(void *ctx, __u64 idx, __u32 page, const struct pl_seg *s);
 static void read_caches(struct pl_range_tracker *t);
 static size_t kernel_caches(void *ctx, const struct pl_cached **out);
 static bool kernel_seg(void *ctx, uint64_t idx, unsigned page, struct pl_seg *out);
+static bool kernel_bounds(void *ctx, uint64_t idx, uint64_t bounds[PL_CHUNK_WORDS]);
+static bool mapping_at(void *ctx, uint64_t addr, uint64_t *start, uint64_t *end);
 
 /* The layout and what is resident (smaps, pagemap), and the kernel's figures so far. */
 static int seed_once(struct pl_range_tracker *t)
@@ -140,6 +144,8 @@ static int seed_once(struct pl_range_tracker *t)
 	t->ranges.resident = resident_now;
 	t->ranges.kernel_seg = kernel_seg;
 	t->ranges.kernel_caches = kernel_caches;
+	t->ranges.kernel_bounds = kernel_bounds;
+	t->ranges.mapping_at = mapping_at;
 	t->ranges.resident_ctx = t;
 	pl_ranges_set_now(&t->ranges, mono_ns());
 	if (pl_smaps_read(t->pid, seed_vma, t) < 0)
@@ -168,6 +174,14 @@ static bool no_update_between(const struct pl_totals *a, const struct pl_totals 
  * After exec, what the seed found resident is the new program's own doing
  * (but for the few pages exec made): rows show it as faulted.
  */
+static int open_maps(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
 int pl_range_tracker_init(struct pl_range_tracker *t, pid_t pid, struct pl_tracer *tracer,
 			  bool after_exec)
 {
@@ -180,6 +194,7 @@ int pl_range_tracker_init(struct pl_range_tracker *t, pid_t pid, struct pl_trace
 	t->pid = pid;
 	t->tracer = tracer;
 	pl_pagemap_open(&t->pm, pid);
+	t->maps_fd = open_maps(pid);
 	t->raw_caches = calloc((size_t)tracer->nr_cpus, sizeof(*t->raw_caches));
 	t->caches = calloc((size_t)tracer->nr_cpus, sizeof(*t->caches));
 	/* After exec the kernel marked the VMAs exec made; those since (mprotect splits) now. */
@@ -215,6 +230,9 @@ void pl_range_tracker_free(struct pl_range_tracker *t)
 {
 	pl_ranges_free(&t->ranges);
 	pl_pagemap_close(&t->pm);
+	if (t->maps_fd >= 0)
+		close(t->maps_fd);
+	t->maps_fd = -1;
 	free(t->raw_caches);
 	free(t->caches);
 	t->raw_caches = NULL;
@@ -283,6 +301,32 @@ static bool kernel_seg(void *ctx, uint64_t idx, unsigned page, struct pl_seg *ou
 	struct pl_range_tracker *t = ctx;
 
 	return !pl_tracer_seg(t->tracer, idx, page, out);
+}
+
+static bool kernel_bounds(void *ctx, uint64_t idx, uint64_t bounds[PL_CHUNK_WORDS])
+{
+	struct pl_range_tracker *t = ctx;
+	struct pl_chunk c;
+
+	if (pl_tracer_chunk(t->tracer, idx, &c))
+		return false;
+	memcpy(bounds, c.bounds, sizeof(c.bounds));
+	return true;
+}
+
+/* PROCMAP_QUERY (6.11+): one ioctl, however many mappings; false on older kernels. */
+static bool mapping_at(void *ctx, uint64_t addr, uint64_t *start, uint64_t *end)
+{
+	struct pl_range_tracker *t = ctx;
+	struct pl_map m;
+	char name[8]; /* the path is not needed: a short buffer is enough */
+
+	if (t->maps_fd < 0 || pl_maps_query(t->maps_fd, addr, &m, name, sizeof(name)) != 1 ||
+	    m.start > addr)
+		return false;
+	*start = m.start;
+	*end = m.end;
+	return true;
 }
 
 static void forget_chunk(void *ctx, uint64_t idx, const uint64_t *bounds)

@@ -18,6 +18,7 @@
 struct pl_range_tracker {
 	struct pl_ranges ranges;
 	struct pl_pagemap pm;
+	int maps_fd; /* /proc/PID/maps for PROCMAP_QUERY, -1 if not open */
 	pid_t pid;
 	struct pl_tracer *tracer;
 	bool seed_settled;	  /* no RSS update of the target while the seed was read */

@@ -391,6 +391,7 @@ static void cell_retire(struct pl_ranges *r, const struct pl_chunk_acc *c, struc
 		cell_add_to_row(&r->unmapped, c, cell);
 	cell->faulted = 0;
 	cell->released = cell->seeded_extra = 0;
+	cell->holds_older = false;
 	if (cell->more)
 		memset(cell->more, 0, sizeof(*cell->more));
 }
@@ -582,6 +583,45 @@ static int64_t unfolded_for(const struct pl_ranges *r, const struct pl_chunk_acc
 	return n;
 }
 
+/* The first bound above page the kernel has now, as an address; end if none before it. */
+static uint64_t kernel_end(const struct pl_ranges *r, const struct pl_chunk_acc *c, unsigned page,
+			   uint64_t end)
+{
+	uint64_t bounds[PL_CHUNK_WORDS], base = chunk_base(c->node.key);
+
+	if (!r->kernel_bounds || !r->kernel_bounds(r->resident_ctx, c->node.key, bounds))
+		return end;
+	for (unsigned p = page + 1; p < PL_CHUNK_PAGES && base + p * PAGE_SIZE < end; p++)
+		if ((bounds[p / 64] >> (p % 64)) & 1)
+			return base + p * PAGE_SIZE;
+	return end;
+}
+
+/*
+ * Resident now in the remnant from at, up to the next bound the kernel
+ * has. The bounds are read again after pagemap: a page it counted was
+ * faulted in a mapping whose bound the kernel set at its mmap's exit, so
+ * a mapping made above the remnant since (its record still to come) shows
+ * there, and its pages are not taken for the remnant's.
+ */
+static int64_t remnant_resident(const struct pl_ranges *r, const struct pl_chunk_acc *c,
+				unsigned page, uint64_t at, uint64_t *end)
+{
+	int64_t n = -1;
+
+	*end = kernel_end(r, c, page, *end);
+	for (int tries = 0; tries < 4; tries++) {
+		uint64_t again;
+
+		n = r->resident(r->resident_ctx, at, *end);
+		again = kernel_end(r, c, page, *end);
+		if (n < 0 || again == *end)
+			break;
+		*end = again;
+	}
+	return n;
+}
+
 static void split_history(struct pl_ranges *r, struct pl_chunk_acc *c, unsigned s, unsigned old_end,
 			  unsigned page)
 {
@@ -594,11 +634,13 @@ static void split_history(struct pl_ranges *r, struct pl_chunk_acc *c, unsigned 
 	if (!m || !(from = cell_get(r, c, s)) || (!from->faulted && !from->released))
 		return;
 	end = base + old_end * PAGE_SIZE < m->end ? base + old_end * PAGE_SIZE : m->end;
-	share = r->resident ? r->resident(r->resident_ctx, at, end) : -1;
+	share = r->resident ? remnant_resident(r, c, page, at, &end) : -1;
 	if (share < 0) {
 		r->splits_unplaced++;
 		return;
 	}
+	if (end < base + old_end * PAGE_SIZE)
+		old_end = (unsigned)((end - base) / PAGE_SIZE);
 	to = cell_get(r, c, page);
 	from = cell_get(r, c, s); /* the array may have moved */
 	if (!to || !from)
@@ -609,6 +651,8 @@ static void split_history(struct pl_ranges *r, struct pl_chunk_acc *c, unsigned 
 				: unfolded_for(r, c, s, page, to));
 	if (share <= 0)
 		return;
+	if (share > from->faulted) /* never more than it holds */
+		share = from->faulted;
 	to->faulted += share;
 	from->faulted -= share;
 }
@@ -665,7 +709,50 @@ static void clear_lazy(struct pl_chunk_acc *c, unsigned lo, unsigned hi)
  */
 static bool cell_predates_call(const struct pl_ranges *r, const struct pl_cell *cell)
 {
-	return !cell->seen.born_ns || cell->seen.born_ns < r->call_ns;
+	return cell->holds_older || !cell->seen.born_ns || cell->seen.born_ns < r->call_ns;
+}
+
+/*
+ * Of a cell's faults, those a later mapping made in its segment: the call
+ * that unmapped it is over, so what pagemap finds there now is that
+ * mapping's, and the part of it the kernel has counted but this cell not
+ * yet is still to come. The segment outlives its mapping when the new one
+ * starts at the same page, and its faults are folded before the cut.
+ */
+static int64_t faulted_after_cut(const struct pl_ranges *r, const struct pl_chunk_acc *c,
+				 const struct pl_cell *cell)
+{
+	uint64_t base = chunk_base(c->node.key), start = base + cell->start * PAGE_SIZE;
+	uint64_t end = base + seg_end(c, cell->start) * PAGE_SIZE, from, to;
+	int64_t now;
+
+	/*
+	 * Only a mapping that starts where the segment does (or, at a chunk's
+	 * first page, runs into it from below) reuses it: pages of one made
+	 * elsewhere in it go to that one's own segment when its bound comes,
+	 * and kept here they would never be released.
+	 */
+	if (!r->resident || !r->mapping_at || cell->faulted <= 0 ||
+	    !r->mapping_at(r->resident_ctx, start, &from, &to))
+		return 0;
+	if (from != start && !(cell->start == 0 && from < start))
+		return 0;
+	now = r->resident(r->resident_ctx, start, to < end ? to : end);
+	if (now <= 0)
+		return 0;
+	now -= unfolded_for(r, c, cell->start, cell->start, cell);
+	return now < 0 ? 0 : now < cell->faulted ? now : cell->faulted;
+}
+
+/* A cell whose mapping went: its history retires, but a later mapping's faults stay. */
+static void cell_cut(struct pl_ranges *r, const struct pl_chunk_acc *c, struct pl_cell *cell,
+		     bool keep)
+{
+	int64_t stays = keep ? faulted_after_cut(r, c, cell) : 0;
+
+	cell->faulted -= stays;
+	cell_retire(r, c, cell, keep);
+	cell->faulted = stays;
 }
 
 /*
@@ -687,13 +774,13 @@ static void cut_chunk(struct pl_ranges *r, struct pl_chunk_acc *c, unsigned lo, 
 
 		if (cell->start >= lo && seg_end(c, cell->start) <= hi &&
 		    cell_predates_call(r, cell))
-			cell_retire(r, c, cell, keep);
+			cell_cut(r, c, cell, keep);
 	}
 	note_dropping(r, c);
 	if (c->dropping)
 		for (size_t i = 0; i < c->n_cells; i++)
 			if (cell_predates_call(r, &c->cells[i]))
-				cell_retire(r, c, &c->cells[i], keep);
+				cell_cut(r, c, &c->cells[i], keep);
 }
 
 /*
@@ -721,6 +808,8 @@ static void absorb_cached(struct pl_ranges *r, uint64_t a, uint64_t b)
 		}
 		cell->faulted += k->bytes;
 		cell->seen.faulted += k->bytes;
+		/* A thread moved CPU: its old cache is older than the entry another one made. */
+		cell->holds_older = true;
 	}
 	r->n_cached = kept;
 }
@@ -1069,6 +1158,8 @@ static void move_share(struct pl_ranges *r, const struct moving *mv, struct pl_c
 		share = from->faulted;
 	if (share <= 0)
 		return;
+	if (share > from->faulted) /* never more than it holds */
+		share = from->faulted;
 	to->faulted += share;
 	from->faulted -= share;
 }
@@ -1262,6 +1353,16 @@ static bool has_bound(const struct pl_chunk_acc *c, unsigned page)
 	return !page || ((c->bounds[page / 64] >> (page % 64)) & 1);
 }
 
+/* Highest first: see pl_ranges_apply_bounds. */
+static int by_bound_desc(const void *a, const void *b)
+{
+	const struct pl_cached *x = a, *y = b;
+
+	if (x->idx != y->idx)
+		return x->idx < y->idx ? 1 : -1;
+	return x->lo < y->lo ? 1 : x->lo > y->lo ? -1 : 0;
+}
+
 void pl_ranges_apply_bounds(struct pl_ranges *r, const struct pl_cached *raw, size_t n)
 {
 	/*
@@ -1277,6 +1378,14 @@ void pl_ranges_apply_bounds(struct pl_ranges *r, const struct pl_cached *raw, si
 	}
 	r->raw_cached = raw;
 	r->n_raw = n;
+	/*
+	 * A split shares a segment's history by what is resident now from the
+	 * new bound to the segment's end. Bounds applied from the highest down
+	 * end each remnant at the next bound the kernel knows, so pages of the
+	 * mappings made above it since (their records still to come) are not
+	 * taken for the remnant's.
+	 */
+	qsort(r->pending, r->n_pending, sizeof(*r->pending), by_bound_desc);
 	for (size_t i = 0; i < r->n_pending; i++) {
 		struct pl_chunk_acc *c = chunk_find(r, r->pending[i].idx);
 

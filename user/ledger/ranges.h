@@ -73,6 +73,7 @@ struct pl_cell_more {
  */
 struct pl_cell {
 	uint16_t start;	       /* first page in the chunk */
+	bool holds_older;      /* faults from before the kernel's entry was made (a late cache) */
 	int64_t faulted;       /* net bytes its faults brought in */
 	uint64_t released;     /* resident bytes calls gave back here */
 	uint64_t seeded_extra; /* resident at attach, place unknown */
@@ -162,6 +163,13 @@ struct pl_ranges {
 	 */
 	bool (*kernel_seg)(void *ctx, uint64_t idx, unsigned page, struct pl_seg *out);
 	size_t (*kernel_caches)(void *ctx, const struct pl_cached **out);
+	/* Optional, with resident: the kernel's segment bounds of chunk idx now. */
+	bool (*kernel_bounds)(void *ctx, uint64_t idx, uint64_t bounds[PL_CHUNK_WORDS]);
+	/*
+	 * Optional, with resident: the mapping covering addr now (the kernel's
+	 * own view) in [start, end); false if none does or it cannot say.
+	 */
+	bool (*mapping_at)(void *ctx, uint64_t addr, uint64_t *start, uint64_t *end);
 	void *resident_ctx;
 	uint64_t splits_unplaced; /* remnants whose share could not be read */
 	uint64_t call_ns;	  /* the call being applied began then (UINT64_MAX: none) */

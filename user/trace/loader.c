@@ -515,6 +515,11 @@ int pl_tracer_fault_caches(const struct pl_tracer *t, struct pl_fault_cache *out
 	return t->nr_cpus;
 }
 
+int pl_tracer_chunk(const struct pl_tracer *t, __u64 idx, struct pl_chunk *out)
+{
+	return bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.chunks), &idx, out) ? -1 : 0;
+}
+
 int pl_tracer_seg(const struct pl_tracer *t, __u64 idx, __u32 page, struct pl_seg *out)
 {
 	__u64 key = PL_SEG_KEY(idx, page);

@@ -68,6 +68,8 @@ void pl_tracer_chunk_range(const struct pl_tracer *t, __u64 first, __u64 last, p
 			   pl_seg_fn seg_fn, void *ctx);
 /* Every CPU's fault cache (nr_cpus entries in out). Returns the count, or -1. */
 int pl_tracer_fault_caches(const struct pl_tracer *t, struct pl_fault_cache *out);
+/* The kernel's chunk idx now: 0, or -1 if it has none. */
+int pl_tracer_chunk(const struct pl_tracer *t, __u64 idx, struct pl_chunk *out);
 /* The kernel's segment of chunk idx starting at page: 0, or -1 if it has none. */
 int pl_tracer_seg(const struct pl_tracer *t, __u64 idx, __u32 page, struct pl_seg *out);
 /*
