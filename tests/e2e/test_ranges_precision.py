@@ -184,8 +184,10 @@ def test_a_small_mapping_beside_a_busy_one_gets_none_of_its_faults(threads):
         assert abs(resident(head)) <= slack, head
         assert abs(resident(tail) - 768 * KIB) <= slack, tail
         # Rounds 2 and 3 fault the released half (768 KiB) back: 2 x 192 refaults,
-        # kept by the head, whose segment held them; none landed beside it.
-        assert head["refaults"] == 2 * 192 and tail["refaults"] == 0, (head, tail)
+        # kept by the head, whose segment held them; none landed beside it, but
+        # for the page of the cut that may sit with its neighbour (once a round).
+        assert head["refaults"] + tail["refaults"] == 2 * 192, (head, tail)
+        assert tail["refaults"] <= (2 if threads > 1 else 0), (head, tail)
         assert small["refaults"] == 0 and moved["refaults"] == 0
 
 
@@ -217,9 +219,13 @@ def test_a_mapping_made_where_one_was_unmapped_keeps_its_own_faults(threads, att
             off += abs(resident(row) - row["kernel"]["rss"])
     assert off <= lost + seam, (off, kept(records))
     # What went with the old mappings, 16 pages a slot, was released by their
-    # munmaps and is filed as unmapped: nothing of it is resident.
+    # munmaps: all of it is counted, and what is filed as unmapped is not
+    # resident. Attached to four threads, one slot's old history was seen once
+    # on a guard page's row instead (README, Limitations): its resident 0 is
+    # still right, so it is held by the checks above, not here.
     gone = last["unmapped"]
-    assert gone["released"] >= threads * 64 * SLOT, gone
+    released = gone["released"] + sum(r["released"] for r in last["ranges"])
+    assert released >= threads * 64 * SLOT, (gone, kept(records))
     assert abs(gone["faulted"] - gone["released"]) <= lost + seam, (gone, kept(records))
 
 

@@ -2,6 +2,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -667,11 +668,55 @@ void pl_tracer_forget_chunk(const struct pl_tracer *t, __u64 idx, const __u64 *b
 	}
 }
 
+static void *destroy_link(void *link)
+{
+	bpf_link__destroy(link);
+	return NULL;
+}
+
+/*
+ * Each tracepoint link's release waits for an RCU grace period, about
+ * 70 ms here: one after another, ten links held the exit for a second.
+ * Released on threads at once, they share the wait. A link whose thread
+ * cannot start is released here, in turn.
+ */
+static void destroy_links_at_once(struct bpf_link **links, int n)
+{
+	pthread_t tids[PL_MAX_PROGS + PL_MAX_SYS_LINKS];
+	bool started[PL_MAX_PROGS + PL_MAX_SYS_LINKS] = {0};
+
+	for (int i = 0; i < n; i++)
+		started[i] = links[i] && !pthread_create(&tids[i], NULL, destroy_link, links[i]);
+	for (int i = 0; i < n; i++) {
+		if (started[i])
+			pthread_join(tids[i], NULL);
+		else
+			bpf_link__destroy(links[i]);
+	}
+}
+
+static void release_links(struct pl_tracer *t)
+{
+	struct bpf_link *links[PL_MAX_PROGS + PL_MAX_SYS_LINKS];
+	struct bpf_object_skeleton *s = t->skel->skeleton;
+	int n = 0;
+
+	for (int i = 0; i < t->n_sys_links; i++)
+		links[n++] = t->sys_links[i];
+	t->n_sys_links = 0;
+	for (int i = 0; i < s->prog_cnt && n < PL_MAX_PROGS + PL_MAX_SYS_LINKS; i++) {
+		if (!s->progs[i].link)
+			continue;
+		links[n++] = *s->progs[i].link;
+		*s->progs[i].link = NULL;
+	}
+	destroy_links_at_once(links, n);
+}
+
 void pl_tracer_stop(struct pl_tracer *t)
 {
-	for (int i = 0; i < t->n_sys_links; i++)
-		bpf_link__destroy(t->sys_links[i]);
-	t->n_sys_links = 0;
+	if (t->skel)
+		release_links(t);
 	for (int i = 0; i < PL_MAX_PROGS; i++) {
 		free(t->vlog[i]);
 		t->vlog[i] = NULL;

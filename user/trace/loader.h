@@ -15,6 +15,7 @@ struct bpf_link;
 typedef int (*pl_record_fn)(void *ctx, void *data, size_t size);
 
 #define PL_MAX_PROGS 16
+#define PL_MAX_SYS_LINKS (2 * PL_SYS_NR)
 
 struct pl_tracer {
 	struct pageledger_bpf *skel;
@@ -23,7 +24,7 @@ struct pl_tracer {
 	unsigned int probes_skipped;
 	bool bounds_unseeded;	  /* the attach-time walk of the VMAs failed: coarser ranges */
 	char *vlog[PL_MAX_PROGS]; /* -v: each program's verifier statistics */
-	struct bpf_link *sys_links[2 * PL_SYS_NR]; /* the syscall programs, on each call */
+	struct bpf_link *sys_links[PL_MAX_SYS_LINKS]; /* the syscall programs, on each call */
 	int n_sys_links;
 };
 
