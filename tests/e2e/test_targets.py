@@ -186,3 +186,27 @@ def test_running_rss_equals_proc_at_a_quiescent_point():
     assert end["anon"] - s["rss"]["start"]["anon"] >= 24 * MiB
     assert s["rss"]["peak"]["anon"] >= end["anon"]
     assert s["page_faults"] >= 24 * MiB // 4096
+
+
+def verbose_run(flag):
+    p = subprocess.run([str(PAGELEDGER), flag, "-q", "-d", "0.1", "--", "sleep", "5"],
+                       capture_output=True, text=True, timeout=TIMEOUT)
+    assert p.returncode == 0, p.stderr
+    return p.stderr.splitlines()
+
+
+def test_verbose_names_each_phase_and_each_programs_verifier_work():
+    """-v: the phases with their times, and every program's verifier time and
+    instructions; libbpf's own log only with -vv."""
+    lines = verbose_run("-v")
+    for phase in ("loaded in", "attached in", "seeded in"):
+        assert any(re.match(rf"pageledger: {phase} [0-9.]+ ms$", line) for line in lines), lines
+    verified = {}
+    for line in lines:
+        m = re.match(r"pageledger:\s+(\w+)\s+verified in\s+[0-9.]+ ms, (\d+) insns processed$", line)
+        if m:
+            verified[m.group(1)] = int(m.group(2))
+    assert {"on_rss_stat", "on_sys_enter", "on_sys_exit", "on_exec"} <= set(verified), lines
+    assert all(n > 0 for n in verified.values()), verified
+    assert not any(line.startswith("libbpf:") for line in lines)
+    assert any(line.startswith("libbpf: loading object") for line in verbose_run("-vv"))
