@@ -60,14 +60,21 @@ def test_a_program_faulting_from_its_first_instruction():
     readings = settled_ranges(records)
     assert len(readings) >= 2, "no two settled readings in 3 s"
     assert assert_rows_meet_smaps(readings, records) >= 10 * len(readings)
+    held_checked = 0
     for reading in readings:
         # The largest row holds the 64 MiB (with a round's 4 MiB beside it, merged by the
         # kernel into one VMA, when a reading catches one).
         held = max(reading["ranges"], key=lambda r: r["mapped"])
         assert held["name"] == "[anon]", held
         assert held["mapped"] in (HELD_MIB * MiB, (HELD_MIB + 4) * MiB), held
+        # An mmap changes no RSS, so a settled reading can still meet a round's new
+        # mapping between the ledger and smaps: that row then has no kernel figure.
+        if held["kernel"]["rss"] is None:
+            continue
+        held_checked += 1
         assert HELD_MIB * MiB <= held["kernel"]["rss"] <= held["mapped"], held
         assert abs(resident(held) - held["kernel"]["rss"]) <= PAGE + inexact_slack(reading, records), held
+    assert held_checked >= 1, "no reading gave the held row a kernel figure"
 
 
 @pytest.mark.parametrize("threads", [1, 3])
