@@ -622,6 +622,17 @@ static int64_t remnant_resident(const struct pl_ranges *r, const struct pl_chunk
 	return n;
 }
 
+/* Moves share of from's faults to to: never more than from holds, never less than none. */
+static void hand_over(struct pl_cell *from, struct pl_cell *to, int64_t share)
+{
+	if (share > from->faulted)
+		share = from->faulted;
+	if (share <= 0)
+		return;
+	to->faulted += share;
+	from->faulted -= share;
+}
+
 static void split_history(struct pl_ranges *r, struct pl_chunk_acc *c, unsigned s, unsigned old_end,
 			  unsigned page)
 {
@@ -649,12 +660,7 @@ static void split_history(struct pl_ranges *r, struct pl_chunk_acc *c, unsigned 
 		 to->faulted - (int64_t)to->released +
 		 (r->raw_cached ? cached_beyond(r, c->node.key, s, page)
 				: unfolded_for(r, c, s, page, to));
-	if (share <= 0)
-		return;
-	if (share > from->faulted) /* never more than it holds */
-		share = from->faulted;
-	to->faulted += share;
-	from->faulted -= share;
+	hand_over(from, to, share);
 }
 
 /* A new bound at page of c: the segment it cuts shares its history with the remnant. */
@@ -1153,15 +1159,7 @@ static void move_share(struct pl_ranges *r, const struct moving *mv, struct pl_c
 		r->splits_unplaced++;
 		return;
 	}
-	share -= (int64_t)mv->seeded + to->faulted;
-	if (share > from->faulted)
-		share = from->faulted;
-	if (share <= 0)
-		return;
-	if (share > from->faulted) /* never more than it holds */
-		share = from->faulted;
-	to->faulted += share;
-	from->faulted -= share;
+	hand_over(from, to, (int64_t)(share - (int64_t)mv->seeded - to->faulted));
 }
 
 /*
