@@ -36,6 +36,16 @@ VERSION  := 0.1
 
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
+
+# make SANITIZE=1: the user-space side (the tracer and the unit tests) built
+# with ASan and UBSan under build/sanitize, every report fatal. The kernel
+# side, the skeleton and the workloads are shared with the plain build.
+# scripts/run-tests.sh runs the unit and e2e suites against it.
+UOUT     := $(OUTPUT)
+ifeq ($(SANITIZE),1)
+  UOUT   := $(OUTPUT)/sanitize
+  CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
 CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(OUTPUT) -Ibpf -Iuser -DPL_VERSION='"$(VERSION)"'
 LDLIBS   := -lbpf -lelf -lz -lm -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
@@ -60,8 +70,8 @@ USER_APP_SRCS := user/main.c user/trace/loader.c user/trace/target.c user/trace/
 	user/symbolize/attribution.c user/ledger/pagemap.c user/ledger/range_tracker.c
 USER_APP_SRCS += user/goheap/goheap.c
 USER_HDRS := $(wildcard user/*.h user/*/*.h)
-USER_LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_LIB_SRCS))
-USER_APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_APP_SRCS))
+USER_LIB_OBJS := $(patsubst user/%.c,$(UOUT)/user/%.o,$(USER_LIB_SRCS))
+USER_APP_OBJS := $(patsubst user/%.c,$(UOUT)/user/%.o,$(USER_APP_SRCS))
 BPF_OBJ  := $(OUTPUT)/pageledger.bpf.o
 SKEL     := $(OUTPUT)/pageledger.skel.h
 
@@ -78,13 +88,13 @@ UNIT_TESTS += test_outfile
 UNIT_TESTS += test_goheap
 UNIT_TESTS += test_demangle
 UNIT_TESTS += test_escape test_text test_sinks
-UNIT_BINS := $(addprefix $(OUTPUT)/tests/,$(UNIT_TESTS))
+UNIT_BINS := $(addprefix $(UOUT)/tests/,$(UNIT_TESTS))
 
-.PHONY: all deps deps-demo demo test test-build unit e2e bench clean vmlinux workloads fmt install fuzz fuzz-ci
+.PHONY: all deps deps-demo demo test test-build test-build-sanitized unit e2e bench clean vmlinux workloads fmt install fuzz fuzz-ci
 
-all: $(OUTPUT)/pageledger
+all: $(UOUT)/pageledger
 
-$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/workloads $(OUTPUT)/tests $(OUTPUT)/vmlinux:
+$(OUTPUT) $(UOUT)/user $(OUTPUT)/workloads $(UOUT)/tests $(OUTPUT)/vmlinux:
 	$(Q)mkdir -p $@
 
 # Regenerate the committed vmlinux.h from this machine's kernel BTF.
@@ -116,14 +126,14 @@ $(SKEL): $(BPF_OBJ)
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name pageledger_bpf > $@
 
-$(OUTPUT)/user/%.o: user/%.c $(USER_HDRS) bpf/events.h | $(OUTPUT)/user
+$(UOUT)/user/%.o: user/%.c $(USER_HDRS) bpf/events.h | $(UOUT)/user
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-$(OUTPUT)/user/trace/loader.o $(OUTPUT)/user/main.o $(OUTPUT)/user/symbolize/attribution.o: $(SKEL)
+$(UOUT)/user/trace/loader.o $(UOUT)/user/main.o $(UOUT)/user/symbolize/attribution.o: $(SKEL)
 
-$(OUTPUT)/pageledger: $(USER_APP_OBJS) $(USER_LIB_OBJS)
+$(UOUT)/pageledger: $(USER_APP_OBJS) $(USER_LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
@@ -207,7 +217,7 @@ $(OUTPUT)/go/callers-cgo: $(CALLERS_SRC)
 workloads: $(WORKLOAD_BINS) $(GO_WORKLOADS) $(GOHEAP_WORKLOADS) $(OUTPUT)/go/goheap.offsets
 
 # ---- tests ------------------------------------------------------------------
-$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(USER_LIB_OBJS) | $(OUTPUT)/tests
+$(UOUT)/tests/test_%: tests/unit/test_%.c $(USER_LIB_OBJS) | $(UOUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(USER_LIB_OBJS) -lcmocka -lelf -lz -ldl -lm -o $@
 
@@ -255,15 +265,20 @@ unit: $(UNIT_BINS)
 	$(Q)set -a && eval "$$(tests/unit/build-go-fixtures.sh build/go-fixtures)" && \
 		V=$(V) scripts/run-unit.sh $(UNIT_BINS)
 
-e2e: $(OUTPUT)/pageledger $(WORKLOAD_BINS)
-	$(Q)$(PYTHON) -m pytest -q tests/e2e
+e2e: $(UOUT)/pageledger $(WORKLOAD_BINS)
+	$(Q)PAGELEDGER=$(abspath $(UOUT))/pageledger $(PYTHON) -m pytest -q tests/e2e
 
 # Everything the tests run, as one goal: make names no up-to-date file.
 test-build: all workloads $(UNIT_BINS) $(FUZZ_BINS)
 	@:
 
+# The tracer and the unit tests again, under ASan and UBSan (build/sanitize).
+test-build-sanitized:
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 all $(patsubst $(OUTPUT)/%,$(OUTPUT)/sanitize/%,$(UNIT_BINS))
+
 test: deps
 	$(Q)$(MAKE) --no-print-directory test-build
+	$(Q)$(MAKE) --no-print-directory test-build-sanitized
 	$(Q)FUZZERS="$(FUZZERS)" V=$(V) scripts/run-tests.sh
 
 demo: deps-demo

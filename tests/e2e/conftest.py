@@ -12,7 +12,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "build"
-PAGELEDGER = BUILD / "pageledger"
+# $PAGELEDGER picks another build of the tracer (make SANITIZE=1 e2e: the ASan one).
+PAGELEDGER = Path(os.environ.get("PAGELEDGER") or BUILD / "pageledger")
+# Under ASan the tracer's own memory and speed are the sanitizer's, not ours:
+# the tests of those budgets skip, with this reason.
+SANITIZED = "sanitize" in PAGELEDGER.parts
+NOT_UNDER_SANITIZER = "ASan's shadow memory and slowdown are not the tracer's own"
 WORKLOADS = BUILD / "workloads"
 MiB = 1024 * 1024
 TIMEOUT = 60

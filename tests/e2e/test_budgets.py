@@ -14,7 +14,7 @@ import tempfile
 
 import pytest
 
-from conftest import BUILD, MiB, PAGELEDGER, TIMEOUT, wait_for_line, workload
+from conftest import BUILD, MiB, PAGELEDGER, SANITIZED, TIMEOUT, wait_for_line, workload
 import elfbomb
 
 MAXRSS_BUDGET = 32 * MiB  # the performance issue's figure, with the default -b 4M
@@ -25,6 +25,13 @@ GO_BINARY = BUILD / "go" / "scavenge"
 def measured(cmd, rss_file):
     """cmd run by GNU time from a small image, its maxrss (KiB) written to rss_file."""
     return ["/usr/bin/time", "-f", "%M", "-o", str(rss_file), *cmd]
+
+
+def within_budget(maxrss):
+    """The peak within budget; under ASan (make SANITIZE=1 e2e) its shadow
+    memory is the sanitizer's, so only the rest of the test holds there."""
+    if not SANITIZED:
+        assert maxrss <= MAXRSS_BUDGET, f"pageledger maxrss {maxrss / MiB:.1f} MiB"
 
 
 def finish(p, rss_file):
@@ -59,7 +66,7 @@ def test_deleted_sparse_go_copies_stay_within_budget(threads, tmp_path):
             target.wait()
     assert code == 0, err
     assert '"type":"summary"' in out.replace(" ", "")
-    assert maxrss <= MAXRSS_BUDGET, f"pageledger maxrss {maxrss / MiB:.1f} MiB"
+    within_budget(maxrss)
 
 
 @pytest.mark.parametrize("threads", [1, 3])
@@ -93,4 +100,4 @@ def test_misaligned_symbol_tables_stay_within_budget(threads, tmp_path):
     # Each thread's four munmaps, named from the binary's own .symtab.
     sites = re.findall(r"^\s+#\d+\s+\S+\s+bomb_release_round\+", text, re.M)
     assert len(sites) >= 4 * threads, text[-2000:]
-    assert maxrss <= MAXRSS_BUDGET, f"pageledger maxrss {maxrss / MiB:.1f} MiB"
+    within_budget(maxrss)

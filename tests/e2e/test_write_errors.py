@@ -8,7 +8,7 @@ import signal
 import subprocess
 import time
 
-from conftest import PAGELEDGER, TIMEOUT, parse_jsonl, wait_for_line, workload
+from conftest import PAGELEDGER, ROOT, TIMEOUT, parse_jsonl, wait_for_line, workload
 
 FULL = "pageledger: cannot write {}: No space left on device"
 
@@ -190,7 +190,7 @@ def run_into_closed_pipe(cmd):
 def test_scripts_end_quietly_when_the_reader_leaves():
     """why-rss-high --help | head: no BrokenPipeError traceback, exit 0."""
     for script in ("why-rss-high", "compare-madvise-modes"):
-        path = PAGELEDGER.parents[1] / "scripts" / script
+        path = ROOT / "scripts" / script
         p = run_into_closed_pipe([str(path), "--help"])
         assert p.returncode == 0, (script, p.stderr)
         assert p.stderr == "", (script, p.stderr)

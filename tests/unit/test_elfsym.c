@@ -868,11 +868,19 @@ static size_t append_at(struct image *im, const void *src, size_t len, size_t mo
 	size_t off = (im->size + 7) / 8 * 8 + mod;
 	size_t shoff = (size_t)((uint8_t *)im->sh - im->buf);
 
+	/* src may lie in the image itself, which the realloc may move: copied first. */
+	void *copy = src ? malloc(len) : NULL;
+
+	if (src) {
+		assert_non_null(copy);
+		memcpy(copy, src, len);
+	}
 	im->buf = realloc(im->buf, off + len);
 	assert_non_null(im->buf);
 	memset(im->buf + im->size, 0, off + len - im->size);
-	if (src)
-		memcpy(im->buf + off, src, len);
+	if (copy)
+		memcpy(im->buf + off, copy, len);
+	free(copy);
 	im->size = off + len;
 	im->eh = (Elf64_Ehdr *)im->buf;
 	im->sh = (Elf64_Shdr *)(im->buf + shoff);

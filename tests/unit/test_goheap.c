@@ -334,7 +334,8 @@ static uint64_t receiver(const uint8_t *between, size_t n, int64_t call_delta)
 	size_t at = 7 + n, calls = 0;
 	int32_t rel;
 
-	memcpy(code + 7, between, n);
+	if (n) /* between is NULL for none */
+		memcpy(code + 7, between, n);
 	code[at] = 0xe8;
 	rel = (int32_t)((int64_t)callee + call_delta - (int64_t)(va + at + 5));
 	memcpy(code + at + 1, &rel, 4);

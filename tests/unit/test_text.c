@@ -130,6 +130,7 @@ static void go_service(void)
 	struct pl_totals t = {0};
 	const char *evil = "/srv/app\x1b[31m\xff";
 
+	pl_ledger_free(&ledger); /* the previous test's sites */
 	pl_ledger_init(&ledger, 4242, 1000000000);
 	add(&grow, 16, PL_CALLER_GO_HEAP_GROW, "runtime.(*mheap).grow", evil);
 	add(&free8, 100, PL_CALLER_GO_SCAV_BACKGROUND, "runtime.(*pageAlloc).scavengeOne", evil);

@@ -410,7 +410,8 @@ static uint64_t draw_marks(FILE *f, const struct pl_report_data *d, const struct
 
 	for (size_t i = 0; i < n; i++)
 		max = m[i].named > max ? m[i].named : max;
-	qsort(m, n, sizeof(*m), by_named_desc);
+	if (n) /* m is NULL when there are none, and qsort's base must not be */
+		qsort(m, n, sizeof(*m), by_named_desc);
 	for (size_t i = 0; i < n; i++) {
 		const char *color = class_style[m[i].cls].color;
 		enum shape sh = class_style[m[i].cls].shape;

@@ -137,6 +137,15 @@ static void give_file_mode(int fd, const struct stat *old)
 	fchmod(fd, 0666 & ~mask);
 }
 
+static void drop_temp(struct pl_outfile *o)
+{
+	if (o->tmp)
+		unlink(o->tmp);
+	free(o->tmp);
+	free(o->dest);
+	o->tmp = o->dest = NULL;
+}
+
 static int open_temp(struct pl_outfile *o, const char *dest, const struct stat *old)
 {
 	int fd;
@@ -145,22 +154,24 @@ static int open_temp(struct pl_outfile *o, const char *dest, const struct stat *
 	o->tmp = temp_name_beside(dest);
 	if (!o->dest || !o->tmp) {
 		fprintf(stderr, "pageledger: out of memory\n");
-		return -1;
+		goto fail;
 	}
 	fd = mkostemp(o->tmp, O_CLOEXEC);
 	if (fd < 0) {
 		fprintf(stderr, "pageledger: cannot write %s: %s\n", o->name, strerror(errno));
 		free(o->tmp);
-		o->tmp = NULL;
-		return -1;
+		o->tmp = NULL; /* not made: nothing to unlink */
+		goto fail;
 	}
 	give_file_mode(fd, old);
 	if (wrap_fd(o, fd)) {
 		close(fd);
-		unlink(o->tmp);
-		return -1;
+		goto fail;
 	}
 	return 0;
+fail:
+	drop_temp(o); /* a failed open holds nothing the caller must release */
+	return -1;
 }
 
 /*
@@ -224,15 +235,6 @@ enum pl_out_state pl_outfile_state(struct pl_outfile *o)
 		return PL_OUT_FAILED;
 	}
 	return o->fd >= 0 && reader_left(o->fd) ? PL_OUT_READER_GONE : PL_OUT_OK;
-}
-
-static void drop_temp(struct pl_outfile *o)
-{
-	if (o->tmp)
-		unlink(o->tmp);
-	free(o->tmp);
-	free(o->dest);
-	o->tmp = o->dest = NULL;
 }
 
 enum pl_out_state pl_outfile_finish(struct pl_outfile *o)
