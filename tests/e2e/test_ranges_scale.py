@@ -14,7 +14,8 @@ import time
 
 import pytest
 
-from conftest import BUILD, PAGELEDGER, TIMEOUT, MiB, parse_jsonl, wait_for_line, workload
+from conftest import (BUILD, PAGELEDGER, SANITIZED, TIMEOUT, MiB, parse_jsonl, wait_for_line,
+                      workload)
 
 
 def vm_rss_mib(pid):
@@ -89,8 +90,11 @@ class Churn:
 
 
 def assert_bounded(rss):
-    """The issue saw 84 MB and rising: here the tracer's memory stays small."""
-    assert rss and max(rss) < 64, rss
+    """The issue saw 84 MB and rising: here the tracer's memory stays small
+    (not under ASan, whose quarantine holds freed memory back by design)."""
+    assert rss
+    if not SANITIZED:
+        assert max(rss) < 64, rss
 
 
 def assert_counted(summary, err):
@@ -128,7 +132,9 @@ def test_memory_flat_and_sigint_at_once_under_churn(threads):
         warm = list(c.rss)
         c.rss = []
         c.sample_until(lambda: cpu_seconds(c.tracer.pid) >= 4.0)
-        assert c.rss and max(c.rss) <= max(warm) + 4, (warm, c.rss)
+        assert c.rss
+        if not SANITIZED:  # ASan's quarantine grows with every free, by design
+            assert max(c.rss) <= max(warm) + 4, (warm, c.rss)
         sent = time.monotonic()
         c.tracer.send_signal(signal.SIGINT)
         summary, err, end = c.finish()
@@ -140,8 +146,10 @@ def test_memory_flat_and_sigint_at_once_under_churn(threads):
     assert_counted(summary, err)
 
 
-def test_many_mappings_attach_and_totals_meet_the_kernel():
-    target = subprocess.Popen([workload("manymaps"), "20000", "256"], stdout=subprocess.PIPE,
+def traced_many_mappings(n):
+    """manymaps holding n mappings over 256 MiB, traced for a second by PID:
+    its stdout records and its ready line."""
+    target = subprocess.Popen([workload("manymaps"), str(n), "256"], stdout=subprocess.PIPE,
                               text=True)
     try:
         ready = json.loads(wait_for_line(target.stdout, "ready"))
@@ -152,17 +160,41 @@ def test_many_mappings_attach_and_totals_meet_the_kernel():
         target.wait(timeout=TIMEOUT)
     assert p.returncode == 0, p.stderr
     records = parse_jsonl(p.stdout)
-    attach = [r for r in records if r["type"] == "ranges" and r["when"] == "attach"]
-    assert len(attach) == 1
+    ranges = {r["when"]: r for r in records if r["type"] == "ranges"}
+    assert set(ranges) == {"attach", "end"}, ranges.keys()
+    return ranges, ready
+
+
+def test_many_mappings_attach_and_totals_meet_the_kernel():
+    # 8,000 mappings: twice the rows a record holds, and an end smaps read
+    # well inside its 150 ms bound (about 20,000 mappings here).
+    n = 8000
+    ranges, ready = traced_many_mappings(n)
+    attach, end = ranges["attach"], ranges["end"]
     # Rows are capped, the totals are not: every mapping is seeded, page-exact.
-    assert len(attach[0]["ranges"]) == 4096
-    mapped = attach[0]["mapped"]
+    assert len(attach["ranges"]) == 4096
+    mapped = attach["mapped"]
     assert mapped["seeded"] >= ready["resident"]
     # The target holds still: both readings settle, and meet smaps to the byte.
-    assert attach[0]["settled"]
+    assert attach["settled"]
     assert mapped["seeded"] == mapped["kernel"]["rss"]
-    end = [r for r in records if r["type"] == "ranges" and r["when"] == "end"][0]
     assert end["settled"]
     m = end["mapped"]
-    assert m["seeded"] + m["faulted"] - m["released"] == m["kernel"]["rss"]
-    assert mapped["mapped"] >= 20000 * (256 * MiB // 20000 // 4096 * 4096)
+    if m["kernel"]["rss"] is None:
+        assert SANITIZED, "the end's smaps read of 8,000 mappings was cut"
+    else:
+        assert m["seeded"] + m["faulted"] - m["released"] == m["kernel"]["rss"]
+    assert mapped["mapped"] >= n * (256 * MiB // n // 4096 * 4096)
+
+
+def test_cut_end_smaps_read_gives_no_partial_total():
+    """50,000 mappings: smaps takes longer to read than the end allows, so
+    some mappings have no kernel figures, and the total of the mappings has
+    none either, rather than the sum of those reached (which, shown as
+    smaps' total, would be wrong by everything past the cut)."""
+    ranges, _ = traced_many_mappings(50000)
+    attach, end = ranges["attach"], ranges["end"]
+    assert attach["mapped"]["kernel"]["rss"] == attach["mapped"]["seeded"]
+    assert end["mapped"]["kernel"] == {"rss": None, "lazy_free": None, "anon_huge": None}
+    # Those read keep their own.
+    assert any(r["kernel"]["rss"] is not None for r in end["ranges"])

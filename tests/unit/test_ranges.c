@@ -1357,6 +1357,28 @@ static void test_set_kernel_vmas_inside_a_mapping_add_up(void **state)
 	assert_int_equal(live_row(r).k_rss, 300 * KIB);
 }
 
+/*
+ * A time-bounded smaps read reached only the first mapping: the total of
+ * the mappings has no kernel figures, rather than the first one's.
+ */
+static void test_kernel_total_only_when_every_mapping_was_read(void **state)
+{
+	struct pl_ranges *r = *state;
+
+	do_mmap(r, BASE, 2 * MIB);
+	do_mmap(r, BASE + 8 * MIB, 2 * MIB);
+	fold(r, IDX(BASE), 4 * KIB);
+	fold(r, IDX(BASE + 8 * MIB), 8 * KIB);
+	pl_ranges_set_kernel(r, BASE, BASE + 2 * MIB, 4 * KIB, 0, 0);
+	assert_int_equal(row_at(r, BASE).k_rss, 4 * KIB);
+	assert_int_equal(live_row(r).k_rss, -1);
+	assert_int_equal(live_row(r).k_lazy_free, -1);
+	assert_int_equal(live_row(r).k_anon_huge, -1);
+	pl_ranges_set_kernel(r, BASE + 8 * MIB, BASE + 10 * MIB, 8 * KIB, 0, 0);
+	assert_int_equal(live_row(r).k_rss, 12 * KIB);
+	assert_int_equal(live_row(r).k_lazy_free, 0);
+}
+
 static void test_set_kernel_outside_and_clear(void **state)
 {
 	struct pl_ranges *r = *state;
@@ -1530,6 +1552,7 @@ int main(void)
 	    T(test_collapse_madvise_counts_growth),
 	    T(test_set_kernel_merges_adjacent_mappings),
 	    T(test_set_kernel_vmas_inside_a_mapping_add_up),
+	    T(test_kernel_total_only_when_every_mapping_was_read),
 	    T(test_set_kernel_outside_and_clear),
 	    T(test_rename_names_bracketed_mappings),
 	    T(test_rows_ordered_by_weight_and_capped),

@@ -1383,7 +1383,8 @@ void pl_ranges_apply_bounds(struct pl_ranges *r, const struct pl_cached *raw, si
 	 * mappings made above it since (their records still to come) are not
 	 * taken for the remnant's.
 	 */
-	qsort(r->pending, r->n_pending, sizeof(*r->pending), by_bound_desc);
+	if (r->n_pending) /* qsort's base must not be NULL, even for no elements */
+		qsort(r->pending, r->n_pending, sizeof(*r->pending), by_bound_desc);
 	for (size_t i = 0; i < r->n_pending; i++) {
 		struct pl_chunk_acc *c = chunk_find(r, r->pending[i].idx);
 
@@ -1881,10 +1882,14 @@ uint64_t pl_ranges_lazy_pending(const struct pl_ranges *r)
 /*
  * Every live mapping's row summed (live), and what is gone: the unmapped
  * row plus segments no live mapping owns. One pass over the segments.
+ * The kernel's figures are summed only when every mapping has them: a sum
+ * of the mappings a time-bounded smaps read reached is not smaps' total.
  */
 static void sum_rows(const struct pl_ranges *r, struct pl_range_row *live,
 		     struct pl_range_row *gone)
 {
+	bool kernel_whole = true;
+
 	memset(live, 0, sizeof(*live));
 	snprintf(live->name, sizeof(live->name), "(mapped)");
 	live->k_rss = live->k_lazy_free = live->k_anon_huge = -1;
@@ -1894,10 +1899,13 @@ static void sum_rows(const struct pl_ranges *r, struct pl_range_row *live,
 
 		mapping_row(m, &row);
 		live->mapped += row.mapped;
+		kernel_whole = kernel_whole && row.k_rss >= 0;
 		add_known(&live->k_rss, row.k_rss);
 		add_known(&live->k_lazy_free, row.k_lazy_free);
 		add_known(&live->k_anon_huge, row.k_anon_huge);
 	}
+	if (!kernel_whole)
+		live->k_rss = live->k_lazy_free = live->k_anon_huge = -1;
 	for (struct pl_chunk_acc *c = chunk_from(r, 0); c; c = chunk_next(r, c)) {
 		live->seeded += popcount_words(c->seeded_pages) * PAGE_SIZE;
 		if (c->lazy)
