@@ -37,8 +37,7 @@ struct run {
 	struct pl_sinks sinks; /* the stream, then the file sinks */
 	struct pl_attributor attr;
 	bool attributing;
-	struct pl_range_tracker ranges;
-	bool ranging;
+	struct pl_range_tracker *ranges; /* the per-range ledger; NULL: none */
 	uint64_t next_range_look_ns;
 	/* The files written (stream, --perfetto, --report), each write checked. */
 	struct pl_outfile stream, perfetto_file, report_file;
@@ -47,6 +46,9 @@ struct run {
 	bool below_armed;
 	bool until_met;
 	struct pl_goheap goheap; /* the Go heap, read at each balance */
+	/* And once a second for the live view (see send_sample). */
+	struct pl_go_heap go_now;
+	uint64_t next_go_look_ns;
 };
 
 static void on_stop_signal(int sig)
@@ -95,8 +97,7 @@ static void restart_ranges(struct run *r, bool after_exec)
 {
 	uint64_t t0 = pl_now_ns();
 
-	if (r->ranging)
-		pl_range_tracker_free(&r->ranges);
+	pl_range_tracker_free(r->ranges);
 	/*
 	 * A command we started stopped itself at its exec (the kernel side sent
 	 * SIGSTOP there, before its first instruction): a program faulting from
@@ -107,13 +108,13 @@ static void restart_ranges(struct run *r, bool after_exec)
 	 */
 	if (after_exec)
 		pl_target_wait_stopped(&r->target, SEED_STOP_WAIT_NS);
-	r->ranging = !pl_range_tracker_init(&r->ranges, r->target.pid, &r->tracer, after_exec);
+	r->ranges = pl_range_tracker_new(r->target.pid, &r->tracer, after_exec);
 	if (after_exec)
 		pl_target_resume(&r->target);
-	if (r->cfg.verbose && r->ranging)
+	if (r->cfg.verbose && r->ranges)
 		fprintf(stderr, "pageledger: ranges seeded in %.1f ms (%zu mappings)\n",
-			(double)(pl_now_ns() - t0) / 1e6, pl_ranges_n_maps(&r->ranges.ranges));
-	if (r->ranging && !r->ranges.seed_settled)
+			(double)(pl_now_ns() - t0) / 1e6, pl_range_tracker_n_maps(r->ranges));
+	if (r->ranges && !pl_range_tracker_seed_settled(r->ranges))
 		fprintf(stderr,
 			"pageledger: warning: the target's RSS kept changing while the "
 			"per-range ledger was seeded; pages it faulted meanwhile may be filed "
@@ -133,9 +134,8 @@ static int handle_record(void *ctx, void *data, size_t size)
 	switch (rec.type) {
 	case PL_EV_SYSCALL:
 		pl_ledger_add_syscall(&r->ledger, rec.sys);
-		if (r->ranging) {
-			pl_range_tracker_before_call(&r->ranges, rec.sys);
-			pl_ranges_add_syscall(&r->ranges.ranges, rec.sys);
+		if (r->ranges) {
+			pl_range_tracker_add_syscall(r->ranges, rec.sys);
 			if (pl_syscall_has_advice(rec.sys->sys) &&
 			    pl_syscall_advice(rec.sys) == PL_MADV_FREE)
 				r->next_range_look_ns = 0; /* see which pages it left resident */
@@ -296,13 +296,13 @@ static int start_tracing(struct run *r)
 /* The per-range ledger to the sinks that show it; rows sized to what there is to show. */
 static void send_ranges(struct run *r, const char *when, bool settled)
 {
-	size_t maps = pl_ranges_n_maps(&r->ranges.ranges),
+	size_t maps = pl_range_tracker_n_maps(r->ranges),
 	       max = maps < RANGES_SHOWN ? maps : RANGES_SHOWN;
 	struct pl_ranges_view v = {.when = when,
 				   .ts_ns = pl_now_ns(),
 				   .pid = (uint32_t)r->target.pid,
 				   .settled = settled,
-				   .exact = pl_range_tracker_exact(&r->ranges)};
+				   .exact = pl_range_tracker_exact(r->ranges)};
 	struct pl_range_row *rows = NULL;
 	bool wanted = false;
 
@@ -311,9 +311,9 @@ static void send_ranges(struct run *r, const char *when, bool settled)
 	if (!wanted)
 		return;
 	rows = max ? calloc(max, sizeof(*rows)) : NULL;
-	v.n_rows = rows ? pl_ranges_rows(&r->ranges.ranges, rows, max) : 0;
+	v.n_rows = rows ? pl_range_tracker_rows(r->ranges, rows, max) : 0;
 	v.rows = rows;
-	pl_ranges_totals(&r->ranges.ranges, &v.live, &v.gone);
+	pl_range_tracker_totals(r->ranges, &v.live, &v.gone);
 	pl_sinks_ranges(&r->sinks, &v);
 	free(rows);
 }
@@ -379,11 +379,11 @@ static bool read_ranges_settled(struct run *r, struct pl_kernel_view *k, uint64_
 	     i++) {
 		pl_tracer_totals(&r->tracer, &before);
 		pl_tracer_drain(&r->tracer);
-		pl_range_tracker_poll(&r->ranges, 0);
-		pl_range_tracker_read_kernel(&r->ranges, k, deadline_ns);
+		pl_range_tracker_poll(r->ranges, 0);
+		pl_range_tracker_read_kernel(r->ranges, k, deadline_ns);
 		pl_tracer_totals(&r->tracer, &after);
 		settled = same_progress(&before, &after);
-		if (r->ranges.kernel_cut) /* out of time: no second try */
+		if (pl_range_tracker_kernel_cut(r->ranges)) /* out of time: no second try */
 			break;
 	}
 	return settled;
@@ -400,7 +400,7 @@ static void take_balance(struct run *r, const char *when)
 	read_settled(r, &b, &totals);
 	/* The per-range ledger and smaps (LazyFree, AnonHugePages): not part of the exact check. */
 	/* The end's smaps read is bounded, whatever the target's size (see END_SMAPS_NS). */
-	if (r->ranging)
+	if (r->ranges)
 		ranges_settled = read_ranges_settled(
 		    r, &b.kernel, strcmp(when, "end") ? 0 : pl_now_ns() + END_SMAPS_NS);
 	else
@@ -409,7 +409,7 @@ static void take_balance(struct run *r, const char *when)
 	b.ts_ns = pl_now_ns();
 	pl_ledger_add_balance(&r->ledger, &b);
 	pl_sinks_balance(&r->sinks, &b, (uint32_t)r->target.pid);
-	if (r->ranging)
+	if (r->ranges)
 		send_ranges(r, when, ranges_settled);
 }
 
@@ -430,6 +430,7 @@ static int64_t flush_causes(struct run *r)
 }
 
 #define RANGE_LOOK_NS 1000000000ull
+#define GO_LOOK_NS 1000000000ull
 
 /*
  * The kernel's chunks, page presence and huge pages: once a second, at
@@ -439,11 +440,21 @@ static void track_ranges(struct run *r, int64_t khugepaged_grown)
 {
 	uint64_t t = pl_now_ns();
 
-	if (!r->ranging ||
-	    (t < r->next_range_look_ns && !khugepaged_grown && !r->ranges.ranges.collapse_pending))
+	if (!r->ranges || (t < r->next_range_look_ns && !khugepaged_grown &&
+			   !pl_range_tracker_collapse_pending(r->ranges)))
 		return;
-	pl_range_tracker_poll(&r->ranges, khugepaged_grown);
+	pl_range_tracker_poll(r->ranges, khugepaged_grown);
 	r->next_range_look_ns = t + RANGE_LOOK_NS;
+}
+
+/* The Go heap for the live view, read again when the last is a second old. */
+static const struct pl_go_heap *go_heap_now(struct run *r, uint64_t now_ns)
+{
+	if (now_ns >= r->next_go_look_ns) {
+		pl_goheap_read(&r->goheap, &r->go_now);
+		r->next_go_look_ns = now_ns + GO_LOOK_NS;
+	}
+	return &r->go_now;
 }
 
 /* The running figures, for the sinks that draw them. */
@@ -462,12 +473,13 @@ static void send_sample(struct run *r)
 	pl_ledger_total(&r->ledger, &all);
 	s.released = all.rss_released;
 	s.ledger = &r->ledger;
-	if (r->ranging) {
+	s.go_heap = go_heap_now(r, s.ts_ns);
+	if (r->ranges) {
 		static struct pl_range_row top[PL_SAMPLE_TOP_RANGES];
 
-		s.n_top_ranges = (int)pl_ranges_rows(&r->ranges.ranges, top, PL_SAMPLE_TOP_RANGES);
+		s.n_top_ranges = (int)pl_range_tracker_rows(r->ranges, top, PL_SAMPLE_TOP_RANGES);
 		s.top_ranges = top;
-		s.lazy_pending = (int64_t)pl_ranges_lazy_pending(&r->ranges.ranges);
+		s.lazy_pending = (int64_t)pl_range_tracker_lazy_pending(r->ranges);
 	}
 	pl_sinks_sample(&r->sinks, &s);
 }
@@ -529,17 +541,6 @@ static void trace_loop(struct run *r)
 		take_balance(r, "end");
 }
 
-/* The per-range ledger's end, for the summary and the diagnosis (churn). */
-static void note_ranges(struct run *r)
-{
-	struct pl_ledger *l = &r->ledger;
-
-	l->have_ranges = true;
-	l->n_ranges_top = pl_ranges_rows(&r->ranges.ranges, l->ranges_top, PL_LEDGER_RANGES);
-	pl_ranges_totals(&r->ranges.ranges, &l->ranges_live, &l->ranges_gone);
-	pl_ranges_grand_total(&r->ranges.ranges, &l->ranges_all);
-}
-
 /*
  * Our own peak RSS: what tracing this target cost us in memory. VmHWM, not
  * getrusage(): ru_maxrss carries the peak of the address space we were
@@ -565,8 +566,8 @@ static uint64_t tracer_maxrss(void)
 static void note_counters(struct run *r)
 {
 	r->ledger.probes_skipped = r->tracer.probes_skipped;
-	if (r->ranging)
-		r->ledger.ranges_alloc_failures = r->ranges.ranges.alloc_failures;
+	if (r->ranges)
+		r->ledger.ranges_alloc_failures = pl_range_tracker_alloc_failures(r->ranges);
 	if (r->attributing) {
 		r->ledger.symbol_cache_hits = r->attr.cache_hits;
 		r->ledger.symbol_cache_misses = r->attr.cache_misses;
@@ -579,16 +580,16 @@ static void finish(struct run *r)
 
 	pl_tracer_drain(&r->tracer);
 	track_ranges(r, flush_causes(r));
-	if (r->ranging && pl_target_exited(&r->target)) {
-		pl_range_tracker_poll(&r->ranges, 0);
+	if (r->ranges && pl_target_exited(&r->target)) {
+		pl_range_tracker_poll(r->ranges, 0);
 		send_ranges(r, "end", false);
 	}
 	pl_tracer_totals(&r->tracer, &totals);
 	pl_ledger_finish(&r->ledger, &totals, pl_tracer_page_faults(&r->tracer), pl_now_ns());
 	r->ledger.tracer_maxrss = tracer_maxrss();
 	pl_ledger_sort_sites(&r->ledger);
-	if (r->ranging)
-		note_ranges(r);
+	if (r->ranges) /* the end, for the summary and the diagnosis (churn) */
+		pl_range_tracker_end(r->ranges, &r->ledger);
 	if (r->target.reaped) {
 		r->ledger.exited = true;
 		r->ledger.exit_status = r->target.wait_status;
@@ -694,8 +695,7 @@ cleanup:
 	pl_tracer_stop(&r.tracer);
 	if (r.attributing)
 		pl_attributor_free(&r.attr);
-	if (r.ranging)
-		pl_range_tracker_free(&r.ranges);
+	pl_range_tracker_free(r.ranges);
 	pl_ledger_free(&r.ledger);
 	pl_target_close(&r.target);
 	discard_outputs(&r);

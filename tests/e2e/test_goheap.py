@@ -19,6 +19,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,7 @@ GO_DIR = BUILD / "go"
 HEAP_MB = 240
 RUN_TIMEOUT = 240
 PHASES = ("half", "dropped", "freed")
+SVG = "{http://www.w3.org/2000/svg}"
 PCACHE_SLACK = 2 * 64 * 8192  # two Ps' page caches (this machine has 2 cores)
 
 
@@ -431,3 +433,29 @@ def test_go124_stripped_binary_reads_consistently():
         assert 0 < g["inuse"] and g["released"] <= g["idle"]
         assert g["retained"] <= g["idle"] - g["released"]
         assert g["inuse_resident"] <= g["inuse"]
+
+
+def test_report_shows_the_go_heap_rows(tmp_path):
+    """--report draws the diagnosis's Go rows with the JSON summary's figures
+    (issue 15): in use split into Go heap in use, retained and the rest."""
+    page = tmp_path / "report.svg"
+    run = GoHeapRun("goheap", stop_at="half", extra=["--report", str(page)]).drive()
+    split = parse_jsonl(run.output)[-1]["diagnosis"]["go_heap"]
+    assert split["retained"] >= 50 * MiB, split
+    svg = ET.parse(page).getroot()
+    diag = next(g for g in svg.iter(SVG + "g") if g.get("class") == "diagnosis")
+    cells = ["".join(t.itertext()) for t in diag.iter(SVG + "text")]
+    for label, key in (("Go heap in use", "inuse"), ("Go heap retained (not scavenged)",
+                                                     "retained"),
+                       ("other anon (stacks, runtime, non-heap)", "other")):
+        shown = cells[cells.index(label) + 1]
+        assert re.fullmatch(r"[\d.]+[BKMG]", shown), (label, shown)
+        assert abs(parse_size(shown) - split[key]) <= 0.05 * MiB + split[key] * 0.0005, \
+            (label, shown, split)
+    # The hint under retained says what lowers it.
+    assert any("GOMEMLIMIT" in c for c in cells), cells
+
+
+def parse_size(text):
+    units = {"B": 1, "K": 1024, "M": MiB, "G": 1024 * MiB}
+    return float(text[:-1]) * units[text[-1]]

@@ -3,6 +3,7 @@ terminal: tmux runs pageledger on the steady workload, the test reads the
 screen, checks its figures against what the workload does, presses q and
 reads the summary that follows. Then the user's own case: the Go scavenge
 workload in both GODEBUG madvdontneed modes, in a wider terminal."""
+import json
 import os
 import re
 import subprocess
@@ -167,8 +168,13 @@ def diagnosis(lines):
     at = lines.index(row(lines, "resident "))
     text = " ".join(ln.strip() for ln in lines[at:at + 3]
                     if ln.startswith(("resident ", "  + ")))
-    total, rest = re.fullmatch(r"resident (\S+) = (.*)", text).groups()
-    parts = {"resident": size(total)}
+    return sum_parts(text, "resident")
+
+
+def sum_parts(text, whole):
+    """"WHOLE X = A a + B b ..." as {WHOLE: X, A: a, B: b, ...}, in bytes."""
+    total, rest = re.fullmatch(rf"{whole} (\S+) = (.*)", text).groups()
+    parts = {whole: size(total)}
     for part in rest.split(" + "):
         label, value = part.rsplit(" ", 1)
         parts[label] = size(value)
@@ -221,6 +227,7 @@ def test_json_on_a_terminal_is_no_live_view(term):
 
 GO_COLS, GO_ROWS = 120, 40
 GO_MIB = 200
+GOHEAP_MIB = 240
 
 
 def go_rows(lines):
@@ -319,3 +326,71 @@ def quit_and_read_summary_go(term):
     assert "Go background scavenger:" in summary
     for ln in summary.splitlines():
         assert len(ln) <= GO_COLS, f"{len(ln)} columns: {ln!r}"
+
+
+# ---- the Go heap's retained bytes, live -------------------------------------------
+
+def go_split(lines):
+    """The "  in use X = Go in use A + Go retained B + other C" line, in bytes; None if absent."""
+    found = [ln for ln in lines if ln.startswith("  in use ")]
+    return sum_parts(found[0].strip(), "in use") if found else None
+
+
+def test_top_shows_the_go_heap_retained(tmp_path):
+    """Go's idle, unreleased heap, live (issue 15): at the goheap workload's
+    "half" pause the runtime has freed half its heap and not scavenged it
+    (GOGC=400 keeps the goal far above), so Go retained is the runtime's own
+    HeapIdle - HeapReleased, every freed page having been touched. The split
+    of in use sums to it."""
+    out = tmp_path / "lines.jsonl"
+    term = Terminal(GO_COLS, GO_ROWS)
+    try:
+        term.run(f"{PAGELEDGER} --top -- {BUILD / 'go' / 'goheap'} -mb {GOHEAP_MIB} "
+                 f"-out {out} -pause 120s",
+                 env="GODEBUG=madvdontneed=1 GOMAXPROCS=2 GOGC=400")
+        quiet = wait_quiet(out, "half")
+        # The reading is at most a second old: three refreshes after the pause began.
+        lines = wait_refreshes(term, 3)
+        assert_fits(lines, GO_COLS, GO_ROWS)
+        split = go_split(lines)
+        assert split, "\n".join(lines)
+        free_unscavenged = quiet["heap_idle"] - quiet["heap_released"]
+        retained = split["Go retained"]
+        assert retained >= 50 * MiB, split
+        assert abs(retained - free_unscavenged) <= max(0.02 * free_unscavenged, MiB), \
+            (split, quiet)
+        assert split["in use"] == pytest.approx(
+            split["Go in use"] + retained + split["other"], abs=0.2 * MiB), split
+        assert split["in use"] == pytest.approx(diagnosis(lines)["in use"], abs=0.05 * MiB)
+        term.tmux("send-keys", "-t", "top", "q")
+        assert term.wait_exit() == 0
+    finally:
+        term.close()
+
+
+
+def wait_quiet(path, phase, timeout=120):
+    """The goheap workload's line for the pause it entered at phase."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = path.read_text() if path.exists() else ""
+        for ln in text.splitlines()[:-1] if not text.endswith("\n") else text.splitlines():
+            rec = json.loads(ln)
+            if rec["step"] == "quiet" and rec["phase"] == phase:
+                return rec
+        time.sleep(0.2)
+    raise AssertionError(f"the workload never paused at {phase}")
+
+
+def wait_refreshes(term, n, timeout=30):
+    """The screen after n more refreshes (the header's uptime changes each second)."""
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        lines = term.screen()
+        if lines and (not seen or seen[-1] != lines[0]):
+            seen.append(lines[0])
+            if len(seen) > n:
+                return lines
+        time.sleep(0.2)
+    raise AssertionError("the screen stopped refreshing:\n" + "\n".join(term.screen()))

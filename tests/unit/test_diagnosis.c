@@ -138,14 +138,14 @@ static void test_diagnose_now(void **state)
 	(void)state;
 	pl_ledger_init(&ledger, 1, 0);
 	ledger.causes.delta[PL_CAUSE_KHUGEPAGED][PL_RSS_ANON] = 2 * MiB;
-	pl_diagnose_now(&ledger, rss, 199 * MiB, &d);
+	pl_diagnose_now(&ledger, rss, 199 * MiB, NULL, &d);
 	assert_false(d.from_kernel);
 	assert_int_equal(d.resident, 233 * MiB);
 	assert_int_equal(d.lazy_free, 199 * MiB);
 	assert_int_equal(d.thp_filled, 2 * MiB);
 	assert_int_equal(d.in_use, 29 * MiB);
 	assert_int_equal(d.churn, -1);
-	pl_diagnose_now(&ledger, rss, -1, &d); /* pending unknown: never guessed */
+	pl_diagnose_now(&ledger, rss, -1, NULL, &d); /* pending unknown: never guessed */
 	assert_int_equal(d.lazy_free, -1);
 	assert_int_equal(d.in_use, 228 * MiB);
 }

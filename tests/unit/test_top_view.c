@@ -335,7 +335,7 @@ static void test_render_go_madv_free(void **state)
 		pl_top_sample(&st, T0 + (uint64_t)i * S, rss64, 1000ull * (uint64_t)i, 0, 48 * MIB,
 			      arenas, 17);
 	}
-	pl_diagnose_now(l, rss64, 48 * MIB, &d);
+	pl_diagnose_now(l, rss64, 48 * MIB, NULL, &d);
 	pl_top_set_diagnosis(&st, &d);
 	pl_top_render(&st, 80, 24, &scr);
 	assert_fits(80, 24);
@@ -350,6 +350,46 @@ static void test_render_go_madv_free(void **state)
 	assert_string_equal(
 	    scr.line[hdr + 1],
 	    "c000000000   [anon]        64.0M   64.0M   64.0M      0B   48.0M      0B");
+	free(l);
+}
+
+/*
+ * A Go heap reading splits in use on a line of its own, the three parts
+ * summing to it: retained is what the scavenger could still give back.
+ * Figures over what in use holds are capped, never shown as more.
+ */
+static void test_render_go_heap_split(void **state)
+{
+	struct pl_go_heap go = {.known = true, .version = "go1.19.8"};
+	struct pl_diagnosis d;
+	struct pl_ledger *l = calloc(1, sizeof(*l));
+
+	(void)state;
+	pl_top_init(&st, 9, "goheap", T0, true);
+	pl_ledger_init(l, 9, T0);
+	pl_top_sample(&st, T0 + S, rss64, 1000, 0, 48 * MIB, NULL, 0);
+	go.total.inuse_resident = 4 * MIB;
+	go.total.retained = 10 * MIB;
+	pl_diagnose_now(l, rss64, 48 * MIB, &go, &d);
+	pl_top_set_diagnosis(&st, &d);
+	pl_top_render(&st, 80, 24, &scr);
+	assert_fits(80, 24);
+	assert_string_equal(scr.line[find_line("  in use")],
+			    "  in use 16.0M = Go in use 4.0M + Go retained 10.0M + other 2.0M");
+
+	go.total.retained = 100 * MIB; /* a racing reading: more than in use holds */
+	pl_diagnose_now(l, rss64, 48 * MIB, &go, &d);
+	pl_top_set_diagnosis(&st, &d);
+	pl_top_render(&st, 80, 24, &scr);
+	assert_string_equal(scr.line[find_line("  in use")],
+			    "  in use 16.0M = Go in use 4.0M + Go retained 12.0M + other 0B");
+
+	/* Not Go, or not read: no such line. */
+	pl_diagnose_now(l, rss64, 48 * MIB, NULL, &d);
+	pl_top_set_diagnosis(&st, &d);
+	pl_top_render(&st, 80, 24, &scr);
+	for (int i = 0; i < scr.n; i++)
+		assert_null(strstr(scr.line[i], "Go retained"));
 	free(l);
 }
 
@@ -443,6 +483,7 @@ int main(void)
 	    cmocka_unit_test(test_render_before_first_second),
 	    cmocka_unit_test(test_render_ranges),
 	    cmocka_unit_test(test_render_go_madv_free),
+	    cmocka_unit_test(test_render_go_heap_split),
 	    cmocka_unit_test(test_render_never_overflows),
 	    cmocka_unit_test(test_cli_top),
 	};

@@ -10,6 +10,7 @@
 #include "goheap/goheap.h"
 #include "goheap/pagealloc.h"
 #include "symbolize/procmaps.h"
+#include "util/clock.h"
 
 _Static_assert(PL_GO_HEAP_VERSION == PL_GO_VERSION_MAX, "version buffers differ");
 
@@ -28,14 +29,6 @@ struct session {
 	uint64_t page, page_entry; /* the last pagemap entry read, by page */
 	bool have_page, swapped;
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static bool spend(struct session *s, uint64_t bytes)
 {
@@ -133,7 +126,7 @@ static bool mem_expired(void *ctx)
 {
 	const struct session *s = ctx;
 
-	return mono_ns() > s->deadline_ns;
+	return pl_now_ns() > s->deadline_ns;
 }
 
 /* ---- the executable ------------------------------------------------------ */
@@ -228,7 +221,7 @@ static int read_heap(struct pl_goheap *g, struct session *s, struct pl_go_heap *
 
 	for (int i = 0; i < ATTEMPTS && err; i++) {
 		s->spent = 0, s->have_page = s->swapped = false;
-		s->deadline_ns = mono_ns() + PL_GOHEAP_TIME_MS * 1000000ull;
+		s->deadline_ns = pl_now_ns() + PL_GOHEAP_TIME_MS * 1000000ull;
 		err = pl_go_pagealloc_read(g->bin.layout, g->mheap, &mem, out, g->why,
 					   sizeof(g->why));
 	}

@@ -138,23 +138,28 @@ static uint64_t background_scavenged(const struct pl_ledger *l)
 }
 
 /*
- * The Go heap's share of in_use at the end, from the end balance: the
- * runtime's resident allocated pages first, then its retained ones, each
- * capped by what is left, so the three parts sum to in_use.
+ * The Go heap's share of in_use: the runtime's resident allocated pages
+ * first, then its retained ones, each capped by what is left, so the three
+ * parts sum to in_use.
  */
-static void diagnose_go(const struct pl_ledger *l, struct pl_diagnosis *d)
+static void split_go(struct pl_diagnosis *d, const struct pl_go_heap *g)
 {
-	const struct pl_go_heap *g = &l->last_balance.go_heap;
 	int64_t left = d->in_use;
 
-	if (!d->from_kernel || !g->known)
-		return;
 	d->go_known = true;
 	d->go_inuse =
 	    (int64_t)g->total.inuse_resident < left ? (int64_t)g->total.inuse_resident : left;
 	left -= d->go_inuse;
 	d->go_retained = (int64_t)g->total.retained < left ? (int64_t)g->total.retained : left;
 	d->go_other = left - d->go_retained;
+}
+
+/* At the end, from the end balance's reading. */
+static void diagnose_go(const struct pl_ledger *l, struct pl_diagnosis *d)
+{
+	if (!d->from_kernel || !l->last_balance.go_heap.known)
+		return;
+	split_go(d, &l->last_balance.go_heap);
 	d->go_scavenged = background_scavenged(l);
 }
 
@@ -242,7 +247,7 @@ void pl_diagnose(const struct pl_ledger *l, struct pl_diagnosis *d)
 }
 
 void pl_diagnose_now(const struct pl_ledger *l, const __s64 rss[PL_RSS_NR], int64_t lazy_pending,
-		     struct pl_diagnosis *d)
+		     const struct pl_go_heap *go, struct pl_diagnosis *d)
 {
 	memset(d, 0, sizeof(*d));
 	d->churn = -1;
@@ -253,6 +258,8 @@ void pl_diagnose_now(const struct pl_ledger *l, const __s64 rss[PL_RSS_NR], int6
 	d->swap = clamp0(rss[PL_RSS_SWAP]);
 	d->lazy_free = lazy_pending;
 	split_anon(d, rss[PL_RSS_ANON]);
+	if (go && go->known)
+		split_go(d, go);
 }
 
 int pl_diagnosis_rows(const struct pl_diagnosis *d, struct pl_diag_row rows[PL_DIAG_ROWS])

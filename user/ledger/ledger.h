@@ -201,10 +201,11 @@ void pl_diagnose(const struct pl_ledger *l, struct pl_diagnosis *d);
 bool pl_diagnosis_go_hint(const struct pl_diagnosis *d, char *buf, size_t len);
 /*
  * The same while the run goes on, from its running figures: the ledger's
- * RSS now and the lazily freed bytes pending (-1: unknown). No churn yet.
+ * RSS now, the lazily freed bytes pending (-1: unknown) and the latest Go
+ * heap reading (NULL or not known: no Go rows). No churn or hint yet.
  */
 void pl_diagnose_now(const struct pl_ledger *l, const __s64 rss[PL_RSS_NR], int64_t lazy_pending,
-		     struct pl_diagnosis *d);
+		     const struct pl_go_heap *go, struct pl_diagnosis *d);
 
 /* How a diagnosis row relates to the resident bytes. */
 enum pl_diag_kind {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "symbolize/procmaps.h"
 #include "ledger/procstat.h"
+#include "util/clock.h"
 
 /* "   123 kB" as bytes; -1 if malformed. */
 static int64_t kb_value(const char *p, size_t n)
@@ -191,14 +192,6 @@ static size_t last_header(const char *text, size_t len)
  * carried over. Memory stays the same whatever the number of mappings
  * (smaps of 65,000 mappings is 47 MB of text).
  */
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 int pl_smaps_read(pid_t pid, pl_smaps_fn fn, void *ctx)
 {
 	bool cut;
@@ -243,7 +236,7 @@ int pl_smaps_read_until(pid_t pid, pl_smaps_fn fn, void *ctx, uint64_t deadline_
 		n += pl_smaps_parse(buf, at, fn, ctx);
 		memmove(buf, buf + at, len - at);
 		len -= at;
-		if (deadline_ns && mono_ns() >= deadline_ns) { /* the rest stays unread */
+		if (deadline_ns && pl_now_ns() >= deadline_ns) { /* the rest stays unread */
 			*cut = true;
 			close(fd);
 			free(buf);

@@ -8,7 +8,9 @@
 #include "util/grow.h"
 #include "symbolize/procmaps.h"
 #include "ledger/procstat.h"
+#include "ledger/ledger.h"
 #include "ledger/range_tracker.h"
+#include "util/clock.h"
 
 /* Chunks scanned for huge pages per khugepaged poll: 128 GiB of mappings. */
 #define MAX_HUGE_SCAN 65536
@@ -16,13 +18,20 @@
 /* Seeded mappings up to 8 GiB are placed page by page. */
 #define MAX_SEED_CHUNKS 4096
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+/* The per-range ledger and what feeds it: see range_tracker.h. */
+struct pl_range_tracker {
+	struct pl_ranges ranges;
+	struct pl_pagemap pm;
+	int maps_fd; /* /proc/PID/maps for PROCMAP_QUERY, -1 if not open */
+	pid_t pid;
+	struct pl_tracer *tracer;
+	bool seed_settled;	  /* no RSS update of the target while the seed was read */
+	bool kernel_cut;	  /* the last smaps read stopped at its deadline */
+	uint64_t inexact_at_seed; /* the kernel's count of inexact RSS updates at the seed */
+	/* One slot per CPU: the fault caches as read (raw), and as the ledger takes them. */
+	struct pl_fault_cache *raw_caches;
+	struct pl_cached *caches;
+};
 
 /* "[heap]" stays, a path becomes its base name, nothing becomes "[anon]". */
 static void vma_name(const struct pl_smaps_vma *v, char *buf, size_t len)
@@ -147,7 +156,7 @@ static int seed_once(struct pl_range_tracker *t)
 	t->ranges.kernel_bounds = kernel_bounds;
 	t->ranges.mapping_at = mapping_at;
 	t->ranges.resident_ctx = t;
-	pl_ranges_set_now(&t->ranges, mono_ns());
+	pl_ranges_set_now(&t->ranges, pl_now_ns());
 	if (pl_smaps_read(t->pid, seed_vma, t) < 0)
 		return -1;
 	pl_tracer_chunks(t->tracer, fold_one, fold_seg, t);
@@ -182,14 +191,14 @@ static int open_maps(pid_t pid)
 	return open(path, O_RDONLY | O_CLOEXEC);
 }
 
-int pl_range_tracker_init(struct pl_range_tracker *t, pid_t pid, struct pl_tracer *tracer,
-			  bool after_exec)
+struct pl_range_tracker *pl_range_tracker_new(pid_t pid, struct pl_tracer *tracer, bool after_exec)
 {
+	struct pl_range_tracker *t = calloc(1, sizeof(*t));
 	struct pl_totals before, after;
+	uint64_t t0 = pl_now_ns();
 
-	uint64_t t0 = mono_ns();
-
-	memset(t, 0, sizeof(*t));
+	if (!t)
+		return NULL;
 	pl_ranges_init(&t->ranges);
 	t->pid = pid;
 	t->tracer = tracer;
@@ -197,25 +206,30 @@ int pl_range_tracker_init(struct pl_range_tracker *t, pid_t pid, struct pl_trace
 	t->maps_fd = open_maps(pid);
 	t->raw_caches = calloc((size_t)tracer->nr_cpus, sizeof(*t->raw_caches));
 	t->caches = calloc((size_t)tracer->nr_cpus, sizeof(*t->caches));
+	if (!t->raw_caches || !t->caches)
+		goto fail;
 	/* After exec the kernel marked the VMAs exec made; those since (mprotect splits) now. */
 	pl_tracer_seed_bounds(tracer, pid);
 	for (int i = 0; i < SEED_TRIES_MAX && !t->seed_settled; i++) {
-		uint64_t seed_ns = mono_ns();
+		uint64_t seed_ns = pl_now_ns();
 
 		pl_tracer_totals(tracer, &before);
 		if (seed_once(t))
-			return -1;
+			goto fail;
 		/* Records of calls that ended before it describe what the seed read. */
 		t->ranges.seed_ns = seed_ns;
 		pl_tracer_totals(tracer, &after);
 		t->seed_settled = no_update_between(&before, &after);
-		if (mono_ns() - t0 > SEED_RETRY_NS) /* a large seed is not read again and again */
+		if (pl_now_ns() - t0 > SEED_RETRY_NS) /* a large seed is not read again and again */
 			break;
 	}
 	pl_ranges_absorb_history(&t->ranges);
 	t->ranges.seed_is_faulted = after_exec;
 	t->inexact_at_seed = after.rss_inexact_events;
-	return 0;
+	return t;
+fail:
+	pl_range_tracker_free(t);
+	return NULL;
 }
 
 bool pl_range_tracker_exact(const struct pl_range_tracker *t)
@@ -228,15 +242,65 @@ bool pl_range_tracker_exact(const struct pl_range_tracker *t)
 
 void pl_range_tracker_free(struct pl_range_tracker *t)
 {
+	if (!t)
+		return;
 	pl_ranges_free(&t->ranges);
 	pl_pagemap_close(&t->pm);
 	if (t->maps_fd >= 0)
 		close(t->maps_fd);
-	t->maps_fd = -1;
 	free(t->raw_caches);
 	free(t->caches);
-	t->raw_caches = NULL;
-	t->caches = NULL;
+	free(t);
+}
+
+bool pl_range_tracker_seed_settled(const struct pl_range_tracker *t)
+{
+	return t->seed_settled;
+}
+
+bool pl_range_tracker_kernel_cut(const struct pl_range_tracker *t)
+{
+	return t->kernel_cut;
+}
+
+bool pl_range_tracker_collapse_pending(const struct pl_range_tracker *t)
+{
+	return t->ranges.collapse_pending != 0;
+}
+
+size_t pl_range_tracker_n_maps(const struct pl_range_tracker *t)
+{
+	return pl_ranges_n_maps(&t->ranges);
+}
+
+uint64_t pl_range_tracker_alloc_failures(const struct pl_range_tracker *t)
+{
+	return t->ranges.alloc_failures;
+}
+
+size_t pl_range_tracker_rows(const struct pl_range_tracker *t, struct pl_range_row *rows,
+			     size_t max)
+{
+	return pl_ranges_rows(&t->ranges, rows, max);
+}
+
+void pl_range_tracker_totals(const struct pl_range_tracker *t, struct pl_range_row *live,
+			     struct pl_range_row *gone)
+{
+	pl_ranges_totals(&t->ranges, live, gone);
+}
+
+uint64_t pl_range_tracker_lazy_pending(const struct pl_range_tracker *t)
+{
+	return pl_ranges_lazy_pending(&t->ranges);
+}
+
+void pl_range_tracker_end(const struct pl_range_tracker *t, struct pl_ledger *l)
+{
+	l->have_ranges = true;
+	l->n_ranges_top = pl_ranges_rows(&t->ranges, l->ranges_top, PL_LEDGER_RANGES);
+	pl_ranges_totals(&t->ranges, &l->ranges_live, &l->ranges_gone);
+	pl_ranges_grand_total(&t->ranges, &l->ranges_all);
 }
 
 static void fold_one(void *ctx, __u64 idx, const struct pl_chunk *c)
@@ -404,7 +468,7 @@ static void name_file_mappings(struct pl_range_tracker *t)
 
 void pl_range_tracker_poll(struct pl_range_tracker *t, int64_t khugepaged_grown)
 {
-	pl_ranges_set_now(&t->ranges, mono_ns());
+	pl_ranges_set_now(&t->ranges, pl_now_ns());
 	pl_tracer_chunks(t->tracer, fold_one, fold_seg, t);
 	read_caches(t);
 	pl_ranges_end_walk(&t->ranges, forget_chunk, t);
@@ -460,19 +524,19 @@ static void fold_range(struct pl_range_tracker *t, uint64_t addr, uint64_t len)
 
 	if (!len || addr + len < addr || last - first >= MAX_FOLD_CHUNKS)
 		return;
-	pl_ranges_set_now(&t->ranges, mono_ns());
+	pl_ranges_set_now(&t->ranges, pl_now_ns());
 	pl_tracer_chunk_range(t->tracer, first, last, fold_one, fold_seg, t);
 	read_caches(t);
 }
 
-void pl_range_tracker_before_call(struct pl_range_tracker *t, const struct pl_syscall_event *e)
+void pl_range_tracker_add_syscall(struct pl_range_tracker *t, const struct pl_syscall_event *e)
 {
-	if (e->ret < 0 && e->ret >= -4095)
-		return;
 	/*
 	 * Not before an mmap: the kernel's figures are newer than the record,
 	 * and faults in the new mapping would be filed under what it replaced.
 	 */
-	if (e->sys == PL_SYS_MREMAP || e->sys == PL_SYS_MUNMAP)
+	if (!(e->ret < 0 && e->ret >= -4095) &&
+	    (e->sys == PL_SYS_MREMAP || e->sys == PL_SYS_MUNMAP))
 		fold_range(t, e->args[0], e->args[1]);
+	pl_ranges_add_syscall(&t->ranges, e);
 }

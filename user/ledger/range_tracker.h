@@ -15,28 +15,34 @@
 #include "ledger/procstat.h"
 #include "ledger/ranges.h"
 
-struct pl_range_tracker {
-	struct pl_ranges ranges;
-	struct pl_pagemap pm;
-	int maps_fd; /* /proc/PID/maps for PROCMAP_QUERY, -1 if not open */
-	pid_t pid;
-	struct pl_tracer *tracer;
-	bool seed_settled;	  /* no RSS update of the target while the seed was read */
-	bool kernel_cut;	  /* the last smaps read stopped at its deadline */
-	uint64_t inexact_at_seed; /* the kernel's count of inexact RSS updates at the seed */
-	/* One slot per CPU: the fault caches as read (raw), and as the ledger takes them. */
-	struct pl_fault_cache *raw_caches;
-	struct pl_cached *caches;
-};
+/* Opaque: the per-range ledger and what feeds it, owned here. */
+struct pl_range_tracker;
+struct pl_ledger;
 
 /*
  * The layout and what is resident now, from smaps and pagemap, with every
  * fault the kernel counted so far taken as part of it (see the seam, in
- * range_tracker.c).
+ * range_tracker.c). NULL when the seed cannot be read or memory runs out.
  */
-int pl_range_tracker_init(struct pl_range_tracker *t, pid_t pid, struct pl_tracer *tracer,
-			  bool after_exec);
-void pl_range_tracker_free(struct pl_range_tracker *t);
+struct pl_range_tracker *pl_range_tracker_new(pid_t pid, struct pl_tracer *tracer, bool after_exec);
+void pl_range_tracker_free(struct pl_range_tracker *t); /* NULL: nothing */
+/* No RSS update of the target while the seed was read. */
+bool pl_range_tracker_seed_settled(const struct pl_range_tracker *t);
+/* The last smaps read stopped at its deadline. */
+bool pl_range_tracker_kernel_cut(const struct pl_range_tracker *t);
+/* khugepaged grew RSS and no new huge page was seen for it yet: look again soon. */
+bool pl_range_tracker_collapse_pending(const struct pl_range_tracker *t);
+size_t pl_range_tracker_n_maps(const struct pl_range_tracker *t);
+uint64_t pl_range_tracker_alloc_failures(const struct pl_range_tracker *t);
+/* The largest rows (up to max) and the totals of what is mapped and what is gone. */
+size_t pl_range_tracker_rows(const struct pl_range_tracker *t, struct pl_range_row *rows,
+			     size_t max);
+void pl_range_tracker_totals(const struct pl_range_tracker *t, struct pl_range_row *live,
+			     struct pl_range_row *gone);
+/* MADV_FREE'd bytes still resident, as pagemap last showed them. */
+uint64_t pl_range_tracker_lazy_pending(const struct pl_range_tracker *t);
+/* The end's snapshot, into the ledger: the top rows, the totals and the grand total. */
+void pl_range_tracker_end(const struct pl_range_tracker *t, struct pl_ledger *l);
 /*
  * No RSS update since the seed was flagged inexact (a fold another CPU's
  * claim took, see rss.bpf.c): then every row's history is exact. After one,
@@ -48,10 +54,11 @@ bool pl_range_tracker_exact(const struct pl_range_tracker *t);
  * khugepaged added since the last call (0: skip the huge-page scan). */
 void pl_range_tracker_poll(struct pl_range_tracker *t, int64_t khugepaged_grown);
 /*
- * Before a call moves or unmaps [addr, addr + len): credit what the kernel
- * counted there so far, so that history travels with the pages.
+ * A syscall's record: first what the kernel counted so far where it moves
+ * or unmaps, credited, so that history travels with the pages; then the
+ * call itself, applied to the layout.
  */
-void pl_range_tracker_before_call(struct pl_range_tracker *t, const struct pl_syscall_event *e);
+void pl_range_tracker_add_syscall(struct pl_range_tracker *t, const struct pl_syscall_event *e);
 /*
  * The kernel's per-mapping figures and names, from one smaps read, for the
  * balance; view gets their sums (smaps_rollup's LazyFree, AnonHugePages).

@@ -39,7 +39,8 @@ struct pl_sample {
 	int64_t lazy_pending; /* MADV_FREE'd bytes still resident; -1: unknown */
 	const struct pl_range_row *top_ranges; /* largest first; valid during the call */
 	int n_top_ranges;
-	const struct pl_ledger *ledger; /* the run so far (causes, calls), or NULL */
+	const struct pl_ledger *ledger;	  /* the run so far (causes, calls), or NULL */
+	const struct pl_go_heap *go_heap; /* the latest reading (at most 1 s old), or NULL */
 };
 
 /*

@@ -180,7 +180,7 @@ static void top_sample(struct pl_output *o, const struct pl_sample *s)
 	struct pl_diagnosis d;
 
 	if (s->ledger) {
-		pl_diagnose_now(s->ledger, s->rss, s->lazy_pending, &d);
+		pl_diagnose_now(s->ledger, s->rss, s->lazy_pending, s->go_heap, &d);
 		pl_top_set_diagnosis(&t->st, &d);
 	}
 

@@ -263,13 +263,53 @@ static void put_rss(struct layout *L, const struct pl_top_state *s)
 }
 
 /*
+ * " + brief size" at the end of line; if it would not fit, the line is put
+ * and the next one starts with indent.
+ */
+static void put_part(struct layout *L, char *line, size_t size, const char *indent, bool first,
+		     const struct pl_diag_row *row)
+{
+	char part[96], v[16];
+
+	if (row->bytes < 0)
+		snprintf(v, sizeof(v), "?");
+	else
+		pl_format_size(row->bytes, v, sizeof(v));
+	snprintf(part, sizeof(part), "%s%s %s", first ? "" : "+ ", row->brief, v);
+	if (pl_text_width(line) + 1 + pl_text_width(part) > L->cols) {
+		put(L, "%s", line);
+		snprintf(line, size, "%s", indent);
+	}
+	snprintf(line + strlen(line), size - strlen(line), " %s", part);
+}
+
+/*
+ * "in use 130.0M = Go in use 8.0M + Go retained 120.0M + other 2.0M": the
+ * rows a part is split into (the Go heap's, for in use), on a line of
+ * their own; none when it has none.
+ */
+static void put_split(struct layout *L, const struct pl_diag_row *rows, int n, int part)
+{
+	char line[PL_TOP_LINE_BYTES], v[16];
+	int i = part + 1;
+
+	if (i >= n || rows[i].kind != PL_DIAG_OF_WHICH || rows[part].bytes < 0)
+		return;
+	pl_format_size(rows[part].bytes, v, sizeof(v));
+	snprintf(line, sizeof(line), "  %s %s =", rows[part].brief, v);
+	for (; i < n && rows[i].kind == PL_DIAG_OF_WHICH; i++)
+		put_part(L, line, sizeof(line), "   ", i == part + 1, &rows[i]);
+	put(L, "%s", line);
+}
+
+/*
  * "resident 65.5M = in use 1.5M + MADV_FREE'd 64.0M + ...": the diagnosis's
- * parts, now, a part never split over two lines.
+ * parts, now, a part never split over two lines; then what a part holds.
  */
 static void put_diagnosis(struct layout *L, const struct pl_top_state *s)
 {
 	struct pl_diag_row rows[PL_DIAG_ROWS];
-	char line[PL_TOP_LINE_BYTES], part[96], v[16];
+	char line[PL_TOP_LINE_BYTES], v[16];
 	int n;
 
 	if (!s->have_diag)
@@ -277,21 +317,13 @@ static void put_diagnosis(struct layout *L, const struct pl_top_state *s)
 	n = pl_diagnosis_rows(&s->diag, rows);
 	pl_format_size(s->diag.resident, v, sizeof(v));
 	snprintf(line, sizeof(line), "resident %s =", v);
-	for (int i = 0, parts = 0; i < n; i++) {
-		if (rows[i].kind != PL_DIAG_PART)
-			continue;
-		if (rows[i].bytes < 0)
-			snprintf(v, sizeof(v), "?");
-		else
-			pl_format_size(rows[i].bytes, v, sizeof(v));
-		snprintf(part, sizeof(part), "%s%s %s", parts++ ? "+ " : "", rows[i].brief, v);
-		if (pl_text_width(line) + 1 + pl_text_width(part) > L->cols) {
-			put(L, "%s", line);
-			snprintf(line, sizeof(line), " ");
-		}
-		snprintf(line + strlen(line), sizeof(line) - strlen(line), " %s", part);
-	}
+	for (int i = 0, parts = 0; i < n; i++)
+		if (rows[i].kind == PL_DIAG_PART)
+			put_part(L, line, sizeof(line), " ", !parts++, &rows[i]);
 	put(L, "%s", line);
+	for (int i = 0; i < n; i++)
+		if (rows[i].kind == PL_DIAG_PART)
+			put_split(L, rows, n, i);
 }
 
 /* How busy a class is: bytes it named and freed, a second, then in all. */

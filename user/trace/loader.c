@@ -13,15 +13,13 @@
 #include "trace/loader.h"
 #include "pageledger.skel.h"
 #include "trace/sysenv.h"
+#include "util/clock.h"
 
 static bool verbose_libbpf;
 
-static double ms_since(const struct timespec *t0)
+static double ms_since(uint64_t t0_ns)
 {
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+	return (double)(pl_now_ns() - t0_ns) / 1e6;
 }
 
 static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -339,10 +337,10 @@ static void print_failed_logs(struct pl_tracer *t)
 
 static int load(struct pl_tracer *t, const struct pl_tracer_opts *o)
 {
-	struct timespec t0;
+	uint64_t t0;
 	int err;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = pl_now_ns();
 	if (o->verbose)
 		ask_verifier_stats(t, o->verbose);
 	err = pageledger_bpf__load(t->skel);
@@ -353,7 +351,7 @@ static int load(struct pl_tracer *t, const struct pl_tracer_opts *o)
 		return -1;
 	}
 	if (o->verbose) {
-		fprintf(stderr, "pageledger: loaded in %.1f ms\n", ms_since(&t0));
+		fprintf(stderr, "pageledger: loaded in %.1f ms\n", ms_since(t0));
 		print_verifier_stats(t);
 	}
 	return 0;
@@ -367,7 +365,7 @@ static int load(struct pl_tracer *t, const struct pl_tracer_opts *o)
  */
 int pl_tracer_start(struct pl_tracer *t, const struct pl_tracer_opts *o)
 {
-	struct timespec t0;
+	uint64_t t0;
 	int err;
 
 	memset(t, 0, sizeof(*t));
@@ -380,7 +378,7 @@ int pl_tracer_start(struct pl_tracer *t, const struct pl_tracer_opts *o)
 	}
 	if (configure(t, o) || load(t, o))
 		return -1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = pl_now_ns();
 	err = pageledger_bpf__attach(t->skel);
 	if (!err)
 		err = attach_syscalls(t);
@@ -389,13 +387,13 @@ int pl_tracer_start(struct pl_tracer *t, const struct pl_tracer_opts *o)
 		return -1;
 	}
 	if (o->verbose)
-		fprintf(stderr, "pageledger: attached in %.1f ms\n", ms_since(&t0));
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+		fprintf(stderr, "pageledger: attached in %.1f ms\n", ms_since(t0));
+	t0 = pl_now_ns();
 	pl_tracer_seed_bounds(t, o->tgid);
 	if (seed(t, o->tgid, o->pidfd))
 		return -1;
 	if (o->verbose)
-		fprintf(stderr, "pageledger: seeded in %.1f ms\n", ms_since(&t0));
+		fprintf(stderr, "pageledger: seeded in %.1f ms\n", ms_since(t0));
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), o->on_record, o->ctx, NULL);
 	if (!t->rb) {
 		fprintf(stderr, "pageledger: cannot open the ring buffer: %s\n", strerror(errno));

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "trace/pidns.h"
 #include "trace/target.h"
+#include "util/clock.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -416,18 +417,10 @@ bool pl_target_exited(struct pl_target *t)
 	return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 bool pl_target_wait_stopped(struct pl_target *t, uint64_t timeout_ns)
 {
 	struct timespec pause = {.tv_nsec = 100 * 1000};
-	uint64_t deadline = mono_ns() + timeout_ns;
+	uint64_t deadline = pl_now_ns() + timeout_ns;
 
 	if (!t->spawned || t->reaped)
 		return false;
@@ -440,7 +433,7 @@ bool pl_target_wait_stopped(struct pl_target *t, uint64_t timeout_ns)
 		if (info.si_pid == t->own_pid)
 			return info.si_code == CLD_STOPPED;
 		nanosleep(&pause, NULL);
-	} while (mono_ns() < deadline);
+	} while (pl_now_ns() < deadline);
 	return false;
 }
 
