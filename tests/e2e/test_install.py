@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, TIMEOUT, MiB, wait_for_line, workload
+from conftest import ROOT, TIMEOUT, MiB, run_traced, wait_for_line, workload
 
 PREFIX = "/opt/pageledger-test"
 SCRIPTS = ["why-rss-high", "compare-madvise-modes"]
@@ -134,3 +134,39 @@ def test_installed_script_reports_its_own_name(installed):
                        text=True, timeout=TIMEOUT, env=plain_env())
     assert p.returncode == 2
     assert p.stderr.startswith("pageledger-why-rss-high: usage: pageledger-why-rss-high")
+
+
+def bold_words(roff):
+    """Every word the page sets in bold (.B, .BR, .RB or \\fB...\\fR)."""
+    words = set()
+    for ln in roff.splitlines():
+        m = re.match(r"\.(?:B|BR|RB) (.*)", ln)
+        parts = re.findall(r'"[^"]*"|\S+', m.group(1)) if m else []
+        parts += re.findall(r"\\fB(.*?)\\f[RP]", ln)
+        words |= {p.strip('"').strip("(),;:.") for p in parts}
+    return words
+
+
+def field_names(value, under=""):
+    """Every key in a JSON value, nested; the advice names keying "advised" are data."""
+    if isinstance(value, list):
+        return set().union(*(field_names(v, under) for v in value)) if value else set()
+    if not isinstance(value, dict) or under == "advised":
+        return set()
+    return set(value) | set().union(*(field_names(v, k) for k, v in value.items()))
+
+
+def test_man_page_documents_every_summary_field():
+    """Issue 16: every field of the summary record, at any depth, is named in
+    bold in the man page's OUTPUT section. Two runs, so the Go-only fields
+    (the diagnosis's Go heap split, the balance's go_heap) are there too."""
+    man = (ROOT / "man/pageledger.8").read_text()
+    output = bold_words(man[man.index(".SH OUTPUT"):man.index(".SH EXIT STATUS")])
+    demo = run_traced([workload("demo")])
+    go = run_traced([str(ROOT / "build/go/scavenge"), "-mb", "16", "-hold", "30s"],
+                    extra=["-d", "3"])
+    assert demo.returncode == 0 and go.returncode == 0, demo.stderr + go.stderr
+    assert go.summary["diagnosis"]["go_heap"], go.summary["diagnosis"]
+    fields = field_names(demo.summary) | field_names(go.summary)
+    assert len(fields) > 100, fields
+    assert sorted(fields - output) == []
