@@ -7,7 +7,7 @@ match to the byte, in every run; a call a concurrent per-CPU counter fold
 may have moved is flagged (rss_exact false) and counted, never silent."""
 import pytest
 
-from conftest import BUILD, Attached, parse_jsonl, run_traced, workload
+from conftest import BUILD, MiB, SANITIZED, Attached, parse_jsonl, run_traced, workload
 
 THREADS, ROUNDS, RUNS = 3, 300, 20
 # Measured on this project's 2-CPU machine: 0.1-0.5% of calls are flagged in
@@ -57,7 +57,8 @@ def test_concurrent_releases_are_exact_in_every_run():
                 run_flagged += 1
                 continue
             if rec["rss_delta"]["anon"] != expected_anon(step):
-                wrong.append((run, step, rec))
+                # With the run's late count: is it the race's late case, or not?
+                wrong.append((run, step, rec, t.summary["rss_inexact_late"]))
         s = t.summary
         assert s["rss_inexact_calls"] >= run_flagged
         assert s["closed"], s["closure"]
@@ -170,4 +171,5 @@ def test_tracer_maxrss_is_reported():
     t = run_traced([workload("racers"), "2", "30"])
     assert t.returncode == 0, t.stderr
     maxrss = t.summary["tracer"]["maxrss"]
-    assert 1024 * 1024 < maxrss < 64 * 1024 * 1024, maxrss
+    ceiling = 1024 * MiB if SANITIZED else 64 * MiB  # ASan's shadow is not ours
+    assert MiB < maxrss < ceiling, maxrss

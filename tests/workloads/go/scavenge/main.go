@@ -52,16 +52,22 @@ func allocate(mb int) {
 
 // waitForScavenger returns once HeapReleased has not grown for settle, or
 // after limit.
+// waitForScavenger returns once the background scavenger has released at
+// least half of what was free and unreleased when the wait began, and then
+// released nothing for settle; or at limit. Quiet time alone is no sign:
+// on a loaded machine the scavenger may not start for longer than settle.
 func waitForScavenger(settle, limit time.Duration) {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
 	deadline := time.Now().Add(limit)
+	enough := m.HeapReleased + (m.HeapIdle-m.HeapReleased)/2
 	last, lastChange := say("waiting"), time.Now()
 	for time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
-		var m runtime.MemStats
 		runtime.ReadMemStats(&m)
 		if m.HeapReleased != last {
 			last, lastChange = m.HeapReleased, time.Now()
-		} else if time.Since(lastChange) >= settle {
+		} else if m.HeapReleased >= enough && time.Since(lastChange) >= settle {
 			return
 		}
 	}
