@@ -507,12 +507,23 @@ static bool outputs_hold(struct run *r)
 	return true;
 }
 
+/* -v: an ending phase and how long it took since t0; returns now, the next one's start. */
+static uint64_t phase_done(const struct run *r, const char *what, uint64_t t0)
+{
+	uint64_t now = pl_now_ns();
+
+	if (r->cfg.verbose)
+		fprintf(stderr, "pageledger: %s in %.1f ms\n", what, (double)(now - t0) / 1e6);
+	return now;
+}
+
 /* Polls until the target exits, the duration passes or a signal arrives. */
 static void trace_loop(struct run *r)
 {
 	uint64_t deadline = r->cfg.duration_ns ? pl_now_ns() + r->cfg.duration_ns : 0;
 	uint64_t step = r->cfg.interval_ns;
 	uint64_t next_balance = step ? pl_now_ns() + step : 0;
+	uint64_t t;
 
 	while (!stop_requested) {
 		if (pl_tracer_poll(&r->tracer, POLL_MS) < 0)
@@ -536,9 +547,11 @@ static void trace_loop(struct run *r)
 			next_balance += step;
 		}
 	}
+	t = pl_now_ns();
 	pl_tracer_drain(&r->tracer);
 	if (!pl_target_exited(&r->target))
 		take_balance(r, "end");
+	phase_done(r, "drained and balanced at the end", t);
 }
 
 /*
@@ -662,6 +675,7 @@ static int stdout_written(void)
 int main(int argc, char **argv)
 {
 	static struct run r; /* large: the ledger has a row per syscall and advice */
+	uint64_t t;
 	int status;
 	int err = PL_EXIT_ERROR;
 
@@ -683,21 +697,27 @@ int main(int argc, char **argv)
 	until_reached(&r); /* a peak the last poll had no time to see */
 	if (r.reader_gone && r.cfg.verbose)
 		fprintf(stderr, "pageledger: the stream's reader went away: ending the run\n");
+	t = pl_now_ns();
 	if (r.target.spawned && !pl_target_exited(&r.target))
 		pl_target_stop(&r.target);
 	finish(&r);
+	t = phase_done(&r, "summarized", t);
 	err = close_outputs(&r);
+	t = phase_done(&r, "outputs closed", t);
 	if (err == PL_EXIT_OK && (r.cfg.until_below || r.cfg.until_above) && !r.until_met)
 		err = PL_EXIT_UNTIL_UNMET;
 cleanup:
 	if (r.target.spawned && !r.target.reaped)
 		pl_target_stop(&r.target);
+	t = pl_now_ns();
 	pl_tracer_stop(&r.tracer);
+	t = phase_done(&r, "detached", t);
 	if (r.attributing)
 		pl_attributor_free(&r.attr);
 	pl_range_tracker_free(r.ranges);
 	pl_ledger_free(&r.ledger);
 	pl_target_close(&r.target);
 	discard_outputs(&r);
+	phase_done(&r, "freed", t);
 	return err;
 }

@@ -196,11 +196,15 @@ def verbose_run(flag):
 
 
 def test_verbose_names_each_phase_and_each_programs_verifier_work():
-    """-v: the phases with their times, and every program's verifier time and
-    instructions; libbpf's own log only with -vv."""
+    """-v: the phases with their times, the start's and the end's in order,
+    and every program's verifier time and instructions; libbpf's own log only
+    with -vv."""
     lines = verbose_run("-v")
-    for phase in ("loaded in", "attached in", "seeded in"):
-        assert any(re.match(rf"pageledger: {phase} [0-9.]+ ms$", line) for line in lines), lines
+    phases = ["loaded", "attached", "seeded", "drained and balanced at the end", "summarized",
+              "outputs closed", "detached", "freed"]
+    timed = [m.group(1) for m in (re.match(r"pageledger: (.+) in [0-9.]+ ms$", line)
+                                  for line in lines) if m]
+    assert [p for p in timed if p in phases] == phases, lines
     verified = {}
     for line in lines:
         m = re.match(r"pageledger:\s+(\w+)\s+verified in\s+[0-9.]+ ms, (\d+) insns processed$", line)
