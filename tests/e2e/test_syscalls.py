@@ -1,7 +1,11 @@
 """Each memory syscall, traced from the kernel, with the exact RSS change the
 kernel made. Figures are exact where the kernel makes them exact: 4 KiB anon
 pages that the workload touched (THP is disabled for the workload)."""
-from conftest import MiB, run_traced, workload
+import os
+import socket
+import time
+
+from conftest import ROOT, MiB, run_traced, workload
 
 SIZE = 32 * MiB
 ZERO = {"anon": 0, "file": 0, "shmem": 0, "swap": 0}
@@ -25,6 +29,24 @@ def test_every_record_has_the_common_fields():
             assert key in r, (key, r)
     assert t.records[0]["type"] == "start"
     assert t.records[0]["schema_version"] == 1
+
+
+def test_start_record_says_where_and_when():
+    """Issue 11: a wall-clock anchor beside ts_ns (both clocks read here give
+    the same offset, within the time between readings), the host, its kernel
+    and pageledger's version."""
+    before = time.time_ns() - time.monotonic_ns()
+    start = memops("dontneed").records[0]
+    after = time.time_ns() - time.monotonic_ns()
+    offset = start["realtime_ns"] - start["ts_ns"]
+    assert min(before, after) - 10**7 <= offset <= max(before, after) + 10**7, \
+        (before, offset, after)
+    assert start["host"] == socket.gethostname()
+    assert start["kernel"] == os.uname().release
+    makefile = (ROOT / "Makefile").read_text()
+    version = next(ln.split(":=")[1].strip() for ln in makefile.splitlines()
+                   if ln.startswith("VERSION"))
+    assert start["version"] == version
 
 
 def test_mmap_populate_gains_exactly_the_mapping():

@@ -2,7 +2,9 @@
 /* JSON Lines output. The schema is documented in README.md ("JSON schema"). */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include "symbolize/attribution.h"
 #include "output/output.h"
 #include "util/clock.h"
@@ -46,6 +48,24 @@ static struct pl_json *writer(struct pl_output *o)
 	return &((struct json_sink *)o->priv)->j;
 }
 
+/*
+ * Where and when, for records read later or elsewhere: the wall-clock time
+ * of ts_ns (CLOCK_REALTIME, ns), the host, its kernel and our version.
+ */
+static void json_identity(struct pl_json *j, uint64_t t0_ns)
+{
+	char host[256] = "";
+	struct utsname u;
+	bool have_uts = uname(&u) == 0;
+
+	if (gethostname(host, sizeof(host) - 1))
+		host[0] = '\0';
+	pl_json_u64(j, "realtime_ns", pl_wall_of(t0_ns));
+	pl_json_str(j, "host", host);
+	pl_json_str(j, "kernel", have_uts ? u.release : "");
+	pl_json_str(j, "version", PL_VERSION);
+}
+
 static void json_begin(struct pl_output *o, const struct pl_run_info *info)
 {
 	struct json_sink *s = o->priv;
@@ -60,6 +80,7 @@ static void json_begin(struct pl_output *o, const struct pl_run_info *info)
 	pl_json_str(j, "comm", info->comm);
 	pl_json_bool(j, "spawned", info->spawned);
 	json_rss(j, "rss", info->rss_start, true);
+	json_identity(j, info->t0_ns);
 	pl_json_object_end(j);
 	pl_json_line_end(j);
 	fflush(o->f);
