@@ -232,7 +232,7 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
 FUZZ_SRCS_fuzz_procmaps := user/symbolize/procmaps.c
 FUZZ_SRCS_fuzz_elfsym := user/symbolize/elfsym.c
 FUZZ_SRCS_fuzz_gopclntab := user/symbolize/gopclntab.c user/symbolize/elfsym.c
-FUZZ_SRCS_fuzz_smaps := user/ledger/procstat.c user/symbolize/procmaps.c
+FUZZ_SRCS_fuzz_smaps := user/ledger/procstat.c user/symbolize/procmaps.c user/util/clock.c
 FUZZ_SRCS_fuzz_gobinary := user/goheap/gobinary.c user/goheap/buildinfo.c user/goheap/x86scan.c \
 	user/goheap/layout.c user/symbolize/elfsym.c user/symbolize/gopclntab.c
 FUZZ_SRCS_fuzz_gobuildinfo := user/goheap/buildinfo.c

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "decode/decode.h"
 #include "output/report.h"
 
 /* PL_VERSION comes from the Makefile, its one definition. */
@@ -34,6 +35,7 @@ static const char doc[] =
     "    pageledger --until-rss-above 2G -p 1234     # stop (exit 0) past 2 GiB\n"
     "    pageledger -j -q -d 30 -p 1234 | jq .ranges.top[0]  # where RSS stays\n"
     "    pageledger --top -p 1234        # live view; q quits with the summary\n"
+    "    pageledger -e madvise --min-size 1M -p 1234  # only the large madvises\n"
     "\n"
     "EXIT STATUS:\n"
     "    0  traced and summarized (also when the reader of the stream went away,\n"
@@ -51,6 +53,7 @@ enum { OPT_HELP = 'h', OPT_USAGE = 0x100, OPT_STACKS, OPT_NO_STACKS };
 /* Files drawn from the run, and a stop on RSS. */
 enum { OPT_PERFETTO = 0x200, OPT_REPORT, OPT_UNTIL_BELOW, OPT_UNTIL_ABOVE };
 enum { OPT_TOP = 0x300, OPT_NO_TOP };
+enum { OPT_MIN_SIZE = 0x400 };
 enum { OPT_VERSION = 'V' };
 
 static const struct argp_option options[] = {
@@ -84,6 +87,10 @@ static const struct argp_option options[] = {
      "Live view, redrawn every second; q quits with the summary (default on a terminal)", 0},
     {"no-top", OPT_NO_TOP, NULL, 0, "The event stream, even when stdout is a terminal", 0},
     {"timestamps", 'T', NULL, 0, "Wall-clock times (local) in the text output", 0},
+    {"syscalls", 'e', "LIST", 0,
+     "Show only these calls, e.g. madvise,munmap (the summary still counts every call)", 0},
+    {"min-size", OPT_MIN_SIZE, "SIZE", 0, "Show only calls naming SIZE bytes or more, e.g. 1M", 0},
+    {"tid", 't', "TID", 0, "Show only the calls of thread TID", 0},
     {"version", OPT_VERSION, NULL, 0, "Print the version and exit", -1},
     {"help", OPT_HELP, NULL, 0, "Show this help", -1},
     {"usage", OPT_USAGE, NULL, 0, "Show a short usage message", -1},
@@ -220,6 +227,69 @@ bool pl_until_reached(const struct pl_config *cfg, int64_t resident)
 	return cfg->until_above && resident > 0 && (uint64_t)resident > cfg->until_rss_above;
 }
 
+/* "madvise,munmap" as a mask of PL_SYS_* bits; 0 when a name is not ours. */
+static uint32_t parse_syscall_list(const char *list)
+{
+	uint32_t mask = 0;
+	const char *p = list;
+
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		uint32_t bit = 0;
+
+		for (uint32_t i = 0; i < PL_SYS_NR; i++)
+			if (strlen(pl_syscall_name(i)) == n && !strncmp(p, pl_syscall_name(i), n))
+				bit = 1u << i;
+		if (!bit)
+			return 0;
+		mask |= bit;
+		p += n;
+		if (*p == ',' && *++p == '\0') /* a trailing comma names nothing */
+			return 0;
+	}
+	return mask;
+}
+
+bool pl_filter_shows(const struct pl_filter *f, uint32_t sys, uint64_t len, uint32_t tid)
+{
+	if (f->sys_mask && (sys >= 32 || !(f->sys_mask & (1u << sys))))
+		return false;
+	if (f->tid && (uint32_t)f->tid != tid)
+		return false;
+	return len >= f->min_len;
+}
+
+/* -e, --min-size and -t: which calls the outputs show. */
+static int parse_filter_opt(int key, char *arg, struct argp_state *state)
+{
+	struct pl_config *cfg = state->input;
+
+	switch (key) {
+	case 'e':
+		cfg->filter.sys_mask = parse_syscall_list(arg);
+		if (!cfg->filter.sys_mask)
+			return usage_error(state,
+					   "invalid syscall list '%s': expected names from mmap, "
+					   "munmap, madvise, mremap, brk, process_madvise, "
+					   "comma-separated",
+					   arg);
+		break;
+	case OPT_MIN_SIZE:
+		if (pl_parse_size(arg, &cfg->filter.min_len))
+			return usage_error(state, "invalid size '%s': expected bytes or 64K, 1M",
+					   arg);
+		break;
+	case 't':
+		if (pl_parse_pid(arg, &cfg->filter.tid))
+			return usage_error(state, "invalid TID '%s': expected a positive integer",
+					   arg);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
 /* Output files and the RSS stop conditions. */
 static int parse_viz_opt(int key, char *arg, struct argp_state *state)
 {
@@ -246,7 +316,7 @@ static int parse_viz_opt(int key, char *arg, struct argp_state *state)
 		*(key == OPT_UNTIL_BELOW ? &cfg->until_below : &cfg->until_above) = true;
 		break;
 	default:
-		return ARGP_ERR_UNKNOWN;
+		return parse_filter_opt(key, arg, state);
 	}
 	return 0;
 }

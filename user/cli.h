@@ -15,6 +15,17 @@
 
 #define PL_DEFAULT_RINGBUF (4u << 20)
 
+/*
+ * Which call records the outputs show, as strace -e and perf trace users
+ * expect. The ledger, the summary and the balances still take every call:
+ * the totals close only over all of them.
+ */
+struct pl_filter {
+	uint32_t sys_mask; /* -e: 1 << PL_SYS_*, 0: every syscall */
+	uint64_t min_len;  /* --min-size: calls naming fewer bytes are not shown */
+	pid_t tid;	   /* -t: only this thread's calls, 0: all */
+};
+
 struct pl_config {
 	pid_t pid;	       /* -p, or 0 */
 	char **cmd;	       /* -- CMD [ARG...], NULL-terminated, or NULL */
@@ -37,6 +48,7 @@ struct pl_config {
 	bool top;		  /* --top: the live view */
 	bool no_top;		  /* --no-top: the event stream even on a terminal */
 	bool wall_clock;	  /* -T: wall-clock times in the text output */
+	struct pl_filter filter;  /* -e, --min-size, -t: which calls the stream shows */
 };
 
 /*
@@ -63,6 +75,8 @@ int pl_parse_duration(const char *s, uint64_t *out_ns);
 int pl_parse_size(const char *s, uint64_t *out);
 /* Whether resident (anon+file+shmem) meets a --until-rss-* condition. */
 bool pl_until_reached(const struct pl_config *cfg, int64_t resident);
+/* Whether the filter shows a call with this syscall, length and thread. */
+bool pl_filter_shows(const struct pl_filter *f, uint32_t sys, uint64_t len, uint32_t tid);
 /* Smallest power of two >= v (v >= 1). */
 uint64_t pl_round_pow2(uint64_t v);
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "cli.h"
+#include "events.h"
 
 #define KIB (1ull << 10)
 #define MIB (1ull << 20)
@@ -266,6 +267,42 @@ static void test_cli_bad_values(void **state)
 	assert_int_equal(PARSE(&a, &cfg, "-p"), PL_EXIT_USAGE);
 }
 
+/* -e, --min-size, -t: which calls the outputs show; bad values are usage errors. */
+static void test_cli_filters(void **state)
+{
+	struct pl_config cfg;
+	struct args a;
+	struct pl_filter *f = &cfg.filter;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, &cfg, "-p", "1"), PL_EXIT_OK);
+	assert_int_equal(f->sys_mask, 0);
+	assert_true(pl_filter_shows(f, PL_SYS_BRK, 0, 7));
+	assert_int_equal(
+	    PARSE(&a, &cfg, "-e", "madvise,munmap", "--min-size", "1M", "-t", "42", "-p", "1"),
+	    PL_EXIT_OK);
+	assert_int_equal(f->sys_mask, (1u << PL_SYS_MADVISE) | (1u << PL_SYS_MUNMAP));
+	assert_int_equal(f->min_len, 1u << 20);
+	assert_int_equal(f->tid, 42);
+	assert_true(pl_filter_shows(f, PL_SYS_MADVISE, 1u << 20, 42));
+	assert_false(pl_filter_shows(f, PL_SYS_MADVISE, (1u << 20) - 1, 42)); /* too small */
+	assert_false(pl_filter_shows(f, PL_SYS_MMAP, 1u << 20, 42));	      /* not listed */
+	assert_false(pl_filter_shows(f, PL_SYS_MUNMAP, 1u << 20, 43));	      /* other thread */
+	assert_false(pl_filter_shows(f, PL_SYS_NR + 40, 1u << 20, 42));
+	assert_int_equal(PARSE(&a, &cfg, "-e", "process_madvise", "-p", "1"), PL_EXIT_OK);
+	assert_int_equal(f->sys_mask, 1u << PL_SYS_PROCESS_MADVISE);
+	static const char *const bad[][2] = {
+	    {"-e", ""},		  {"-e", "madvise,"},
+	    {"-e", ",madvise"},	  {"-e", "madvise,,brk"},
+	    {"-e", "mad"},	  {"-e", "madvise,read"},
+	    {"-e", "MADVISE"},	  {"--min-size", "1X"},
+	    {"--min-size", "-1"}, {"--min-size", " 4K"},
+	    {"-t", "0"},	  {"-t", "+3"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(PARSE(&a, &cfg, bad[i][0], bad[i][1], "-p", "1"), PL_EXIT_USAGE);
+}
+
 static void test_cli_needs_exactly_one_target(void **state)
 {
 	struct pl_config cfg;
@@ -398,6 +435,7 @@ int main(void)
 	    cmocka_unit_test(test_cli_fractional_durations),
 	    cmocka_unit_test(test_cli_stacks_needs_text),
 	    cmocka_unit_test(test_cli_bad_values),
+	    cmocka_unit_test(test_cli_filters),
 	    cmocka_unit_test(test_cli_needs_exactly_one_target),
 	    cmocka_unit_test(test_cli_ringbuf_rounds_up),
 	    cmocka_unit_test(test_cli_command_after_dashes),

@@ -55,6 +55,7 @@ int pl_sinks_open(struct pl_sinks *s, const struct pl_sink_files *files,
 		  const struct pl_config *cfg)
 {
 	memset(s, 0, sizeof(*s));
+	s->filter = cfg->filter;
 	if (open_stream(s, files->stream, files->stream_fd, cfg))
 		return -1;
 	return open_files(s, files, cfg);
@@ -79,6 +80,9 @@ void pl_sinks_begin(struct pl_sinks *s, const struct pl_run_info *info)
 
 void pl_sinks_record(struct pl_sinks *s, const struct pl_record *r)
 {
+	if (r->type == PL_EV_SYSCALL &&
+	    !pl_filter_shows(&s->filter, r->sys->sys, pl_syscall_len(r->sys), r->sys->hdr.tid))
+		return;
 	for (struct pl_output *o = s->out; o < s->out + s->n; o++)
 		if (takes(o, o->ops->record))
 			o->ops->record(o, r);

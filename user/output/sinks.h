@@ -19,6 +19,7 @@
 struct pl_sinks {
 	struct pl_output out[PL_MAX_SINKS]; /* the stream first */
 	int n;
+	struct pl_filter filter; /* the call records they are shown (-e, --min-size, -t) */
 };
 
 /* Where the sinks write: files the caller opened (and checks, and closes). */
