@@ -32,6 +32,7 @@ static const char doc[] =
     "    pageledger --stacks -p 1234     # who asked: each call's symbolized stack\n"
     "    pageledger --perfetto trace.json -- ./app   # for ui.perfetto.dev\n"
     "    pageledger --report rss.html -d 60 -p 1234  # RSS over time, a picture\n"
+    "    pageledger --folded out.folded -p 1234      # flamegraph.pl out.folded\n"
     "    pageledger --until-rss-above 2G -p 1234     # stop (exit 0) past 2 GiB\n"
     "    pageledger -j -q -d 30 -p 1234 | jq .ranges.top[0]  # where RSS stays\n"
     "    pageledger --top -p 1234        # live view; q quits with the summary\n"
@@ -51,7 +52,8 @@ static const char args_doc[] = "[-- CMD [ARG...]]";
 
 enum { OPT_HELP = 'h', OPT_USAGE = 0x100, OPT_STACKS, OPT_NO_STACKS };
 /* Files drawn from the run, and a stop on RSS. */
-enum { OPT_PERFETTO = 0x200, OPT_REPORT, OPT_UNTIL_BELOW, OPT_UNTIL_ABOVE };
+enum { OPT_PERFETTO = 0x200, OPT_REPORT, OPT_UNTIL_BELOW, OPT_UNTIL_ABOVE, OPT_FOLDED };
+enum { OPT_FOLDED_BY = 0x280 };
 enum { OPT_TOP = 0x300, OPT_NO_TOP };
 enum { OPT_MIN_SIZE = 0x400 };
 enum { OPT_VERSION = 'V' };
@@ -79,6 +81,10 @@ static const struct argp_option options[] = {
      "Also write a Chrome JSON trace (Perfetto UI, chrome://tracing) to FILE", 0},
     {"report", OPT_REPORT, "FILE", 0,
      "Also draw RSS over time, releases and the diagnosis to FILE (.svg or .html)", 0},
+    {"folded", OPT_FOLDED, "FILE", 0,
+     "Also write folded stacks weighted by the RSS they released to FILE (flamegraph.pl)", 0},
+    {"folded-by", OPT_FOLDED_BY, "WEIGHT", 0,
+     "Weigh --folded stacks by 'released' (default) or 'mapped' bytes", 0},
     {"until-rss-below", OPT_UNTIL_BELOW, "SIZE", 0,
      "Stop once resident RSS is below SIZE (e.g. 512M); exit 3 if it never is", 0},
     {"until-rss-above", OPT_UNTIL_ABOVE, "SIZE", 0,
@@ -299,6 +305,16 @@ static int parse_viz_opt(int key, char *arg, struct argp_state *state)
 	case OPT_PERFETTO:
 		cfg->perfetto_path = arg;
 		break;
+	case OPT_FOLDED:
+		cfg->folded_path = arg;
+		break;
+	case OPT_FOLDED_BY:
+		if (strcmp(arg, "released") && strcmp(arg, "mapped"))
+			return usage_error(state,
+					   "invalid --folded-by '%s': expected released or mapped",
+					   arg);
+		cfg->folded_by_mapped = !strcmp(arg, "mapped");
+		break;
 	case OPT_REPORT:
 		if (pl_report_kind(arg) == PL_REPORT_BAD)
 			return usage_error(state,
@@ -402,6 +418,9 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 		if (cfg->stacks && cfg->no_stacks)
 			return usage_error(state, "%s",
 					   "--stacks and --no-stacks contradict each other");
+		if (cfg->folded_path && cfg->no_stacks)
+			return usage_error(state, "%s",
+					   "--folded needs the stacks that --no-stacks turns off");
 		if (cfg->top && cfg->no_top)
 			return usage_error(state, "%s", "--top and --no-top contradict each other");
 		if (cfg->stacks && cfg->json)

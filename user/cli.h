@@ -42,6 +42,8 @@ struct pl_config {
 	/* Files drawn from the run, and a stop on RSS. */
 	const char *perfetto_path; /* --perfetto: Chrome JSON trace */
 	const char *report_path;   /* --report: .svg or .html */
+	const char *folded_path;   /* --folded: folded stacks */
+	bool folded_by_mapped;	   /* --folded-by mapped (else released) */
 	bool until_below, until_above;
 	uint64_t until_rss_below; /* --until-rss-below: stop once resident < this */
 	uint64_t until_rss_above; /* --until-rss-above: stop once resident > this */

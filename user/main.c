@@ -39,8 +39,8 @@ struct run {
 	bool attributing;
 	struct pl_range_tracker *ranges; /* the per-range ledger; NULL: none */
 	uint64_t next_range_look_ns;
-	/* The files written (stream, --perfetto, --report), each write checked. */
-	struct pl_outfile stream, perfetto_file, report_file;
+	/* The files written (stream, --perfetto, --report, --folded), each write checked. */
+	struct pl_outfile stream, perfetto_file, report_file, folded_file;
 	bool reader_gone; /* the stream's reader left (EPIPE): end quietly, exit 0 */
 	/* The RSS stop (below_armed: a started command has been above). */
 	bool below_armed;
@@ -224,6 +224,11 @@ static int open_output(struct run *r)
 		if (pl_outfile_open(&r->report_file, r->cfg.report_path))
 			return -1;
 		files.report = r->report_file.f;
+	}
+	if (r->cfg.folded_path) {
+		if (pl_outfile_open(&r->folded_file, r->cfg.folded_path))
+			return -1;
+		files.folded = r->folded_file.f;
 	}
 	return pl_sinks_open(&r->sinks, &files, &r->cfg);
 }
@@ -491,7 +496,8 @@ static void send_sample(struct run *r)
  */
 static bool outputs_hold(struct run *r)
 {
-	struct pl_outfile *files[] = {&r->stream, &r->perfetto_file, &r->report_file};
+	struct pl_outfile *files[] = {&r->stream, &r->perfetto_file, &r->report_file,
+				      &r->folded_file};
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		enum pl_out_state st = pl_outfile_state(files[i]);
@@ -650,6 +656,8 @@ static int close_outputs(struct run *r)
 		rc = PL_EXIT_ERROR;
 	if (pl_outfile_finish(&r->report_file) == PL_OUT_FAILED)
 		rc = PL_EXIT_ERROR;
+	if (pl_outfile_finish(&r->folded_file) == PL_OUT_FAILED)
+		rc = PL_EXIT_ERROR;
 	return rc;
 }
 
@@ -659,6 +667,7 @@ static void discard_outputs(struct run *r)
 	pl_outfile_discard(&r->stream);
 	pl_outfile_discard(&r->perfetto_file);
 	pl_outfile_discard(&r->report_file);
+	pl_outfile_discard(&r->folded_file);
 }
 
 /* --help, --usage, --version: checked like any output (a reader that left is fine). */

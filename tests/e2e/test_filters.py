@@ -73,3 +73,70 @@ def test_bad_filters_are_usage_errors():
                            text=True, timeout=TIMEOUT)
         assert p.returncode == 2, (args, p.stderr)
         assert len(p.stderr.splitlines()) == 1 and p.stderr.startswith("pageledger: invalid")
+
+
+# ---- --folded ---------------------------------------------------------------------
+
+def folded_key(rec):
+    """The folded text pageledger writes for a call record: root first, the leaf
+    the syscall and its advice."""
+    def name(f):
+        if f["func"]:
+            return f["func"]
+        if f["module"]:
+            return "[" + f["module"].rsplit("/", 1)[-1] + "]"
+        return hex(f["addr"])
+    frames = [name(f).replace(";", ":") for f in reversed(rec["caller"]["frames"])]
+    leaf = f"[{rec['type']} {rec['advice']}]" if rec.get("advice") else f"[{rec['type']}]"
+    return ";".join(frames + [leaf])
+
+
+def released(rec):
+    resident = sum(rec["rss_delta"][m] for m in ("anon", "file", "shmem"))
+    return -resident if resident < 0 else 0
+
+
+def folded_lines(path):
+    out = {}
+    for line in path.read_text().splitlines():
+        stack, weight = line.rsplit(" ", 1)
+        assert stack not in out, f"stack twice: {stack}"
+        out[stack] = int(weight)
+    return out
+
+
+def test_folded_weighs_each_stack_by_what_its_calls_released(tmp_path):
+    """Issue 11, point 3: --folded against the JSON stream of the same run,
+    exactly: per stack, the resident bytes its calls released, summing to
+    the summary's total. Three releasing threads and a faulting one."""
+    path = tmp_path / "out.folded"
+    t = run_traced([workload("racers"), "3", "60"], extra=["--folded", str(path)])
+    assert t.returncode == 0, t.stderr
+    want = {}
+    for r in calls(t):
+        if released(r):
+            want[folded_key(r)] = want.get(folded_key(r), 0) + released(r)
+    got = folded_lines(path)
+    assert got == want
+    assert sum(got.values()) == t.summary["total"]["rss_released"]
+    top = max(got, key=got.get)
+    assert top.endswith(("[madvise MADV_DONTNEED]", "[munmap]")), top
+
+
+def test_folded_by_mapped(tmp_path):
+    path = tmp_path / "out.folded"
+    t = run_traced([workload("memops"), "dontneed", "8"],
+                   extra=["--folded", str(path), "--folded-by", "mapped"])
+    assert t.returncode == 0, t.stderr
+    want = {}
+    for r in calls(t):
+        if r["type"] == "mmap" and r["ret"] >= 0:
+            want[folded_key(r)] = want.get(folded_key(r), 0) + r["len"]
+    assert folded_lines(path) == want
+    assert any(k.endswith(";[mmap]") and v == 8 * MiB for k, v in want.items()), want
+
+
+def test_folded_needs_stacks():
+    p = subprocess.run([str(PAGELEDGER), "--folded", "/tmp/x.folded", "--no-stacks", "-p", "1"],
+                       capture_output=True, text=True, timeout=TIMEOUT)
+    assert p.returncode == 2 and "--folded" in p.stderr and len(p.stderr.splitlines()) == 1

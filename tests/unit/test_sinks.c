@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
+#include "output/folded.h"
 #include "output/sinks.h"
+#include "symbolize/attribution.h"
 
 /* What a sink was handed, op by op. */
 struct seen {
@@ -169,6 +171,41 @@ static void test_room_is_bounded(void **state)
 	assert_int_equal(s.n, PL_MAX_SINKS);
 }
 
+/*
+ * --folded's text: root first, a name's ';' made ':' and its control bytes
+ * escaped (the format splits on ';', a name comes from the target), an
+ * unnamed frame by its module or address; the leaf names syscall and advice.
+ * Weights: released bytes, or mmap's mapped bytes.
+ */
+static void test_folded_stack_text_and_weight(void **state)
+{
+	static struct pl_caller c = {.nframes = 3, .site = 0};
+	struct pl_syscall_event e = {.sys = PL_SYS_MADVISE, .args = {0x1000, 8192, 4}};
+	struct pl_record r = {.type = PL_EV_SYSCALL, .caller = &c, .sys = &e};
+	char buf[PL_FOLDED_LINE], tiny[80];
+
+	(void)state;
+	c.frames[0] = (struct pl_frame){.addr = 0x401000, .func = "free;\x1b[31m"};
+	c.frames[1] = (struct pl_frame){.addr = 0x402000, .module = "/usr/lib/libx.so"};
+	c.frames[2] = (struct pl_frame){.addr = 0x403abc};
+	pl_folded_stack(&r, buf, sizeof(buf));
+	assert_string_equal(buf, "0x403abc;[libx.so];free:\\x1b[31m;[madvise MADV_DONTNEED]");
+	/* Too little room: the root side and the leaf stay, whole. */
+	pl_folded_stack(&r, tiny, sizeof(tiny));
+	assert_true(strlen(tiny) < sizeof(tiny));
+	assert_non_null(strstr(tiny, "[madvise MADV_DONTNEED]"));
+
+	e.rss_delta[PL_RSS_ANON] = -8192;
+	assert_int_equal(pl_folded_weight(&e, PL_FOLDED_RELEASED), 8192);
+	assert_int_equal(pl_folded_weight(&e, PL_FOLDED_MAPPED), 0);
+	e = (struct pl_syscall_event){.sys = PL_SYS_MMAP, .args = {0, 1 << 20}, .ret = 0x7f0000};
+	e.rss_delta[PL_RSS_ANON] = 4096;
+	assert_int_equal(pl_folded_weight(&e, PL_FOLDED_RELEASED), 0);
+	assert_int_equal(pl_folded_weight(&e, PL_FOLDED_MAPPED), 1 << 20);
+	e.ret = -12; /* ENOMEM: nothing mapped */
+	assert_int_equal(pl_folded_weight(&e, PL_FOLDED_MAPPED), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest sinks_tests[] = {
@@ -176,6 +213,7 @@ int main(void)
 	    cmocka_unit_test(test_samples_wanted_only_by_who_draws_them),
 	    cmocka_unit_test(test_stop_request),
 	    cmocka_unit_test(test_room_is_bounded),
+	    cmocka_unit_test(test_folded_stack_text_and_weight),
 	};
 
 	return cmocka_run_group_tests_name("sinks", sinks_tests, NULL, NULL);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <string.h>
 #include <unistd.h>
+#include "output/folded.h"
 #include "output/perfetto.h"
 #include "output/report.h"
 #include "output/sinks.h"
@@ -36,7 +37,7 @@ static int open_stream(struct pl_sinks *s, FILE *f, int fd, const struct pl_conf
 	return err ? -1 : pl_sinks_add(s, &o);
 }
 
-/* --perfetto and --report: sinks beside the stream, each on the file the caller opened. */
+/* --perfetto, --report, --folded: sinks beside the stream, each on the file the caller opened. */
 static int open_files(struct pl_sinks *s, const struct pl_sink_files *files,
 		      const struct pl_config *cfg)
 {
@@ -47,6 +48,11 @@ static int open_files(struct pl_sinks *s, const struct pl_sink_files *files,
 		return -1;
 	if (files->report &&
 	    (pl_output_report_init(&o, files->report, cfg->report_path) || pl_sinks_add(s, &o)))
+		return -1;
+	if (files->folded &&
+	    (pl_output_folded_init(&o, files->folded,
+				   cfg->folded_by_mapped ? PL_FOLDED_MAPPED : PL_FOLDED_RELEASED) ||
+	     pl_sinks_add(s, &o)))
 		return -1;
 	return 0;
 }

@@ -14,7 +14,7 @@
 #include "output/output.h"
 
 /* The stream, plus the file sinks. */
-#define PL_MAX_SINKS 4
+#define PL_MAX_SINKS 5
 
 struct pl_sinks {
 	struct pl_output out[PL_MAX_SINKS]; /* the stream first */
@@ -29,6 +29,7 @@ struct pl_sink_files {
 			 */
 	FILE *perfetto; /* --perfetto, or NULL */
 	FILE *report;	/* --report, or NULL */
+	FILE *folded;	/* --folded, or NULL */
 };
 
 /*
