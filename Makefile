@@ -61,6 +61,7 @@ USER_LIB_SRCS := user/cli.c user/decode/decode.c user/util/clock.c user/util/esc
 	user/symbolize/demangle_cxx.c user/symbolize/demangle_rust.c \
 	user/output/json.c user/output/layout.c user/output/rows.c user/output/text.c \
 	user/output/summary.c user/output/jsonl.c user/output/perfetto.c user/output/folded.c \
+	user/output/pprof.c \
 	user/output/sinks.c \
 	user/output/report.c user/output/top_view.c user/output/top.c user/util/outfile.c
 # goheap/: the Go runtime's page allocator, read from outside (the pure parts here).

@@ -33,6 +33,7 @@ static const char doc[] =
     "    pageledger --perfetto trace.json -- ./app   # for ui.perfetto.dev\n"
     "    pageledger --report rss.html -d 60 -p 1234  # RSS over time, a picture\n"
     "    pageledger --folded out.folded -p 1234      # flamegraph.pl out.folded\n"
+    "    pageledger --pprof rss.pb.gz -p 1234        # go tool pprof -top rss.pb.gz\n"
     "    pageledger --until-rss-above 2G -p 1234     # stop (exit 0) past 2 GiB\n"
     "    pageledger -j -q -d 30 -p 1234 | jq .ranges.top[0]  # where RSS stays\n"
     "    pageledger --top -p 1234        # live view; q quits with the summary\n"
@@ -53,7 +54,7 @@ static const char args_doc[] = "[-- CMD [ARG...]]";
 enum { OPT_HELP = 'h', OPT_USAGE = 0x100, OPT_STACKS, OPT_NO_STACKS };
 /* Files drawn from the run, and a stop on RSS. */
 enum { OPT_PERFETTO = 0x200, OPT_REPORT, OPT_UNTIL_BELOW, OPT_UNTIL_ABOVE, OPT_FOLDED };
-enum { OPT_FOLDED_BY = 0x280 };
+enum { OPT_FOLDED_BY = 0x280, OPT_PPROF };
 enum { OPT_TOP = 0x300, OPT_NO_TOP };
 enum { OPT_MIN_SIZE = 0x400 };
 enum { OPT_VERSION = 'V' };
@@ -83,6 +84,10 @@ static const struct argp_option options[] = {
      "Also draw RSS over time, releases and the diagnosis to FILE (.svg or .html)", 0},
     {"folded", OPT_FOLDED, "FILE", 0,
      "Also write folded stacks weighted by the RSS they released to FILE (flamegraph.pl)", 0},
+    {"pprof", OPT_PPROF, "FILE", 0,
+     "Also write a gzipped pprof profile to FILE: calls, advised, released and mapped bytes "
+     "per stack",
+     0},
     {"folded-by", OPT_FOLDED_BY, "WEIGHT", 0,
      "Weigh --folded stacks by 'released' (default) or 'mapped' bytes", 0},
     {"until-rss-below", OPT_UNTIL_BELOW, "SIZE", 0,
@@ -308,11 +313,13 @@ static int parse_viz_opt(int key, char *arg, struct argp_state *state)
 	case OPT_FOLDED:
 		cfg->folded_path = arg;
 		break;
+	case OPT_PPROF:
+		cfg->pprof_path = arg;
+		break;
 	case OPT_FOLDED_BY:
 		if (strcmp(arg, "released") && strcmp(arg, "mapped"))
-			return usage_error(state,
-					   "invalid --folded-by '%s': expected released or mapped",
-					   arg);
+			return usage_error(
+			    state, "invalid --folded-by '%s': expected released or mapped", arg);
 		cfg->folded_by_mapped = !strcmp(arg, "mapped");
 		break;
 	case OPT_REPORT:
@@ -418,9 +425,10 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 		if (cfg->stacks && cfg->no_stacks)
 			return usage_error(state, "%s",
 					   "--stacks and --no-stacks contradict each other");
-		if (cfg->folded_path && cfg->no_stacks)
+		if ((cfg->folded_path || cfg->pprof_path) && cfg->no_stacks)
 			return usage_error(state, "%s",
-					   "--folded needs the stacks that --no-stacks turns off");
+					   "--folded and --pprof need the stacks that --no-stacks "
+					   "turns off");
 		if (cfg->top && cfg->no_top)
 			return usage_error(state, "%s", "--top and --no-top contradict each other");
 		if (cfg->stacks && cfg->json)

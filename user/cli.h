@@ -43,6 +43,7 @@ struct pl_config {
 	const char *perfetto_path; /* --perfetto: Chrome JSON trace */
 	const char *report_path;   /* --report: .svg or .html */
 	const char *folded_path;   /* --folded: folded stacks */
+	const char *pprof_path;	   /* --pprof: gzipped profile.proto */
 	bool folded_by_mapped;	   /* --folded-by mapped (else released) */
 	bool until_below, until_above;
 	uint64_t until_rss_below; /* --until-rss-below: stop once resident < this */

@@ -39,8 +39,8 @@ struct run {
 	bool attributing;
 	struct pl_range_tracker *ranges; /* the per-range ledger; NULL: none */
 	uint64_t next_range_look_ns;
-	/* The files written (stream, --perfetto, --report, --folded), each write checked. */
-	struct pl_outfile stream, perfetto_file, report_file, folded_file;
+	/* The files written (stream, --perfetto, --report, --folded, --pprof), each checked. */
+	struct pl_outfile stream, perfetto_file, report_file, folded_file, pprof_file;
 	bool reader_gone; /* the stream's reader left (EPIPE): end quietly, exit 0 */
 	/* The RSS stop (below_armed: a started command has been above). */
 	bool below_armed;
@@ -229,6 +229,11 @@ static int open_output(struct run *r)
 		if (pl_outfile_open(&r->folded_file, r->cfg.folded_path))
 			return -1;
 		files.folded = r->folded_file.f;
+	}
+	if (r->cfg.pprof_path) {
+		if (pl_outfile_open(&r->pprof_file, r->cfg.pprof_path))
+			return -1;
+		files.pprof = r->pprof_file.f;
 	}
 	return pl_sinks_open(&r->sinks, &files, &r->cfg);
 }
@@ -497,7 +502,7 @@ static void send_sample(struct run *r)
 static bool outputs_hold(struct run *r)
 {
 	struct pl_outfile *files[] = {&r->stream, &r->perfetto_file, &r->report_file,
-				      &r->folded_file};
+				      &r->folded_file, &r->pprof_file};
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		enum pl_out_state st = pl_outfile_state(files[i]);
@@ -658,6 +663,8 @@ static int close_outputs(struct run *r)
 		rc = PL_EXIT_ERROR;
 	if (pl_outfile_finish(&r->folded_file) == PL_OUT_FAILED)
 		rc = PL_EXIT_ERROR;
+	if (pl_outfile_finish(&r->pprof_file) == PL_OUT_FAILED)
+		rc = PL_EXIT_ERROR;
 	return rc;
 }
 
@@ -668,6 +675,7 @@ static void discard_outputs(struct run *r)
 	pl_outfile_discard(&r->perfetto_file);
 	pl_outfile_discard(&r->report_file);
 	pl_outfile_discard(&r->folded_file);
+	pl_outfile_discard(&r->pprof_file);
 }
 
 /* --help, --usage, --version: checked like any output (a reader that left is fine). */

@@ -66,6 +66,12 @@ def test_folded_to_a_full_disk_exits_1_with_one_line():
     assert parse_jsonl(p.stdout)[-1]["type"] == "summary"
 
 
+def test_pprof_to_a_full_disk_exits_1_with_one_line():
+    p = memops(["-q", "--pprof", "/dev/full"])
+    assert p.returncode == 1, p.stderr
+    assert error_lines(p.stderr) == [FULL.format("/dev/full")]
+
+
 def test_report_to_a_full_disk_exits_1_with_one_line(tmp_path):
     """--report needs a .svg or .html name: a link so named, to /dev/full."""
     full = tmp_path / "rss.svg"

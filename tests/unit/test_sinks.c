@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "output/folded.h"
+#include "output/pprof.h"
 #include "output/sinks.h"
 #include "symbolize/attribution.h"
 
@@ -206,6 +207,44 @@ static void test_folded_stack_text_and_weight(void **state)
 	assert_int_equal(pl_folded_weight(&e, PL_FOLDED_MAPPED), 0);
 }
 
+/* --pprof: protobuf varints as the format has them, and a call's four values. */
+static void test_pprof_varint_and_values(void **state)
+{
+	static const struct {
+		uint64_t v;
+		size_t n;
+		uint8_t b[10];
+	} cases[] = {
+	    {0, 1, {0x00}},
+	    {127, 1, {0x7f}},
+	    {128, 2, {0x80, 0x01}},
+	    {300, 2, {0xac, 0x02}},
+	    {UINT64_MAX, 10, {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}},
+	};
+	struct pl_syscall_event e = {.sys = PL_SYS_MADVISE, .args = {0x1000, 8192, 4}};
+	int64_t v[PL_PPROF_NVALUES];
+	uint8_t out[10];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(pl_pb_varint(out, cases[i].v), cases[i].n);
+		assert_memory_equal(out, cases[i].b, cases[i].n);
+	}
+	e.rss_delta[PL_RSS_ANON] = -4096;
+	pl_pprof_values(&e, v);
+	assert_int_equal(v[PL_PPROF_CALLS], 1);
+	assert_int_equal(v[PL_PPROF_ADVISED], 8192);
+	assert_int_equal(v[PL_PPROF_RELEASED], 4096);
+	assert_int_equal(v[PL_PPROF_MAPPED], 0);
+	e.args[2] = 14; /* MADV_HUGEPAGE: advice that gives nothing back */
+	pl_pprof_values(&e, v);
+	assert_int_equal(v[PL_PPROF_ADVISED], 0);
+	e = (struct pl_syscall_event){.sys = PL_SYS_MMAP, .args = {0, 1 << 20}, .ret = 0x7f0000};
+	pl_pprof_values(&e, v);
+	assert_int_equal(v[PL_PPROF_MAPPED], 1 << 20);
+	assert_int_equal(v[PL_PPROF_RELEASED], 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest sinks_tests[] = {
@@ -214,6 +253,7 @@ int main(void)
 	    cmocka_unit_test(test_stop_request),
 	    cmocka_unit_test(test_room_is_bounded),
 	    cmocka_unit_test(test_folded_stack_text_and_weight),
+	    cmocka_unit_test(test_pprof_varint_and_values),
 	};
 
 	return cmocka_run_group_tests_name("sinks", sinks_tests, NULL, NULL);

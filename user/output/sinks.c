@@ -3,6 +3,7 @@
 #include <unistd.h>
 #include "output/folded.h"
 #include "output/perfetto.h"
+#include "output/pprof.h"
 #include "output/report.h"
 #include "output/sinks.h"
 
@@ -37,7 +38,7 @@ static int open_stream(struct pl_sinks *s, FILE *f, int fd, const struct pl_conf
 	return err ? -1 : pl_sinks_add(s, &o);
 }
 
-/* --perfetto, --report, --folded: sinks beside the stream, each on the file the caller opened. */
+/* --perfetto, --report, --folded, --pprof: beside the stream, each on a file the caller opened. */
 static int open_files(struct pl_sinks *s, const struct pl_sink_files *files,
 		      const struct pl_config *cfg)
 {
@@ -53,6 +54,8 @@ static int open_files(struct pl_sinks *s, const struct pl_sink_files *files,
 	    (pl_output_folded_init(&o, files->folded,
 				   cfg->folded_by_mapped ? PL_FOLDED_MAPPED : PL_FOLDED_RELEASED) ||
 	     pl_sinks_add(s, &o)))
+		return -1;
+	if (files->pprof && (pl_output_pprof_init(&o, files->pprof) || pl_sinks_add(s, &o)))
 		return -1;
 	return 0;
 }

@@ -14,7 +14,7 @@
 #include "output/output.h"
 
 /* The stream, plus the file sinks. */
-#define PL_MAX_SINKS 5
+#define PL_MAX_SINKS 6
 
 struct pl_sinks {
 	struct pl_output out[PL_MAX_SINKS]; /* the stream first */
@@ -30,6 +30,7 @@ struct pl_sink_files {
 	FILE *perfetto; /* --perfetto, or NULL */
 	FILE *report;	/* --report, or NULL */
 	FILE *folded;	/* --folded, or NULL */
+	FILE *pprof;	/* --pprof, or NULL */
 };
 
 /*
