@@ -46,6 +46,7 @@ struct run {
 	bool below_armed;
 	bool until_met;
 	struct pl_goheap goheap; /* the Go heap, read at each balance */
+	bool traced;		 /* tracing started: the end's phases are worth timing */
 	/* And once a second for the live view (see send_sample). */
 	struct pl_go_heap go_now;
 	uint64_t next_go_look_ns;
@@ -518,12 +519,15 @@ static bool outputs_hold(struct run *r)
 	return true;
 }
 
-/* -v: an ending phase and how long it took since t0; returns now, the next one's start. */
+/*
+ * -v: an ending phase and how long it took since t0; returns now, the next
+ * one's start. Only for a run that traced: a failed start says one line.
+ */
 static uint64_t phase_done(const struct run *r, const char *what, uint64_t t0)
 {
 	uint64_t now = pl_now_ns();
 
-	if (r->cfg.verbose)
+	if (r->cfg.verbose && r->traced)
 		fprintf(stderr, "pageledger: %s in %.1f ms\n", what, (double)(now - t0) / 1e6);
 	return now;
 }
@@ -710,6 +714,7 @@ int main(int argc, char **argv)
 	/* Every check that needs no BPF comes first: the command, the PID, the files. */
 	if (open_output(&r) || prepare_target(&r) || start_tracing(&r))
 		goto cleanup;
+	r.traced = true;
 	trace_loop(&r);
 	until_reached(&r); /* a peak the last poll had no time to see */
 	if (r.reader_gone && r.cfg.verbose)
