@@ -106,18 +106,28 @@ func released() uint64 {
 	return ms.HeapReleased
 }
 
-// settle returns once HeapReleased has not moved for quiet, or after limit.
-func settle(quiet, limit time.Duration) {
+// settle returns once HeapReleased has reached at least want and then not
+// moved for quiet, or after limit. Quiet time alone is no sign that the
+// scavenger is done: on a loaded machine it may not start for longer.
+func settle(want uint64, quiet, limit time.Duration) {
 	deadline := time.Now().Add(limit)
 	last, since := released(), time.Now()
 	for time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 		if r := released(); r != last {
 			last, since = r, time.Now()
-		} else if time.Since(since) >= quiet {
+		} else if r >= want && time.Since(since) >= quiet {
 			return
 		}
 	}
+}
+
+// halfOfIdle is HeapReleased once the scavenger has returned half of what
+// is free and not yet released: where it goes when nearly all is free.
+func halfOfIdle() uint64 {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapReleased + (ms.HeapIdle-ms.HeapReleased)/2
 }
 
 // pause is a quiet point: until SIGUSR1, or limit.
@@ -157,18 +167,18 @@ func main() {
 		sink[i] = nil
 	}
 	runtime.GC()
-	settle(*quiet, *limit)
+	settle(0, *quiet, *limit) // the goal stays above the heap: no scavenging is due
 	pause(sig, *hold)
 
 	setPhase("dropped")
 	sink = nil
 	runtime.GC()
-	settle(*quiet, *limit)
+	settle(halfOfIdle(), *quiet, *limit)
 	pause(sig, *hold)
 
 	setPhase("freed")
 	debug.FreeOSMemory()
-	settle(*quiet, *limit)
+	settle(0, *quiet, *limit) // FreeOSMemory returns all before it returns
 	pause(sig, *hold)
 	say("done")
 }
