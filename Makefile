@@ -315,6 +315,8 @@ install: all
 	$(Q)for s in $(INSTALL_SCRIPTS); do \
 		install -D -m 0755 scripts/$$s $(DESTDIR)$(PREFIX)/sbin/pageledger-$$s || exit 1; done
 	$(Q)install -D -m 0644 man/pageledger.8 $(DESTDIR)$(PREFIX)/share/man/man8/pageledger.8
+	$(Q)install -D -m 0644 schema/pageledger.schema.json \
+		$(DESTDIR)$(PREFIX)/share/pageledger/pageledger.schema.json
 
 clean:
 	$(call msg,CLEAN,$(OUTPUT))

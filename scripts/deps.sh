@@ -15,7 +15,7 @@ DEMO_PACKAGES=(
 TEST_PACKAGES=(
 	llvm pkg-config libclang-rt-14-dev # the fuzzers (libFuzzer, sanitizers)
 	libcmocka-dev
-	python3 python3-pytest
+	python3 python3-pytest python3-jsonschema # the e2e tests, every record against the schema
 	chromium-headless-shell python3-pil # the report's screenshots
 	util-linux time # setpriv, and GNU time for the budget tests' maxrss
 	jq man-db groff-base # scripts tests (jq), man page lint and install test

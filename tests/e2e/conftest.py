@@ -8,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,12 +61,28 @@ class Trace:
         return [w for w in self.workload if w.get("op") == op]
 
 
+# Every pageledger record any test reads is held to the installed schema
+# (issue 11, point 5): a field the schema does not name, a missing one or a
+# wrong type fails the test that met it. The workloads' own lines carry no
+# "type" and are not pageledger's.
+SCHEMA = jsonschema.Draft202012Validator(
+    json.loads((ROOT / "schema" / "pageledger.schema.json").read_text()))
+
+
+def check_record(record):
+    errors = sorted(SCHEMA.iter_errors(record), key=lambda e: list(e.absolute_path))
+    assert not errors, (f"{record.get('type')} record against the schema: "
+                        f"{list(errors[0].absolute_path)}: {errors[0].message}")
+
+
 def parse_jsonl(text):
     """Every line must be one JSON object: a real parser, no regexes."""
     out = []
     for line in text.splitlines():
         if line.strip():
             out.append(json.loads(line))
+            if isinstance(out[-1], dict) and "type" in out[-1]:
+                check_record(out[-1])
     return out
 
 

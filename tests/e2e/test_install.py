@@ -10,6 +10,7 @@ import signal
 import stat
 import subprocess
 
+import jsonschema
 import pytest
 
 from conftest import ROOT, TIMEOUT, MiB, run_traced, wait_for_line, workload
@@ -36,7 +37,8 @@ def plain_env():
 
 
 def test_files_and_modes(installed):
-    expect = {"sbin/pageledger": 0o755, "share/man/man8/pageledger.8": 0o644}
+    expect = {"sbin/pageledger": 0o755, "share/man/man8/pageledger.8": 0o644,
+              "share/pageledger/pageledger.schema.json": 0o644}
     expect.update({f"sbin/pageledger-{s}": 0o755 for s in SCRIPTS})
     for rel, mode in expect.items():
         f = installed / rel
@@ -47,6 +49,8 @@ def test_files_and_modes(installed):
         assert (installed / f"sbin/pageledger-{s}").read_text() == (ROOT / "scripts" / s).read_text()
     assert (installed / "share/man/man8/pageledger.8").read_text() == \
         (ROOT / "man/pageledger.8").read_text()
+    assert (installed / "share/pageledger/pageledger.schema.json").read_text() == \
+        (ROOT / "schema/pageledger.schema.json").read_text()
 
 
 def test_installed_help_runs(installed):
@@ -170,3 +174,28 @@ def test_man_page_documents_every_summary_field():
     fields = field_names(demo.summary) | field_names(go.summary)
     assert len(fields) > 100, fields
     assert sorted(fields - output) == []
+
+
+def test_schema_is_the_one_its_script_writes_and_is_strict():
+    """schema/pageledger.schema.json is schema/mkschema.py's output (they never
+    drift), a valid 2020-12 schema that names every record type the README's
+    table lists, and it refuses a field it does not name."""
+    made = subprocess.run(["/usr/bin/python3", str(ROOT / "schema/mkschema.py")],
+                          capture_output=True, text=True, check=True, timeout=TIMEOUT).stdout
+    committed = (ROOT / "schema/pageledger.schema.json").read_text()
+    assert made == committed
+    schema = json.loads(committed)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("| type | when | fields |"):]
+    table = table[:table.index("\n\n")]
+    listed = set(re.findall(r"^\| `([a-z_]+)`[^|]*\|", table, re.M))
+    listed |= {"mmap", "munmap", "madvise", "mremap", "brk", "process_madvise"}
+    assert listed <= set(schema["properties"]["type"]["enum"]), listed
+    exit_rec = {"type": "exit", "ts_ns": 1, "pid": 1, "tid": 0, "wait_status": 0,
+                "rss": {"anon": 0, "file": 0, "shmem": 0, "swap": 0, "resident": 0}}
+    v = jsonschema.Draft202012Validator(schema)
+    assert v.is_valid(exit_rec)
+    assert not v.is_valid({**exit_rec, "surprise": 1})
+    assert not v.is_valid({**exit_rec, "pid": "1"})
+    assert not v.is_valid({k: x for k, x in exit_rec.items() if k != "rss"})
