@@ -61,7 +61,7 @@ USER_LIB_SRCS := user/cli.c user/decode/decode.c user/util/clock.c user/util/esc
 	user/symbolize/demangle_cxx.c user/symbolize/demangle_rust.c \
 	user/output/json.c user/output/layout.c user/output/rows.c user/output/text.c \
 	user/output/summary.c user/output/jsonl.c user/output/perfetto.c user/output/folded.c \
-	user/output/pprof.c \
+	user/output/pprof.c user/output/metrics.c user/output/metrics_http.c \
 	user/output/sinks.c \
 	user/output/report.c user/output/top_view.c user/output/top.c user/util/outfile.c
 # goheap/: the Go runtime's page allocator, read from outside (the pure parts here).
@@ -89,7 +89,7 @@ UNIT_TESTS += test_ranges
 UNIT_TESTS += test_outfile
 UNIT_TESTS += test_goheap
 UNIT_TESTS += test_demangle
-UNIT_TESTS += test_escape test_text test_sinks
+UNIT_TESTS += test_escape test_text test_sinks test_metrics
 UNIT_BINS := $(addprefix $(UOUT)/tests/,$(UNIT_TESTS))
 
 .PHONY: all deps deps-demo demo test test-build test-build-sanitized unit e2e bench clean vmlinux workloads fmt install fuzz fuzz-ci
@@ -227,7 +227,7 @@ $(UOUT)/tests/test_%: tests/unit/test_%.c $(USER_LIB_OBJS) | $(UOUT)/tests
 FUZZERS := fuzz_procmaps fuzz_elfsym fuzz_gopclntab fuzz_smaps
 FUZZERS += fuzz_gobinary fuzz_gobuildinfo fuzz_x86scan fuzz_goheap_mem
 FUZZERS += fuzz_demangle
-FUZZERS += fuzz_escape fuzz_json
+FUZZERS += fuzz_escape fuzz_json fuzz_metrics
 FUZZ_BINS := $(addprefix $(OUTPUT)/fuzz/,$(FUZZERS))
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-std=gnu11 -D_GNU_SOURCE -Iuser -Ibpf
@@ -244,12 +244,13 @@ FUZZ_SRCS_fuzz_demangle := user/symbolize/demangle.c user/symbolize/demangle_cxx
 	user/symbolize/demangle_rust.c
 FUZZ_SRCS_fuzz_escape := user/util/escape.c
 FUZZ_SRCS_fuzz_json := user/util/escape.c user/output/json.c
+FUZZ_SRCS_fuzz_metrics := user/output/metrics_http.c user/util/clock.c
 FUZZ_SECONDS ?= 60
 
 $(OUTPUT)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h user/*/*.c) $(USER_HDRS) | $(OUTPUT)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS_$*) -lelf -lz -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS_$*) -lelf -lz -lpthread -o $@
 
 # make fuzz: each target for FUZZ_SECONDS on a scratch copy of its seed corpus.
 fuzz: deps

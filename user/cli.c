@@ -7,6 +7,7 @@
 #include <string.h>
 #include "cli.h"
 #include "decode/decode.h"
+#include "output/metrics_http.h"
 #include "output/report.h"
 
 /* PL_VERSION comes from the Makefile, its one definition. */
@@ -34,6 +35,7 @@ static const char doc[] =
     "    pageledger --report rss.html -d 60 -p 1234  # RSS over time, a picture\n"
     "    pageledger --folded out.folded -p 1234      # flamegraph.pl out.folded\n"
     "    pageledger --pprof rss.pb.gz -p 1234        # go tool pprof -top rss.pb.gz\n"
+    "    pageledger -q --metrics 9464 -p 1234        # curl 127.0.0.1:9464/metrics\n"
     "    pageledger --until-rss-above 2G -p 1234     # stop (exit 0) past 2 GiB\n"
     "    pageledger -j -q -d 30 -p 1234 | jq .ranges.top[0]  # where RSS stays\n"
     "    pageledger --top -p 1234        # live view; q quits with the summary\n"
@@ -54,7 +56,7 @@ static const char args_doc[] = "[-- CMD [ARG...]]";
 enum { OPT_HELP = 'h', OPT_USAGE = 0x100, OPT_STACKS, OPT_NO_STACKS };
 /* Files drawn from the run, and a stop on RSS. */
 enum { OPT_PERFETTO = 0x200, OPT_REPORT, OPT_UNTIL_BELOW, OPT_UNTIL_ABOVE, OPT_FOLDED };
-enum { OPT_FOLDED_BY = 0x280, OPT_PPROF };
+enum { OPT_FOLDED_BY = 0x280, OPT_PPROF, OPT_METRICS };
 enum { OPT_TOP = 0x300, OPT_NO_TOP };
 enum { OPT_MIN_SIZE = 0x400 };
 enum { OPT_VERSION = 'V' };
@@ -87,6 +89,10 @@ static const struct argp_option options[] = {
     {"pprof", OPT_PPROF, "FILE", 0,
      "Also write a gzipped pprof profile to FILE: calls, advised, released and mapped bytes "
      "per stack",
+     0},
+    {"metrics", OPT_METRICS, "[HOST:]PORT", 0,
+     "Serve Prometheus metrics at http://HOST:PORT/metrics (HOST 127.0.0.1 unless given); "
+     "they stay up after the target exits, until Ctrl-C or -d",
      0},
     {"folded-by", OPT_FOLDED_BY, "WEIGHT", 0,
      "Weigh --folded stacks by 'released' (default) or 'mapped' bytes", 0},
@@ -305,6 +311,7 @@ static int parse_filter_opt(int key, char *arg, struct argp_state *state)
 static int parse_viz_opt(int key, char *arg, struct argp_state *state)
 {
 	struct pl_config *cfg = state->input;
+	char host[PL_LISTEN_HOST_MAX], port[PL_LISTEN_PORT_MAX];
 
 	switch (key) {
 	case OPT_PERFETTO:
@@ -315,6 +322,14 @@ static int parse_viz_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_PPROF:
 		cfg->pprof_path = arg;
+		break;
+	case OPT_METRICS:
+		if (pl_metrics_parse_listen(arg, host, port))
+			return usage_error(state,
+					   "invalid --metrics address '%s': expected PORT, "
+					   "HOST:PORT or [IPV6]:PORT, the port 0 to 65535",
+					   arg);
+		cfg->metrics_addr = arg;
 		break;
 	case OPT_FOLDED_BY:
 		if (strcmp(arg, "released") && strcmp(arg, "mapped"))

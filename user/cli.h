@@ -45,6 +45,7 @@ struct pl_config {
 	const char *folded_path;   /* --folded: folded stacks */
 	const char *pprof_path;	   /* --pprof: gzipped profile.proto */
 	bool folded_by_mapped;	   /* --folded-by mapped (else released) */
+	const char *metrics_addr;  /* --metrics [HOST:]PORT, checked (pl_metrics_parse_listen) */
 	bool until_below, until_above;
 	uint64_t until_rss_below; /* --until-rss-below: stop once resident < this */
 	uint64_t until_rss_above; /* --until-rss-above: stop once resident > this */

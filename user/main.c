@@ -12,6 +12,7 @@
 #include "goheap/goheap.h"
 #include "ledger/ledger.h"
 #include "trace/loader.h"
+#include "output/metrics_http.h"
 #include "output/sinks.h"
 #include "ledger/procstat.h"
 #include "ledger/range_tracker.h"
@@ -41,7 +42,9 @@ struct run {
 	uint64_t next_range_look_ns;
 	/* The files written (stream, --perfetto, --report, --folded, --pprof), each checked. */
 	struct pl_outfile stream, perfetto_file, report_file, folded_file, pprof_file;
-	bool reader_gone; /* the stream's reader left (EPIPE): end quietly, exit 0 */
+	bool reader_gone;		 /* the stream's reader left (EPIPE): end quietly, exit 0 */
+	struct pl_metrics_http *metrics; /* --metrics' endpoint: outlives the sinks */
+	char metrics_bound[PL_LISTEN_HOST_MAX + 16]; /* the address it listens on */
 	/* The RSS stop (below_armed: a started command has been above). */
 	bool below_armed;
 	bool until_met;
@@ -235,6 +238,19 @@ static int open_output(struct run *r)
 		if (pl_outfile_open(&r->pprof_file, r->cfg.pprof_path))
 			return -1;
 		files.pprof = r->pprof_file.f;
+	}
+	if (r->cfg.metrics_addr) {
+		char host[PL_LISTEN_HOST_MAX], port[PL_LISTEN_PORT_MAX];
+
+		/* Checked by the command line's parser: this cannot fail. */
+		if (pl_metrics_parse_listen(r->cfg.metrics_addr, host, port))
+			return -1;
+		r->metrics =
+		    pl_metrics_http_start(host, port, r->metrics_bound, sizeof(r->metrics_bound));
+		if (!r->metrics)
+			return -1;
+		fprintf(stderr, "pageledger: metrics at http://%s/metrics\n", r->metrics_bound);
+		files.metrics = r->metrics;
 	}
 	return pl_sinks_open(&r->sinks, &files, &r->cfg);
 }
@@ -472,6 +488,7 @@ static const struct pl_go_heap *go_heap_now(struct run *r, uint64_t now_ns)
 static void send_sample(struct run *r)
 {
 	struct pl_sample s = {.ts_ns = pl_now_ns(), .lazy_pending = -1};
+	static struct pl_range_row live, gone;
 	struct pl_totals totals;
 	struct pl_stat all;
 
@@ -481,6 +498,7 @@ static void send_sample(struct run *r)
 	pl_tracer_totals(&r->tracer, &totals);
 	memcpy(s.rss, totals.rss_cur, sizeof(s.rss));
 	s.page_faults = pl_tracer_page_faults(&r->tracer);
+	s.lost_events = totals.lost_events + totals.inflight_drops;
 	pl_ledger_total(&r->ledger, &all);
 	s.released = all.rss_released;
 	s.ledger = &r->ledger;
@@ -491,6 +509,9 @@ static void send_sample(struct run *r)
 		s.n_top_ranges = (int)pl_range_tracker_rows(r->ranges, top, PL_SAMPLE_TOP_RANGES);
 		s.top_ranges = top;
 		s.lazy_pending = (int64_t)pl_range_tracker_lazy_pending(r->ranges);
+		pl_range_tracker_totals(r->ranges, &live, &gone);
+		s.ranges_live = &live;
+		s.ranges_gone = &gone;
 	}
 	pl_sinks_sample(&r->sinks, &s);
 }
@@ -569,27 +590,6 @@ static void trace_loop(struct run *r)
 	phase_done(r, "drained and balanced at the end", t);
 }
 
-/*
- * Our own peak RSS: what tracing this target cost us in memory. VmHWM, not
- * getrusage(): ru_maxrss carries the peak of the address space we were
- * forked with (exec folds it in), so a tracer started by a big parent
- * would report the parent's size.
- */
-static uint64_t tracer_maxrss(void)
-{
-	char line[128];
-	uint64_t kb = 0;
-	FILE *f = fopen("/proc/self/status", "re");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmHWM:", 6))
-			kb = strtoull(line + 6, NULL, 10);
-	fclose(f);
-	return kb * 1024;
-}
-
 /* Counts the loader and the attributor kept, for the summary. */
 static void note_counters(struct run *r)
 {
@@ -605,6 +605,7 @@ static void note_counters(struct run *r)
 static void finish(struct run *r)
 {
 	struct pl_totals totals;
+	uint64_t rss_now;
 
 	pl_tracer_drain(&r->tracer);
 	track_ranges(r, flush_causes(r));
@@ -614,7 +615,7 @@ static void finish(struct run *r)
 	}
 	pl_tracer_totals(&r->tracer, &totals);
 	pl_ledger_finish(&r->ledger, &totals, pl_tracer_page_faults(&r->tracer), pl_now_ns());
-	r->ledger.tracer_maxrss = tracer_maxrss();
+	pl_self_rss(&rss_now, &r->ledger.tracer_maxrss);
 	pl_ledger_sort_sites(&r->ledger);
 	if (r->ranges) /* the end, for the summary and the diagnosis (churn) */
 		pl_range_tracker_end(r->ranges, &r->ledger);
@@ -682,6 +683,24 @@ static void discard_outputs(struct run *r)
 	pl_outfile_discard(&r->pprof_file);
 }
 
+/*
+ * --metrics: a target that exited leaves its final figures up (target_up
+ * 0) until Ctrl-C or the end of -d, so that the last scrape sees them.
+ */
+static void serve_final_metrics(struct run *r)
+{
+	uint64_t deadline = r->cfg.duration_ns ? r->ledger.t_start_ns + r->cfg.duration_ns : 0;
+
+	if (!r->metrics || !pl_target_exited(&r->target) || stop_requested)
+		return;
+	fprintf(stderr,
+		"pageledger: the target exited; its final metrics stay at http://%s/metrics "
+		"until Ctrl-C\n",
+		r->metrics_bound);
+	while (!stop_requested && (!deadline || pl_now_ns() < deadline))
+		usleep(POLL_MS * 1000);
+}
+
 /* --help, --usage, --version: checked like any output (a reader that left is fine). */
 static int stdout_written(void)
 {
@@ -726,6 +745,7 @@ int main(int argc, char **argv)
 	t = phase_done(&r, "summarized", t);
 	err = close_outputs(&r);
 	t = phase_done(&r, "outputs closed", t);
+	serve_final_metrics(&r);
 	if (err == PL_EXIT_OK && (r.cfg.until_below || r.cfg.until_above) && !r.until_met)
 		err = PL_EXIT_UNTIL_UNMET;
 cleanup:
@@ -737,6 +757,7 @@ cleanup:
 	if (r.attributing)
 		pl_attributor_free(&r.attr);
 	pl_range_tracker_free(r.ranges);
+	pl_metrics_http_stop(r.metrics);
 	pl_ledger_free(&r.ledger);
 	pl_target_close(&r.target);
 	discard_outputs(&r);

@@ -134,7 +134,6 @@ class GoHeapRun:
     def drive(self):
         deadline = time.monotonic() + RUN_TIMEOUT
         released = set()
-        pid = None
         while self.proc.poll() is None:
             assert time.monotonic() < deadline, "the goheap run did not finish"
             pid = pid or self.target_pid()
@@ -243,6 +242,38 @@ def test_text_summary_shows_the_go_heap_rows():
     assert re.search(r"^\s+Go heap retained [\d.]+[KMG] \(free in the runtime's eyes", text, re.M)
     assert re.search(rf"^  go heap \({go_release()}\): in use [\d.]+M idle [\d.]+M "
                      r"released [\d.]+M retained [\d.]+M$", text, re.M)
+
+
+def test_metrics_exporter_shows_the_go_heap_retained():
+    """--metrics carries the Go heap split (issue 15, point 3), held to the
+    runtime's own MemStats at the "half" quiet point: retained is the freed
+    half, still resident and not scavenged."""
+    port = free_port()
+    run = GoHeapRun("goheap-pie-stripped", extra=["--metrics", f"127.0.0.1:{port}"])
+    try:
+        deadline = time.monotonic() + RUN_TIMEOUT
+        while True:
+            assert time.monotonic() < deadline and run.proc.poll() is None, "no quiet point"
+            q = [ln for ln in run.lines() if ln["step"] == "quiet" and ln["phase"] == "half"]
+            # The live reading is at most a second old: wait past it.
+            if q and run.balance_after(q[0]["t_ns"] + 1_300_000_000):
+                break
+            time.sleep(0.05)
+        text = http_get(f"http://127.0.0.1:{port}/metrics")
+        q = q[0]
+        got = {m.group(1): (m.group(2), int(m.group(3))) for m in re.finditer(
+            r'^pageledger_go_heap_bytes\{.*,state="(\w+)",version="([^"]*)"\} (\d+)$', text, re.M)}
+        assert set(got) == {"inuse", "idle", "released", "retained"}, text
+        assert all(v == go_release() for v, _ in got.values()), got
+        free_unscavenged = q["heap_idle"] - q["heap_released"]
+        g = {k: n for k, (_, n) in got.items()}
+        assert close_to(g["idle"] - g["released"], free_unscavenged), (g, q)
+        assert close_to(g["retained"], free_unscavenged), (g, q)
+        assert g["retained"] >= 50 * MiB, g
+    finally:
+        run.proc.send_signal(signal.SIGINT)
+        run.proc.communicate(timeout=RUN_TIMEOUT)
+        shutil.rmtree(run.dir, ignore_errors=True)
 
 
 # ---- not Go, or Go that cannot be read -----------------------------------------

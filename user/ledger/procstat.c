@@ -248,3 +248,20 @@ int pl_smaps_read_until(pid_t pid, pl_smaps_fn fn, void *ctx, uint64_t deadline_
 	free(buf);
 	return -1;
 }
+
+void pl_self_rss(uint64_t *rss, uint64_t *peak)
+{
+	char line[128];
+	FILE *f = fopen("/proc/self/status", "re");
+
+	*rss = *peak = 0;
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "VmRSS:", 6))
+			*rss = strtoull(line + 6, NULL, 10) * 1024;
+		else if (!strncmp(line, "VmHWM:", 6))
+			*peak = strtoull(line + 6, NULL, 10) * 1024;
+	}
+	fclose(f);
+}

@@ -39,6 +39,9 @@ struct pl_sample {
 	int64_t lazy_pending; /* MADV_FREE'd bytes still resident; -1: unknown */
 	const struct pl_range_row *top_ranges; /* largest first; valid during the call */
 	int n_top_ranges;
+	/* The per-range ledger's totals over what is mapped and what was unmapped, or NULL. */
+	const struct pl_range_row *ranges_live, *ranges_gone;
+	uint64_t lost_events;		  /* ring buffer full, untracked syscall entries */
 	const struct pl_ledger *ledger;	  /* the run so far (causes, calls), or NULL */
 	const struct pl_go_heap *go_heap; /* the latest reading (at most 1 s old), or NULL */
 };

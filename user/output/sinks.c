@@ -2,6 +2,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "output/folded.h"
+#include "output/metrics.h"
 #include "output/perfetto.h"
 #include "output/pprof.h"
 #include "output/report.h"
@@ -38,7 +39,10 @@ static int open_stream(struct pl_sinks *s, FILE *f, int fd, const struct pl_conf
 	return err ? -1 : pl_sinks_add(s, &o);
 }
 
-/* --perfetto, --report, --folded, --pprof: beside the stream, each on a file the caller opened. */
+/*
+ * --perfetto, --report, --folded, --pprof: beside the stream, each on a file
+ * the caller opened; --metrics on the endpoint it started.
+ */
 static int open_files(struct pl_sinks *s, const struct pl_sink_files *files,
 		      const struct pl_config *cfg)
 {
@@ -56,6 +60,8 @@ static int open_files(struct pl_sinks *s, const struct pl_sink_files *files,
 	     pl_sinks_add(s, &o)))
 		return -1;
 	if (files->pprof && (pl_output_pprof_init(&o, files->pprof) || pl_sinks_add(s, &o)))
+		return -1;
+	if (files->metrics && (pl_output_metrics_init(&o, files->metrics) || pl_sinks_add(s, &o)))
 		return -1;
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include "cli.h"
+#include "output/metrics_http.h"
 #include "output/output.h"
 
 /* The stream, plus the file sinks. */
@@ -31,6 +32,7 @@ struct pl_sink_files {
 	FILE *report;	/* --report, or NULL */
 	FILE *folded;	/* --folded, or NULL */
 	FILE *pprof;	/* --pprof, or NULL */
+	struct pl_metrics_http *metrics; /* --metrics' endpoint, or NULL */
 };
 
 /*
