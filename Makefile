@@ -58,6 +58,7 @@ USER_LIB_SRCS := user/cli.c user/decode/decode.c user/util/clock.c user/util/esc
 	user/ledger/ledger.c user/ledger/procstat.c user/ledger/ranges.c user/util/treap.c \
 	user/symbolize/callers.c user/symbolize/procmaps.c user/symbolize/elfsym.c \
 	user/symbolize/gopclntab.c user/symbolize/symbolizer.c user/symbolize/demangle.c \
+	user/symbolize/debuginfo.c \
 	user/symbolize/demangle_cxx.c user/symbolize/demangle_rust.c \
 	user/output/json.c user/output/layout.c user/output/rows.c user/output/text.c \
 	user/output/summary.c user/output/jsonl.c user/output/perfetto.c user/output/folded.c \
@@ -89,7 +90,7 @@ UNIT_TESTS += test_ranges
 UNIT_TESTS += test_outfile
 UNIT_TESTS += test_goheap
 UNIT_TESTS += test_demangle
-UNIT_TESTS += test_escape test_text test_sinks test_metrics
+UNIT_TESTS += test_escape test_text test_sinks test_metrics test_debuginfo
 UNIT_BINS := $(addprefix $(UOUT)/tests/,$(UNIT_TESTS))
 
 .PHONY: all deps deps-demo demo test test-build test-build-sanitized unit e2e bench clean vmlinux workloads fmt install fuzz fuzz-ci
@@ -227,7 +228,7 @@ $(UOUT)/tests/test_%: tests/unit/test_%.c $(USER_LIB_OBJS) | $(UOUT)/tests
 FUZZERS := fuzz_procmaps fuzz_elfsym fuzz_gopclntab fuzz_smaps
 FUZZERS += fuzz_gobinary fuzz_gobuildinfo fuzz_x86scan fuzz_goheap_mem
 FUZZERS += fuzz_demangle
-FUZZERS += fuzz_escape fuzz_json fuzz_metrics
+FUZZERS += fuzz_escape fuzz_json fuzz_metrics fuzz_debuginfo
 FUZZ_BINS := $(addprefix $(OUTPUT)/fuzz/,$(FUZZERS))
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-std=gnu11 -D_GNU_SOURCE -Iuser -Ibpf
@@ -245,6 +246,7 @@ FUZZ_SRCS_fuzz_demangle := user/symbolize/demangle.c user/symbolize/demangle_cxx
 FUZZ_SRCS_fuzz_escape := user/util/escape.c
 FUZZ_SRCS_fuzz_json := user/util/escape.c user/output/json.c
 FUZZ_SRCS_fuzz_metrics := user/output/metrics_http.c user/util/clock.c
+FUZZ_SRCS_fuzz_debuginfo := user/symbolize/debuginfo.c user/symbolize/elfsym.c
 FUZZ_SECONDS ?= 60
 
 $(OUTPUT)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h user/*/*.c) $(USER_HDRS) | $(OUTPUT)

@@ -23,7 +23,8 @@ TEST_PACKAGES=(
 	golang-go libjemalloc2 libjemalloc-dev libgoogle-perftools-dev # the workloads
 	g++ binutils # the C++ workload, and c++filt for the demangler's tests
 	strace linux-perf bpftrace # the peers make bench measures side by side
-	prometheus # a real Go service for the go_heap test (bound to 127.0.0.1)
+	prometheus # a real Go service for the go_heap and --metrics tests (bound to 127.0.0.1)
+	libc6-dbg  # glibc's separate debug files: its internals named (issue 12)
 )
 
 usage() {

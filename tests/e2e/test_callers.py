@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -139,6 +140,38 @@ def test_glibc_malloc_trim_and_free_are_classified():
     assert trims, records
     assert all(r["caller"]["class"] == "glibc-trim" for r in trims), [r["caller"] for r in trims]
     assert -sum(r["rss_delta"]["anon"] for r in trims) >= 60 * MiB
+
+
+LIBC_DEBUG = Path("/usr/lib/debug/.build-id")
+
+
+def test_glibc_internals_are_named_from_libc6_dbg():
+    """Issue 12, point 2: Debian's libc is stripped, so malloc's own mmap showed
+    only __mmap, class unknown. With libc6-dbg's separate debug files (found by
+    build ID) the frame above it is named, and so the class; ld.so's frames
+    too. Exact bytes: the one mmap of the big chunk, and every loader mapping."""
+    assert LIBC_DEBUG.is_dir(), "install libc6-dbg (make deps)"
+    t = run_traced([workload("gtrim"), "64"])
+    assert t.returncode == 0, t.stderr
+    big = t.steps("big-malloc")[0]
+    # malloc's mapping starts a page below the pointer it hands out (the chunk header).
+    mapped = t.one("mmap", len=big["len"] + 4096)
+    assert mapped["ret"] == big["addr"] - 16, (mapped, big)
+    frames = mapped["caller"]["frames"]
+    assert [f["func"] for f in frames[:1]] == ["__mmap"], frames
+    assert len(frames) >= 2 and frames[1]["func"].startswith("sysmalloc"), frames
+    assert mapped["caller"]["class"] == "glibc-malloc", mapped["caller"]
+    loader = [r for r in t.records if r["type"] == "mmap" and r.get("caller")
+              and r["caller"]["class"] == "loader"]
+    assert loader and all(r["caller"]["site"] for r in loader), [r["caller"] for r in loader]
+    assert any(r["caller"]["site"] == "_dl_map_object_from_fd" for r in loader)
+    # Every byte gtrim maps, other than the break's growth (libc's sbrk is not a
+    # leaf: the walk ends in it), has a class and a named site.
+    maps = [r for r in t.records if r["type"] == "mmap"]
+    named = sum(r["len"] for r in maps if r["caller"]["class"] != "unknown"
+                and r["caller"]["site"])
+    assert named == sum(r["len"] for r in maps), [r["caller"] for r in maps
+                                                   if not r["caller"]["site"]]
 
 
 def test_jemalloc_purge_is_classified():

@@ -14,6 +14,7 @@
  *
  * Not thread-safe: one caller at a time.
  */
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -27,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "symbolize/demangle.h"
+#include "symbolize/debuginfo.h"
 #include "symbolize/elfsym.h"
 #include "symbolize/gopclntab.h"
 #include "symbolize/procmaps.h"
@@ -78,6 +80,7 @@ struct module {
 	off_t size;
 	struct timespec mtime;
 	struct pl_elf *elf;
+	struct pl_elf *debug; /* its separate debug file's symbols (debuginfo.h), or NULL */
 	struct pl_pclntab *go;
 };
 
@@ -122,6 +125,8 @@ struct pl_symbolizer {
 	pl_symbolizer_warn_fn warn;
 	void *warn_ctx;
 	struct strset strings;
+	const char *debug_root; /* where separate debug files are looked for */
+	size_t debug_files;	/* modules named by one */
 };
 
 /* ---- interned strings ------------------------------------------------ */
@@ -287,14 +292,43 @@ static void warn_over_budget(struct pl_symbolizer *s, const char *name,
 	s->warn(s->warn_ctx, msg);
 }
 
+static bool has_symtab(const struct pl_elf *elf)
+{
+	struct pl_elf_section sec;
+
+	for (size_t i = 1; pl_elf_section(elf, i, &sec); i++)
+		if (sec.type == SHT_SYMTAB)
+			return true;
+	return false;
+}
+
+/*
+ * A stripped binary's local names from its separate debug file, when the
+ * machine has one (libc6-dbg: sysmalloc, systrim, ld.so's internals).
+ */
+static void load_debug_file(struct pl_symbolizer *s, struct module *mod, const char *path)
+{
+	if (mod->go || has_symtab(mod->elf) || s->kept_bytes >= MAX_KEPT_BYTES)
+		return;
+	mod->debug =
+	    pl_debuginfo_open(mod->elf, path, s->debug_root ? s->debug_root : PL_DEBUG_ROOT);
+	if (!mod->debug)
+		return;
+	pl_elf_end_load(mod->debug);
+	pl_elf_drop_image(mod->debug);
+	s->kept_bytes += pl_elf_kept_bytes(mod->debug);
+	s->debug_files++;
+}
+
 /* Loads both symbol sources; the file's view is kept only for Go. */
 static void module_load(struct pl_symbolizer *s, struct module *mod, struct pl_elf *elf,
-			const char *name)
+			const char *name, const char *path)
 {
 	mod->elf = elf;
 	if (!elf)
 		return;
 	mod->go = pl_pclntab_open(elf);
+	load_debug_file(s, mod, path);
 	pl_elf_end_load(elf);
 	if (!mod->go)
 		pl_elf_drop_image(elf);
@@ -321,6 +355,7 @@ static void module_free(struct module *mod)
 	if (mod->go)
 		pl_pclntab_close(mod->go);
 	pl_elf_close(mod->elf);
+	pl_elf_close(mod->debug);
 	free(mod);
 }
 
@@ -349,7 +384,8 @@ static struct module **file_bucket(struct pl_symbolizer *s, const struct stat *s
 	return &s->files[(h ^ (h >> 29)) % MODULE_BUCKETS];
 }
 
-static struct module *module_for_fd(struct pl_symbolizer *s, int fd, const char *name)
+static struct module *module_for_fd(struct pl_symbolizer *s, int fd, const char *name,
+				    const char *path)
 {
 	struct module *mod, **bucket;
 	struct stat st;
@@ -367,7 +403,7 @@ static struct module *module_for_fd(struct pl_symbolizer *s, int fd, const char 
 	mod->ino = st.st_ino;
 	mod->size = st.st_size;
 	mod->mtime = st.st_mtim;
-	module_load(s, mod, open_within_budget(s, fd, name), name);
+	module_load(s, mod, open_within_budget(s, fd, name), name, path);
 	mod->next = *bucket;
 	*bucket = mod;
 	return mod;
@@ -380,7 +416,7 @@ static struct module *module_for_file(struct pl_symbolizer *s, pid_t pid, const 
 
 	if (fd < 0)
 		return NULL;
-	mod = module_for_fd(s, fd, m->name);
+	mod = module_for_fd(s, fd, m->name, m->path);
 	close(fd);
 	return mod;
 }
@@ -949,11 +985,19 @@ static const char *readable(struct pl_symbolizer *s, const char *sym)
 	return name ? name : sym;
 }
 
+/* The debug file's names first: they are the binary's own, locals included. */
+static const char *module_lookup(const struct module *mod, uint64_t vaddr, uint64_t *start)
+{
+	const char *sym = mod->debug ? pl_elf_lookup(mod->debug, vaddr, start) : NULL;
+
+	return sym ? sym : pl_elf_lookup(mod->elf, vaddr, start);
+}
+
 static void elf_frame(struct pl_symbolizer *s, const struct module *mod, uint64_t vaddr,
 		      struct pl_frame *f)
 {
 	uint64_t start;
-	const char *sym = pl_elf_lookup(mod->elf, vaddr, &start);
+	const char *sym = module_lookup(mod, vaddr, &start);
 
 	f->func = readable(s, sym);
 	f->func_off = sym ? vaddr - start : 0;
@@ -1018,6 +1062,16 @@ static int describe(struct pl_symbolizer *s, const struct proc *p, struct mappin
 struct pl_symbolizer *pl_symbolizer_new(void)
 {
 	return calloc(1, sizeof(struct pl_symbolizer));
+}
+
+void pl_symbolizer_set_debug_root(struct pl_symbolizer *s, const char *root)
+{
+	s->debug_root = root;
+}
+
+size_t pl_symbolizer_debug_files(const struct pl_symbolizer *s)
+{
+	return s ? s->debug_files : 0;
 }
 
 void pl_symbolizer_set_warn(struct pl_symbolizer *s, pl_symbolizer_warn_fn fn, void *ctx)

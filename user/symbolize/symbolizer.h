@@ -37,6 +37,12 @@ void pl_symbolizer_set_warn(struct pl_symbolizer *s, pl_symbolizer_warn_fn fn, v
 /* Binaries that a budget cut short (or left unread) so far. */
 size_t pl_symbolizer_over_budget(const struct pl_symbolizer *s);
 /*
+ * Where separate debug files are looked for (debuginfo.h; default
+ * PL_DEBUG_ROOT). root must outlive s. And how many modules one named.
+ */
+void pl_symbolizer_set_debug_root(struct pl_symbolizer *s, const char *root);
+size_t pl_symbolizer_debug_files(const struct pl_symbolizer *s);
+/*
  * Remembers pid's mappings now (call at attach: a process may be gone by
  * the time its addresses are printed). Returns 0, or -1 if /proc/PID/maps
  * cannot be read.
