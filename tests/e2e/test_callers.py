@@ -174,6 +174,33 @@ def test_glibc_internals_are_named_from_libc6_dbg():
                                                    if not r["caller"]["site"]]
 
 
+PYTHON = Path("/usr/bin/python3")
+ARENAS_PY = Path(__file__).resolve().parents[1] / "workloads" / "python" / "arenas.py"
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_python_arenas_are_classified_to_the_arena(threads):
+    """Issue 12, point 4: Debian's python3 maps and unmaps its obmalloc arenas;
+    each such call is python-arena, and their count and bytes are exactly the
+    allocator's own (sys._debugmallocstats: arenas allocated, reclaimed)."""
+    t = run_traced([str(PYTHON), str(ARENAS_PY), str(threads), "2"])
+    assert t.returncode == 0, t.stderr
+    stats = t.steps("arenas")[0]
+    size = stats["arena_size"]
+    arena = [r for r in t.records if r["type"] in ("mmap", "munmap")
+             and r["caller"]["class"] == "python-arena" and r["len"] == size]
+    maps = [r for r in arena if r["type"] == "mmap"]
+    unmaps = [r for r in arena if r["type"] == "munmap"]
+    assert len(maps) == stats["allocated_total"], (len(maps), stats)
+    assert len(unmaps) == stats["reclaimed"], (len(unmaps), stats)
+    assert sum(r["len"] for r in unmaps) == stats["reclaimed"] * size
+    # No arena-sized map or unmap of the run is left out, or named by anything else.
+    sized = [r for r in t.records if r["type"] in ("mmap", "munmap") and r["len"] == size]
+    assert len(sized) == len(arena), [r["caller"] for r in sized if r not in arena]
+    assert all(r["caller"]["frames"][1]["module"] == str(PYTHON.resolve())
+               for r in arena), [r["caller"]["frames"] for r in arena]
+
+
 def test_jemalloc_purge_is_classified():
     t = run_traced([workload("jepurge"), "64"])
     assert t.returncode == 0, t.stderr

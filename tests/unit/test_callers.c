@@ -114,6 +114,31 @@ static void test_glibc(void **state)
 	assert_int_equal(classify(systrim, false), PL_CALLER_UNKNOWN);
 }
 
+/* The stacks Debian's python3.11 gives its obmalloc arenas (tests/e2e/test_callers.py). */
+static void test_python_arenas(void **state)
+{
+	const char *const arena_map[] = {"/lib/libc.so.6:__mmap",
+					 "/usr/bin/python3.11:_PyObject_ArenaMmap", NULL};
+	const char *const arena_unmap[] = {"/lib/libc.so.6:__munmap",
+					   "/usr/bin/python3.11:_PyObject_Free",
+					   "/usr/bin/python3.11:", NULL};
+	const char *const shared[] = {"/lib/libc.so.6:__munmap",
+				      "/usr/lib/libpython3.11.so.1.0:_PyObject_Free", NULL};
+	/* A large object's free goes through glibc's free: glibc's, not an arena. */
+	const char *const big_object[] = {"/lib/libc.so.6:__munmap", "/lib/libc.so.6:free",
+					  "/usr/bin/python3.11:_PyObject_Free", NULL};
+	/* The same name in another program is that program's. */
+	const char *const not_python[] = {"/lib/libc.so.6:__munmap", "/usr/bin/app:_PyObject_Free",
+					  NULL};
+	(void)state;
+	assert_int_equal(classify(arena_map, false), PL_CALLER_PYTHON_ARENA);
+	assert_int_equal(classify(arena_unmap, true), PL_CALLER_PYTHON_ARENA);
+	assert_int_equal(classify(shared, true), PL_CALLER_PYTHON_ARENA);
+	assert_int_equal(classify(big_object, true), PL_CALLER_GLIBC_FREE);
+	assert_int_equal(classify(not_python, true), PL_CALLER_APP);
+	assert_string_equal(pl_caller_class_name(PL_CALLER_PYTHON_ARENA), "python-arena");
+}
+
 static void test_jemalloc_and_tcmalloc_by_module(void **state)
 {
 	const char *const je[] = {"/lib/libc.so.6:__madvise",
@@ -336,6 +361,7 @@ int main(void)
 	    cmocka_unit_test(test_go_free_os_memory),
 	    cmocka_unit_test(test_go_eager_and_growth),
 	    cmocka_unit_test(test_glibc),
+	    cmocka_unit_test(test_python_arenas),
 	    cmocka_unit_test(test_jemalloc_and_tcmalloc_by_module),
 	    cmocka_unit_test(test_app_loader_and_unknown),
 	    cmocka_unit_test(test_call_site_skips_plumbing),

@@ -86,14 +86,24 @@ static int symbolize_ips(struct pl_attributor *a, pid_t pid, const __u64 *ips, i
 {
 	int count = 0;
 
+	bool leaf_stub = false;
+
 	for (int i = 0; i < n && count < max; i++) {
 		__u64 lookup = i == 0 ? ips[i] : ips[i] - 1;
 		int got = pl_symbolize(a->sym, pid, lookup, out + count, max - count);
 
 		for (int k = 0; k < got; k++)
 			out[count + k].addr = ips[i];
-		/* The stack-pointer word is only a return address if it lands in code. */
-		if (i == 1 && ret_is_guess && (got <= 0 || !out[count].func))
+		if (i == 0 && got > 0)
+			leaf_stub = pl_is_leaf_syscall_stub(&out[0]);
+		/*
+		 * The stack-pointer word is only a return address if it lands in
+		 * code: in a named function, or, under a leaf syscall stub (which
+		 * keeps no frame, so the word is its return address), anywhere in
+		 * an executable mapping (a stripped binary's local functions).
+		 */
+		if (i == 1 && ret_is_guess &&
+		    (got <= 0 || !(out[count].func || (leaf_stub && out[count].code))))
 			continue;
 		count += got > 0 ? got : 0;
 	}

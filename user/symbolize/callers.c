@@ -35,6 +35,7 @@ static const struct {
     [PL_CALLER_JEMALLOC] = {"jemalloc", "jemalloc (other)"},
     [PL_CALLER_TCMALLOC_RELEASE] = {"tcmalloc-release", "tcmalloc release"},
     [PL_CALLER_TCMALLOC] = {"tcmalloc", "tcmalloc (other)"},
+    [PL_CALLER_PYTHON_ARENA] = {"python-arena", "Python obmalloc arena"},
     [PL_CALLER_LOADER] = {"loader", "dynamic loader"},
     [PL_CALLER_APP] = {"app", "the program itself"},
 };
@@ -107,6 +108,20 @@ static const char *const glibc_free[] = {
 static const char *const glibc_sbrk[] = {"sbrk", "__sbrk", NULL};
 static const char *const jemalloc_funcs[] = {"je_", "pages_purge", "extent_purge", NULL};
 static const char *const tcmalloc_funcs[] = {"tcmalloc::", "TCMalloc_SystemRelease", NULL};
+/*
+ * CPython's own raw memory: obmalloc's arenas (1 MiB since 3.10) and 3.11's
+ * frame-stack chunks, through _PyObject_ArenaMmap and _PyObject_ArenaMunmap.
+ * The interpreter makes no other mmap, munmap or madvise of its own but
+ * for the mmap module's, so a call site in it is one of these, named or
+ * not: Debian's LTO build inlines _PyObject_Free (and the munmap under it)
+ * into every dealloc function.
+ */
+static bool is_python_arena(const struct pl_frame *site)
+{
+	const char *mod = base_name(site->module);
+
+	return starts_with(mod, "python3") || starts_with(mod, "libpython3");
+}
 
 /* Only the runtime calls these: a frame of one is the runtime asking (not runtime.goexit). */
 static bool is_go_runtime(const char *func)
@@ -168,6 +183,8 @@ enum pl_caller_class pl_classify_caller(const struct pl_frame *frames, int n, bo
 	c = classify_go(frames, n, site);
 	if (c != PL_CALLER_UNKNOWN)
 		return c;
+	if (site >= 0 && is_python_arena(&frames[site]))
+		return PL_CALLER_PYTHON_ARENA;
 	c = classify_native(frames, n, is_release);
 	if (c != PL_CALLER_UNKNOWN)
 		return c;
@@ -288,4 +305,14 @@ int pl_call_site(const struct pl_frame *frames, int n)
 			return i;
 	/* Only the stub itself: the caller is unknown, unless the stub is all there is. */
 	return n == 1 && !is_plumbing(frames[0].func) ? 0 : -1;
+}
+
+bool pl_is_leaf_syscall_stub(const struct pl_frame *f)
+{
+	static const char *const stubs[] = {"__mmap", "__mmap64", "mmap64",    "__munmap",
+					    "munmap", "madvise",  "__madvise", "brk",
+					    "__brk",  "mprotect", NULL};
+
+	return f->func && starts_with(base_name(f->module), "libc.so") &&
+	       any_func_exact(f, 1, stubs);
 }

@@ -23,6 +23,7 @@ enum pl_caller_class {
 	PL_CALLER_JEMALLOC,
 	PL_CALLER_TCMALLOC_RELEASE,
 	PL_CALLER_TCMALLOC,
+	PL_CALLER_PYTHON_ARENA,
 	PL_CALLER_LOADER,
 	PL_CALLER_APP,
 	PL_CALLER_NR,
@@ -30,6 +31,13 @@ enum pl_caller_class {
 
 /* "go-scavenger-background": the JSON and script-facing name. */
 const char *pl_caller_class_name(enum pl_caller_class c);
+/*
+ * glibc's syscall stubs that keep no stack frame (__mmap, __munmap,
+ * madvise, __brk; not mremap, whose varargs take one): at the syscall the
+ * word at the stack pointer is their return address.
+ */
+struct pl_frame;
+bool pl_is_leaf_syscall_stub(const struct pl_frame *f);
 /* "Go background scavenger": the name a person reads. */
 const char *pl_caller_class_label(enum pl_caller_class c);
 

@@ -1046,6 +1046,7 @@ static int describe(struct pl_symbolizer *s, const struct proc *p, struct mappin
 	int n;
 
 	out->module = m->name;
+	out->code = m->executable || m->kind == MAP_VDSO;
 	if (m->kind != MAP_FILE && m->kind != MAP_VDSO)
 		return 1;
 	mod = resolve(s, p, m);

@@ -24,6 +24,7 @@ struct pl_frame {
 	const char *file;   /* Go source file, or NULL */
 	int line;	    /* Go source line, or 0 */
 	bool inlined;	    /* an inlined Go frame inside the next one */
+	bool code;	    /* addr is in an executable mapping */
 };
 
 struct pl_symbolizer *pl_symbolizer_new(void);
