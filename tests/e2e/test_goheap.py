@@ -134,6 +134,7 @@ class GoHeapRun:
     def drive(self):
         deadline = time.monotonic() + RUN_TIMEOUT
         released = set()
+        pid = None
         while self.proc.poll() is None:
             assert time.monotonic() < deadline, "the goheap run did not finish"
             pid = pid or self.target_pid()
