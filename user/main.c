@@ -50,6 +50,7 @@ struct run {
 	bool until_met;
 	struct pl_goheap goheap; /* the Go heap, read at each balance */
 	bool traced;		 /* tracing started: the end's phases are worth timing */
+	bool target_ended;	 /* the run ended because the target exited, not by our hand */
 	/* And once a second for the live view (see send_sample). */
 	struct pl_go_heap go_now;
 	uint64_t next_go_look_ns;
@@ -573,8 +574,10 @@ static void trace_loop(struct run *r)
 			break;
 		if (pl_sinks_stop_requested(&r->sinks)) /* q in the live view */
 			break;
-		if (pl_target_exited(&r->target))
+		if (pl_target_exited(&r->target)) {
+			r->target_ended = true; /* by itself: --metrics keeps its figures up */
 			break;
+		}
 		if (deadline && pl_now_ns() >= deadline)
 			break;
 		if (next_balance && pl_now_ns() >= next_balance) {
@@ -684,14 +687,16 @@ static void discard_outputs(struct run *r)
 }
 
 /*
- * --metrics: a target that exited leaves its final figures up (target_up
- * 0) until Ctrl-C or the end of -d, so that the last scrape sees them.
+ * --metrics: a target that exited by itself leaves its final figures up
+ * (target_up 0) until Ctrl-C or the end of -d, so that the last scrape
+ * sees them. A run we ended (--until-rss-*, q, the reader gone) ends now.
+ * Called once the programs are detached: nothing is traced meanwhile.
  */
 static void serve_final_metrics(struct run *r)
 {
 	uint64_t deadline = r->cfg.duration_ns ? r->ledger.t_start_ns + r->cfg.duration_ns : 0;
 
-	if (!r->metrics || !pl_target_exited(&r->target) || stop_requested)
+	if (!r->metrics || stop_requested)
 		return;
 	fprintf(stderr,
 		"pageledger: the target exited; its final metrics stay at http://%s/metrics "
@@ -718,6 +723,7 @@ int main(int argc, char **argv)
 	uint64_t t;
 	int status;
 	int err = PL_EXIT_ERROR;
+	bool linger = false;
 
 	signal(SIGPIPE, SIG_IGN); /* even --help | head: an EPIPE we see, exit 0 */
 	status = pl_cli_parse(argc, argv, &r.cfg);
@@ -745,7 +751,7 @@ int main(int argc, char **argv)
 	t = phase_done(&r, "summarized", t);
 	err = close_outputs(&r);
 	t = phase_done(&r, "outputs closed", t);
-	serve_final_metrics(&r);
+	linger = err == PL_EXIT_OK && r.target_ended;
 	if (err == PL_EXIT_OK && (r.cfg.until_below || r.cfg.until_above) && !r.until_met)
 		err = PL_EXIT_UNTIL_UNMET;
 cleanup:
@@ -754,6 +760,10 @@ cleanup:
 	t = pl_now_ns();
 	pl_tracer_stop(&r.tracer);
 	t = phase_done(&r, "detached", t);
+	if (linger) {
+		serve_final_metrics(&r);
+		t = pl_now_ns();
+	}
 	if (r.attributing)
 		pl_attributor_free(&r.attr);
 	pl_range_tracker_free(r.ranges);

@@ -317,16 +317,24 @@ def test_bad_requests_get_error_statuses_and_tracing_goes_on():
             with socket.create_connection((host, int(port)), timeout=10) as s:
                 s.sendall(request)
                 return s.recv(200) if read else b""
-        assert raw(b"POST /metrics HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.1 405")
+        answer = raw(b"POST /metrics HTTP/1.1\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 405") and b"Allow: GET, HEAD" in answer, answer
         assert raw(b"GET /other HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.1 404")
         assert raw(b"GET\r\n\r\n").startswith(b"HTTP/1.1 400")
         assert raw(b"GET /metrics HTTP/1.1\r\nX: " + b"a" * 9000).startswith(b"HTTP/1.1 431")
         assert raw(b"HEAD /metrics HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.1 200")
-        # A client that says nothing holds the endpoint for its timeout only.
-        with socket.create_connection((host, int(port)), timeout=10):
+        assert raw(b"GET / HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.1 200")
+        # Clients that say nothing, more than the endpoint reads at once, hold
+        # only their own slots: a scrape is answered at once (one at a time,
+        # each idle client would hold it 2 s, 40 s in all).
+        idle = [socket.create_connection((host, int(port)), timeout=10) for _ in range(20)]
+        try:
             t0 = time.monotonic()
             text = exporter.scrape()
-            assert time.monotonic() - t0 < 5
+            assert time.monotonic() - t0 < 2, time.monotonic() - t0
+        finally:
+            for c in idle:
+                c.close()
         target.send_signal(signal.SIGUSR1)
         wait_for_line(target.stdout, "done")
         deadline = time.monotonic() + TIMEOUT
@@ -335,10 +343,21 @@ def test_bad_requests_get_error_statuses_and_tracing_goes_on():
             assert time.monotonic() < deadline, text
             time.sleep(0.1)
         m = parse_exposition(text)
-        assert value(m, "pageledger_scrapes_refused_total") >= 4
-        assert value(m, "pageledger_scrapes_total") >= 1
+        # The four refused, plus the idle clients given up (four for want of a
+        # slot, the rest at their deadline, or when they closed).
+        assert value(m, "pageledger_scrapes_refused_total") >= 4 + 4
+        assert value(m, "pageledger_scrapes_total") >= 2  # HEAD and GET of /metrics
     finally:
         target.send_signal(signal.SIGUSR2)
         target.wait(timeout=TIMEOUT)
         if exporter:
             assert exporter.stop()[0] == 0
+
+
+def test_a_run_we_end_does_not_wait_for_ctrl_c():
+    """--until-rss-above ends the run: the target is stopped by us, not gone by
+    itself, so there is no final-figures wait, and the exit is 0."""
+    p = subprocess.run([str(PAGELEDGER), "-q", "--metrics", "0", "--until-rss-above", "1",
+                        "--", "sleep", "30"], capture_output=True, text=True, timeout=TIMEOUT)
+    assert p.returncode == 0, p.stderr
+    assert "final metrics stay" not in p.stderr

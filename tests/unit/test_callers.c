@@ -127,6 +127,8 @@ static void test_python_arenas(void **state)
 	/* A large object's free goes through glibc's free: glibc's, not an arena. */
 	const char *const big_object[] = {"/lib/libc.so.6:__munmap", "/lib/libc.so.6:free",
 					  "/usr/bin/python3.11:_PyObject_Free", NULL};
+	/* Past glibc's mremap, which keeps a frame, the walk is not the arena's. */
+	const char *const remapped[] = {"/lib/libc.so.6:mremap", "/usr/bin/python3.11:", NULL};
 	/* The same name in another program is that program's. */
 	const char *const not_python[] = {"/lib/libc.so.6:__munmap", "/usr/bin/app:_PyObject_Free",
 					  NULL};
@@ -136,6 +138,7 @@ static void test_python_arenas(void **state)
 	assert_int_equal(classify(shared, true), PL_CALLER_PYTHON_ARENA);
 	assert_int_equal(classify(big_object, true), PL_CALLER_GLIBC_FREE);
 	assert_int_equal(classify(not_python, true), PL_CALLER_APP);
+	assert_int_equal(classify(remapped, true), PL_CALLER_UNKNOWN);
 	assert_string_equal(pl_caller_class_name(PL_CALLER_PYTHON_ARENA), "python-arena");
 }
 

@@ -61,6 +61,8 @@ int pl_metrics_parse_listen(const char *s, char host[PL_LISTEN_HOST_MAX],
 	return 0;
 }
 
+struct client;
+
 struct pl_metrics_http {
 	int listen_fd;
 	int wake[2]; /* a byte on wake[1] ends the thread */
@@ -69,6 +71,7 @@ struct pl_metrics_http {
 	char *body;
 	size_t len;
 	uint64_t scrapes, refused;
+	struct client *clients; /* PL_METRICS_CLIENTS slots, touched by the thread only */
 };
 
 /* "GET /metrics HTTP/1.1": the method and the path up to '?', compared whole. */
@@ -126,41 +129,30 @@ static const char *status_text(int status)
 	return "Error";
 }
 
-/* The whole answer within the budget: a reader that drains a byte at a time is cut off. */
+/*
+ * The whole answer within the budget: the socket does not block, and each
+ * wait for room is bounded by what is left of it.
+ */
 static bool send_all(int fd, const char *p, size_t n, uint64_t deadline_ns)
 {
 	while (n) {
-		if (pl_now_ns() > deadline_ns)
-			return false;
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		uint64_t now;
 
+		if (w > 0) {
+			p += w;
+			n -= (size_t)w;
+			continue;
+		}
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w <= 0)
+		now = pl_now_ns();
+		if (w == 0 || (errno != EAGAIN && errno != EWOULDBLOCK) || now >= deadline_ns)
 			return false;
-		p += w;
-		n -= (size_t)w;
+		poll(&(struct pollfd){.fd = fd, .events = POLLOUT}, 1,
+		     (int)((deadline_ns - now) / 1000000 + 1));
 	}
 	return true;
-}
-
-/* Reads a request head: up to the blank line, PL_METRICS_REQUEST_MAX bytes, or the timeout. */
-static size_t read_head(int fd, char *buf, size_t cap, uint64_t deadline_ns)
-{
-	size_t n = 0;
-
-	while (n < cap && pl_now_ns() < deadline_ns) {
-		ssize_t r = recv(fd, buf + n, cap - n, 0);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-		if (memmem(buf, n, "\r\n\r\n", 4) || memmem(buf, n, "\n\n", 2))
-			break;
-	}
-	return n;
 }
 
 static const char index_page[] =
@@ -180,23 +172,44 @@ static char *take_body(struct pl_metrics_http *h, size_t *len)
 	return copy;
 }
 
-static void count(struct pl_metrics_http *h, bool scraped)
+static void count(struct pl_metrics_http *h, uint64_t *counter)
 {
 	pthread_mutex_lock(&h->lock);
-	if (scraped)
-		h->scrapes++;
-	else
-		h->refused++;
+	(*counter)++;
 	pthread_mutex_unlock(&h->lock);
 }
 
-static void answer(struct pl_metrics_http *h, int fd)
+/* A connection whose request head is still coming in. */
+struct client {
+	int fd; /* -1: a free slot */
+	size_t n;
+	uint64_t deadline_ns; /* the whole exchange's, from accept */
+	char buf[PL_METRICS_REQUEST_MAX];
+};
+
+static bool head_complete(const struct client *c)
 {
-	char req[PL_METRICS_REQUEST_MAX], head[256];
-	uint64_t deadline = pl_now_ns() + IO_BUDGET_NS;
-	size_t n = read_head(fd, req, sizeof(req), deadline), len = 0;
+	return memmem(c->buf, c->n, "\r\n\r\n", 4) || memmem(c->buf, c->n, "\n\n", 2);
+}
+
+/* Lets the client read the answer before the close: what it still sends is read and dropped. */
+static void close_client(struct client *c)
+{
+	char sink[4096];
+
+	shutdown(c->fd, SHUT_WR);
+	for (int i = 0; i < 16 && recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; i++)
+		;
+	close(c->fd);
+	c->fd = -1;
+}
+
+static void answer(struct pl_metrics_http *h, struct client *c)
+{
+	char head[320];
+	size_t len = 0;
 	bool head_only, is_index;
-	int status = pl_metrics_http_route(req, n, &head_only, &is_index);
+	int status = pl_metrics_http_route(c->buf, c->n, &head_only, &is_index);
 	char *body = NULL;
 	const char *type = "text/plain; charset=utf-8";
 	bool ok;
@@ -212,47 +225,131 @@ static void answer(struct pl_metrics_http *h, int fd)
 	if (status != 200)
 		len = strlen(status_text(status)) + 1;
 	snprintf(head, sizeof(head),
-		 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+		 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s"
 		 "Connection: close\r\n\r\n",
-		 status, status_text(status), type, len);
-	ok = send_all(fd, head, strlen(head), deadline);
+		 status, status_text(status), type, len,
+		 status == 405 ? "Allow: GET, HEAD\r\n" : "");
+	ok = send_all(c->fd, head, strlen(head), c->deadline_ns);
 	if (ok && !head_only) {
 		if (status != 200)
-			ok = send_all(fd, status_text(status), len - 1, deadline) &&
-			     send_all(fd, "\n", 1, deadline);
+			ok = send_all(c->fd, status_text(status), len - 1, c->deadline_ns) &&
+			     send_all(c->fd, "\n", 1, c->deadline_ns);
 		else
-			ok = send_all(fd, is_index ? index_page : body, len, deadline);
+			ok = send_all(c->fd, is_index ? index_page : body, len, c->deadline_ns);
 	}
-	count(h, ok && status == 200 && !is_index);
+	if (!ok || status != 200)
+		count(h, &h->refused);
+	else if (!is_index)
+		count(h, &h->scrapes);
 	free(body);
+	close_client(c);
 }
 
+/* Reads what a client sent; answers once its head is complete or too large. */
+static void read_client(struct pl_metrics_http *h, struct client *c)
+{
+	ssize_t r = recv(c->fd, c->buf + c->n, sizeof(c->buf) - c->n, MSG_DONTWAIT);
+
+	if (r < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+		return;
+	if (r <= 0) { /* gone before it asked */
+		count(h, &h->refused);
+		close_client(c);
+		return;
+	}
+	c->n += (size_t)r;
+	if (head_complete(c) || c->n == sizeof(c->buf))
+		answer(h, c);
+}
+
+/* A free slot, or the one closest to its deadline given up: the newest asker is served. */
+static struct client *free_slot(struct pl_metrics_http *h)
+{
+	struct client *oldest = &h->clients[0];
+
+	for (int i = 0; i < PL_METRICS_CLIENTS; i++) {
+		if (h->clients[i].fd < 0)
+			return &h->clients[i];
+		if (h->clients[i].deadline_ns < oldest->deadline_ns)
+			oldest = &h->clients[i];
+	}
+	count(h, &h->refused);
+	close_client(oldest);
+	return oldest;
+}
+
+/* Takes every pending connection. False when accept failed for want of resources. */
+static bool accept_all(struct pl_metrics_http *h)
+{
+	for (;;) {
+		int fd = accept4(h->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		struct client *c;
+
+		if (fd < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
+			       errno == ECONNABORTED;
+		c = free_slot(h);
+		c->fd = fd;
+		c->n = 0;
+		c->deadline_ns = pl_now_ns() + IO_BUDGET_NS;
+	}
+}
+
+/* Waits for the next event: the earliest client deadline, or 100 ms after a failed accept. */
+static int poll_timeout_ms(const struct pl_metrics_http *h, bool backoff)
+{
+	uint64_t now = pl_now_ns(), first = UINT64_MAX;
+	int ms = backoff ? 100 : -1;
+
+	for (int i = 0; i < PL_METRICS_CLIENTS; i++)
+		if (h->clients[i].fd >= 0 && h->clients[i].deadline_ns < first)
+			first = h->clients[i].deadline_ns;
+	if (first != UINT64_MAX) {
+		int left = first <= now ? 0 : (int)((first - now) / 1000000 + 1);
+
+		ms = ms < 0 || left < ms ? left : ms;
+	}
+	return ms;
+}
+
+/*
+ * One thread, several connections: heads are read as they come, so a
+ * client that stalls holds only its own slot, until its deadline.
+ */
 static void *serve(void *arg)
 {
 	struct pl_metrics_http *h = arg;
-	struct timeval tv = {.tv_sec = PL_METRICS_IO_TIMEOUT_MS / 1000,
-			     .tv_usec = (PL_METRICS_IO_TIMEOUT_MS % 1000) * 1000};
+	bool backoff = false;
 
 	for (;;) {
-		struct pollfd fds[2] = {{.fd = h->listen_fd, .events = POLLIN},
-					{.fd = h->wake[0], .events = POLLIN}};
-		int fd;
+		struct pollfd fds[2 + PL_METRICS_CLIENTS] = {{.fd = h->listen_fd, .events = POLLIN},
+							     {.fd = h->wake[0], .events = POLLIN}};
+		struct client *polled[PL_METRICS_CLIENTS];
+		int n = 0;
 
-		if (poll(fds, 2, -1) < 0 && errno != EINTR)
+		for (int i = 0; i < PL_METRICS_CLIENTS; i++)
+			if (h->clients[i].fd >= 0) {
+				fds[2 + n] =
+				    (struct pollfd){.fd = h->clients[i].fd, .events = POLLIN};
+				polled[n++] = &h->clients[i];
+			}
+		if (poll(fds, (nfds_t)(2 + n), poll_timeout_ms(h, backoff)) < 0 && errno != EINTR)
 			break;
 		if (fds[1].revents)
 			break;
-		if (!(fds[0].revents & POLLIN))
-			continue;
-		fd = accept4(h->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0)
-			continue;
-		/* A client that stalls holds this thread for the timeout, no longer. */
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		answer(h, fd);
-		close(fd);
+		for (int i = 0; i < n; i++)
+			if (fds[2 + i].revents && polled[i]->fd >= 0)
+				read_client(h, polled[i]);
+		for (int i = 0; i < PL_METRICS_CLIENTS; i++)
+			if (h->clients[i].fd >= 0 && pl_now_ns() >= h->clients[i].deadline_ns) {
+				count(h, &h->refused);
+				close_client(&h->clients[i]);
+			}
+		backoff = (fds[0].revents & POLLIN) && !accept_all(h);
 	}
+	for (int i = 0; i < PL_METRICS_CLIENTS; i++)
+		if (h->clients[i].fd >= 0)
+			close_client(&h->clients[i]);
 	return NULL;
 }
 
@@ -291,7 +388,7 @@ static int listen_on(const char *host, const char *port, char *bound, size_t bou
 			gai_strerror(rc));
 		return -1;
 	}
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd >= 0)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 16) ||
@@ -334,6 +431,14 @@ struct pl_metrics_http *pl_metrics_http_start(const char *host, const char *port
 		return NULL;
 	}
 	h->wake[0] = h->wake[1] = -1;
+	h->clients = calloc(PL_METRICS_CLIENTS, sizeof(*h->clients));
+	if (!h->clients) {
+		fprintf(stderr, "pageledger: --metrics: out of memory\n");
+		free(h);
+		return NULL;
+	}
+	for (int i = 0; i < PL_METRICS_CLIENTS; i++)
+		h->clients[i].fd = -1;
 	h->listen_fd = listen_on(host, port, bound, bound_len);
 	if (h->listen_fd < 0)
 		goto fail;
@@ -353,6 +458,7 @@ fail:
 		close(h->listen_fd);
 	if (h->wake[0] >= 0)
 		close(h->wake[0]), close(h->wake[1]);
+	free(h->clients);
 	free(h);
 	return NULL;
 }
@@ -394,5 +500,6 @@ void pl_metrics_http_stop(struct pl_metrics_http *h)
 	close(h->listen_fd);
 	pthread_mutex_destroy(&h->lock);
 	free(h->body);
+	free(h->clients);
 	free(h);
 }

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * --metrics ADDR:PORT: the HTTP endpoint Prometheus scrapes. A thread of
- * its own accepts one connection at a time and answers GET /metrics with
- * the latest text the metrics sink published, so a slow or hostile client
- * delays only other scrapes, never the tracing. Requests are read to a
- * bounded size under a timeout; anything but GET or HEAD of / or /metrics
- * gets a short error status.
+ * its own reads up to PL_METRICS_CLIENTS requests at once, without
+ * blocking, and answers GET /metrics with the latest text the metrics sink
+ * published: a client that stalls holds only its own slot until its
+ * deadline, and never the tracing. Requests are read to a bounded size;
+ * anything but GET or HEAD of / or /metrics gets a short error status.
  */
 #ifndef PL_OUTPUT_METRICS_HTTP_H
 #define PL_OUTPUT_METRICS_HTTP_H
@@ -14,8 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PL_METRICS_REQUEST_MAX 8192 /* a request's head past this is refused (431) */
-#define PL_METRICS_IO_TIMEOUT_MS 2000
+#define PL_METRICS_REQUEST_MAX 8192   /* a request's head past this is refused (431) */
+#define PL_METRICS_IO_TIMEOUT_MS 2000 /* a whole exchange, from accept to close */
+#define PL_METRICS_CLIENTS 16	      /* connections read at once; past that the oldest goes */
 
 #define PL_LISTEN_HOST_MAX 256
 #define PL_LISTEN_PORT_MAX 6

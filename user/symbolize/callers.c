@@ -183,7 +183,12 @@ enum pl_caller_class pl_classify_caller(const struct pl_frame *frames, int n, bo
 	c = classify_go(frames, n, site);
 	if (c != PL_CALLER_UNKNOWN)
 		return c;
-	if (site >= 0 && is_python_arena(&frames[site]))
+	/*
+	 * Only straight above a frameless stub, where the caller is the stub's
+	 * own return address: past a stub that keeps a frame (glibc's mremap,
+	 * under realloc) the walk through libc is not to be trusted.
+	 */
+	if (site == 1 && pl_is_leaf_syscall_stub(&frames[0]) && is_python_arena(&frames[1]))
 		return PL_CALLER_PYTHON_ARENA;
 	c = classify_native(frames, n, is_release);
 	if (c != PL_CALLER_UNKNOWN)
