@@ -12,6 +12,7 @@
 
 #define NOTE_SECTION_MAX (64u << 10) /* a note section read in; build-id notes are tiny */
 #define DEBUGLINK_SECTION_MAX 4096
+#define DEBUGLINK_FILE_MAX (256ll << 20) /* a debug file found by name is read whole: its CRC */
 
 static uint32_t get32(const uint8_t *p, bool be)
 {
@@ -182,6 +183,17 @@ static struct pl_elf *open_by_build_id(const uint8_t *id, size_t n, const char *
 	return d;
 }
 
+/* An ELF file of a size worth reading whole for its CRC (the tracing waits meanwhile). */
+static bool worth_a_crc(int fd)
+{
+	unsigned char magic[4];
+	struct stat st;
+
+	return !fstat(fd, &st) && st.st_size <= DEBUGLINK_FILE_MAX &&
+	       pread(fd, magic, sizeof(magic), 0) == sizeof(magic) &&
+	       !memcmp(magic, ELFMAG, SELFMAG);
+}
+
 static struct pl_elf *open_checked_crc(const char *path, uint32_t want)
 {
 	struct pl_elf *d;
@@ -190,7 +202,7 @@ static struct pl_elf *open_checked_crc(const char *path, uint32_t want)
 
 	if (fd < 0)
 		return NULL;
-	d = file_crc(fd, &crc) && crc == want ? pl_elf_open_fd(fd) : NULL;
+	d = worth_a_crc(fd) && file_crc(fd, &crc) && crc == want ? pl_elf_open_fd(fd) : NULL;
 	close(fd);
 	return d;
 }
