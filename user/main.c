@@ -241,13 +241,8 @@ static int open_output(struct run *r)
 		files.pprof = r->pprof_file.f;
 	}
 	if (r->cfg.metrics_addr) {
-		char host[PL_LISTEN_HOST_MAX], port[PL_LISTEN_PORT_MAX];
-
-		/* Checked by the command line's parser: this cannot fail. */
-		if (pl_metrics_parse_listen(r->cfg.metrics_addr, host, port))
-			return -1;
-		r->metrics =
-		    pl_metrics_http_start(host, port, r->metrics_bound, sizeof(r->metrics_bound));
+		r->metrics = pl_metrics_http_start(r->cfg.metrics_addr, r->metrics_bound,
+						   sizeof(r->metrics_bound));
 		if (!r->metrics)
 			return -1;
 		fprintf(stderr, "pageledger: metrics at http://%s/metrics\n", r->metrics_bound);
@@ -608,7 +603,7 @@ static void note_counters(struct run *r)
 static void finish(struct run *r)
 {
 	struct pl_totals totals;
-	uint64_t rss_now;
+	uint64_t rss_now; /* only the peak is the summary's */
 
 	pl_tracer_drain(&r->tracer);
 	track_ranges(r, flush_causes(r));

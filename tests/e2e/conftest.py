@@ -2,10 +2,14 @@
 root, against the real kernel, on workloads that the repo builds."""
 import json
 import os
+import shutil
 import signal
+import socket
 import subprocess
+import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import jsonschema
@@ -176,3 +180,60 @@ class Attached:
         rest, _ = self.target.communicate(timeout=timeout)
         out, err = self.tracer.communicate(timeout=timeout)
         return Trace(parse_jsonl(out), parse_jsonl(rest), err, self.tracer.returncode)
+
+
+def wait_until(condition, what, timeout=TIMEOUT):
+    """Polls condition() until it returns something true, and returns that."""
+    deadline = time.monotonic() + timeout
+    while not (got := condition()):
+        assert time.monotonic() < deadline, f"never saw {what}"
+        time.sleep(0.05)  # a poll interval, not a wait for an outcome
+    return got
+
+
+def http_get(url, timeout=10):
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.read().decode()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+PROMETHEUS = Path("/usr/bin/prometheus")
+
+
+class Prometheus:
+    """Debian's prometheus on 127.0.0.1, ready; scraping target every second,
+    or nothing (then only a Go service to trace)."""
+
+    def __init__(self, target=None):
+        assert PROMETHEUS.exists(), "install Debian's prometheus (make deps)"
+        self.port = free_port()
+        self.work = Path(tempfile.mkdtemp(prefix="prom-", dir=BUILD))
+        config = "global:\n  scrape_interval: 1h\n"
+        if target:
+            config = ("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+                      "scrape_configs:\n  - job_name: pageledger\n"
+                      f"    static_configs:\n      - targets: ['{target}']\n")
+        (self.work / "prometheus.yml").write_text(config)
+        self.proc = subprocess.Popen(
+            [str(PROMETHEUS), f"--config.file={self.work / 'prometheus.yml'}",
+             f"--storage.tsdb.path={self.work / 'data'}",
+             f"--web.listen-address=127.0.0.1:{self.port}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(self._ready, "prometheus ready")
+
+    def _ready(self):
+        assert self.proc.poll() is None, "prometheus exited"
+        try:
+            return "Ready" in http_get(f"http://127.0.0.1:{self.port}/-/ready")
+        except OSError:
+            return False
+
+    def close(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=TIMEOUT)
+        shutil.rmtree(self.work, ignore_errors=True)

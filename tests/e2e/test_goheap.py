@@ -12,19 +12,18 @@ import os
 import re
 import shutil
 import signal
-import socket
 import struct
 import subprocess
 import tempfile
 import threading
 import time
-import urllib.request
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
-from conftest import BUILD, MiB, PAGELEDGER, parse_jsonl, run_traced
+from conftest import (BUILD, MiB, PAGELEDGER, Prometheus, free_port, http_get, parse_jsonl,
+                      run_traced, wait_until)
 
 GO_DIR = BUILD / "go"
 HEAP_MB = 240
@@ -252,16 +251,13 @@ def test_metrics_exporter_shows_the_go_heap_retained():
     port = free_port()
     run = GoHeapRun("goheap-pie-stripped", extra=["--metrics", f"127.0.0.1:{port}"])
     try:
-        deadline = time.monotonic() + RUN_TIMEOUT
-        while True:
-            assert time.monotonic() < deadline and run.proc.poll() is None, "no quiet point"
+        def quiet_half():
+            assert run.proc.poll() is None, "the run ended before its quiet point"
             q = [ln for ln in run.lines() if ln["step"] == "quiet" and ln["phase"] == "half"]
             # The live reading is at most a second old: wait past it.
-            if q and run.balance_after(q[0]["t_ns"] + 1_300_000_000):
-                break
-            time.sleep(0.05)
+            return q[0] if q and run.balance_after(q[0]["t_ns"] + 1_300_000_000) else None
+        q = wait_until(quiet_half, "the half quiet point", RUN_TIMEOUT)
         text = http_get(f"http://127.0.0.1:{port}/metrics")
-        q = q[0]
         got = {m.group(1): (m.group(2), int(m.group(3))) for m in re.finditer(
             r'^pageledger_go_heap_bytes\{.*,state="(\w+)",version="([^"]*)"\} (\d+)$', text, re.M)}
         assert set(got) == {"inuse", "idle", "released", "retained"}, text
@@ -342,20 +338,6 @@ def test_corrupt_pclntab_gives_null_go_heap(how, reason):
 
 # ---- Debian's prometheus ----------------------------------------------------------
 
-PROMETHEUS = Path("/usr/bin/prometheus")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def http_get(url):
-    with urllib.request.urlopen(url, timeout=10) as r:
-        return r.read().decode()
-
-
 def memstats(port):
     """go_memstats_* from /metrics, with the monotonic times around the request."""
     t0 = time.monotonic_ns()
@@ -368,25 +350,11 @@ def memstats(port):
 
 
 def test_prometheus_go_heap_matches_its_metrics():
-    assert PROMETHEUS.exists(), "install Debian's prometheus (make deps)"
-    port = free_port()
-    work = Path(tempfile.mkdtemp(prefix="prom-", dir=BUILD))
-    (work / "prometheus.yml").write_text("global:\n  scrape_interval: 1h\n")
-    prom = subprocess.Popen(
-        [str(PROMETHEUS), f"--config.file={work / 'prometheus.yml'}",
-         f"--storage.tsdb.path={work / 'data'}", f"--web.listen-address=127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    prom = Prometheus()
+    port = prom.port
     tracer = None
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert time.monotonic() < deadline and prom.poll() is None, "prometheus not ready"
-            try:
-                if "Ready" in http_get(f"http://127.0.0.1:{port}/-/ready"):
-                    break
-            except OSError:
-                time.sleep(0.1)
-        tracer = subprocess.Popen([str(PAGELEDGER), "-j", "-i", "1", "-p", str(prom.pid)],
+        tracer = subprocess.Popen([str(PAGELEDGER), "-j", "-i", "1", "-p", str(prom.proc.pid)],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         stream = LiveStream(tracer)
         # A bounded load: queries and scrapes on loopback only.
@@ -421,9 +389,7 @@ def test_prometheus_go_heap_matches_its_metrics():
         if tracer:
             tracer.send_signal(signal.SIGINT)
             tracer.communicate(timeout=60)
-        prom.terminate()
-        prom.wait(timeout=60)
-        shutil.rmtree(work, ignore_errors=True)
+        prom.close()
 
 
 # ---- another release: Go 1.24, when this machine has a binary of it ---------------

@@ -4,11 +4,9 @@ kernel's: /proc/PID/status for RSS at a quiet moment, and the workload's
 own releases for the released-bytes counter, to the byte."""
 import json
 import re
-import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -17,22 +15,11 @@ from pathlib import Path
 import pytest
 from test_install import bold_words
 
-from conftest import BUILD, ROOT, MiB, PAGELEDGER, TIMEOUT, Lines, wait_for_line, workload
+from conftest import (ROOT, MiB, PAGELEDGER, PROMETHEUS, TIMEOUT, Lines, Prometheus, http_get,
+                      wait_for_line, wait_until, workload)
 
-PROMETHEUS = Path("/usr/bin/prometheus")
 PROMTOOL = Path("/usr/bin/promtool")
 RENDER_S = 0.2  # PL_METRICS_RENDER_NS: the exposition is at most this old, plus a poll
-
-
-def http_get(url, timeout=10):
-    with urllib.request.urlopen(url, timeout=timeout) as r:
-        return r.read().decode()
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def status_kb(pid):
@@ -83,29 +70,8 @@ class Exporter:
         return self.proc.returncode, out
 
 
-class Prometheus:
-    """Debian's prometheus, scraping one target every second, on 127.0.0.1."""
-
-    def __init__(self, target):
-        self.port = free_port()
-        self.work = Path(tempfile.mkdtemp(prefix="prom-", dir=BUILD))
-        (self.work / "prometheus.yml").write_text(
-            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-            "scrape_configs:\n  - job_name: pageledger\n"
-            f"    static_configs:\n      - targets: ['{target}']\n")
-        self.proc = subprocess.Popen(
-            [str(PROMETHEUS), f"--config.file={self.work / 'prometheus.yml'}",
-             f"--storage.tsdb.path={self.work / 'data'}",
-             f"--web.listen-address=127.0.0.1:{self.port}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + TIMEOUT
-        while True:
-            assert time.monotonic() < deadline and self.proc.poll() is None, "not ready"
-            try:
-                if "Ready" in http_get(f"http://127.0.0.1:{self.port}/-/ready"):
-                    break
-            except OSError:
-                time.sleep(0.1)
+class Scraper(Prometheus):
+    """Prometheus scraping one target every second, asked through its HTTP API."""
 
     def samples(self, promql, window="30s"):
         """[(unix seconds, value)] of the one series promql[window] names."""
@@ -116,20 +82,10 @@ class Prometheus:
         assert len(series) <= 1, series
         return [(float(t), float(v)) for t, v in series[0]["values"]] if series else []
 
-    def scraped_after(self, promql, t_unix, timeout=TIMEOUT):
+    def scraped_after(self, promql, t_unix):
         """The value of the first sample Prometheus took after t_unix."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            later = [v for t, v in self.samples(promql) if t > t_unix]
-            if later:
-                return later[0]
-            time.sleep(0.2)
-        raise AssertionError(f"no sample of {promql} after {t_unix}")
-
-    def close(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=TIMEOUT)
-        shutil.rmtree(self.work, ignore_errors=True)
+        return wait_until(lambda: [v for t, v in self.samples(promql) if t > t_unix],
+                          f"a sample of {promql} after {t_unix}")[0]
 
 
 RELEASED = ('pageledger_released_bytes_total{class="app",syscall="madvise",'
@@ -165,7 +121,7 @@ def test_prometheus_scrapes_exact_rss_and_released_bytes(threads):
     try:
         wait_for_line(target.stdout, "ready")
         exporter = Exporter(target.pid)
-        prom = Prometheus(exporter.addr)
+        prom = Scraper(exporter.addr)
         quiet = time.time() + RENDER_S
         assert_rss_matches_proc(prom, target.pid, quiet)
         before = released(prom, quiet)
@@ -211,12 +167,10 @@ def test_hostile_names_stay_valid_exposition(tmp_path):
         exporter = Exporter(target.pid)
         target.send_signal(signal.SIGUSR1)
         wait_for_line(target.stdout, "holding")
-        deadline = time.monotonic() + TIMEOUT
-        while True:  # until the releases are in the exposition
+        def released_shown():
             raw = urllib.request.urlopen(f"http://{exporter.addr}/metrics", timeout=10).read()
-            if b'class="app"' in raw or time.monotonic() > deadline:
-                break
-            time.sleep(0.1)
+            return raw if b'class="app"' in raw else None
+        raw = wait_until(released_shown, "the releases in the exposition")
         text = raw.decode("utf-8")  # strict: valid UTF-8 or this raises
         assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f]", text), "a raw control byte"
         assert 'comm="ev\\\\x1b[2Jil\\\\x07"' in text, text[:400]
@@ -240,10 +194,10 @@ def test_every_family_is_grouped_and_typed():
         exporter = Exporter(target.pid, extra=["-i", "0.5"])
         target.send_signal(signal.SIGUSR1)
         wait_for_line(target.stdout, "done")
-        deadline = time.monotonic() + TIMEOUT
-        while "pageledger_balance_settled{" not in (text := exporter.scrape()):
-            assert time.monotonic() < deadline, "no balance in the exposition"
-            time.sleep(0.1)
+        def with_balance():
+            text = exporter.scrape()
+            return text if "pageledger_balance_settled{" in text else None
+        text = wait_until(with_balance, "a balance in the exposition")
         promtool_check(text)
         seen, current = set(), None
         for line in text.splitlines():
@@ -337,12 +291,11 @@ def test_bad_requests_get_error_statuses_and_tracing_goes_on():
                 c.close()
         target.send_signal(signal.SIGUSR1)
         wait_for_line(target.stdout, "done")
-        deadline = time.monotonic() + TIMEOUT
-        while value(parse_exposition(text := exporter.scrape()),
-                    "pageledger_advised_bytes_total", **{"class": "app"}) != 4 * MiB:
-            assert time.monotonic() < deadline, text
-            time.sleep(0.1)
-        m = parse_exposition(text)
+        def advised_all():
+            m = parse_exposition(exporter.scrape())
+            return m if value(m, "pageledger_advised_bytes_total", **{"class": "app"}) == 4 * MiB \
+                else None
+        m = wait_until(advised_all, "the thread's 4 MiB advised")
         # The four refused, plus the idle clients given up (four for want of a
         # slot, the rest at their deadline, or when they closed).
         assert value(m, "pageledger_scrapes_refused_total") >= 4 + 4

@@ -6,18 +6,11 @@ before tracing can start, and never left half-written."""
 import os
 import signal
 import subprocess
-import time
 
-from conftest import PAGELEDGER, ROOT, TIMEOUT, parse_jsonl, wait_for_line, workload
+from conftest import (PAGELEDGER, ROOT, TIMEOUT, parse_jsonl, wait_for_line, wait_until,
+                      workload)
 
 FULL = "pageledger: cannot write {}: No space left on device"
-
-
-def wait_until(condition, timeout=TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition never held"
-        time.sleep(0.05)  # a poll interval, not a wait for an outcome
 
 
 def error_lines(stderr):
@@ -159,7 +152,7 @@ def test_output_file_is_replaced_only_when_the_run_ends(tmp_path):
         temps = [n for n in os.listdir(tmp_path) if n != "trace.jsonl"]
         assert len(temps) == 1 and temps[0].startswith(".trace.jsonl.partial-"), temps
         temp = tmp_path / temps[0]
-        wait_until(lambda: b'"when":"interval"' in temp.read_bytes())  # written as it goes
+        wait_until(lambda: b'"when":"interval"' in temp.read_bytes(), "an interval record")  # written as it goes
         assert out.read_text() == "the last run's trace\n"
         tracer.send_signal(signal.SIGINT)
         assert tracer.wait(timeout=TIMEOUT) == 0

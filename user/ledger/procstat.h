@@ -22,7 +22,6 @@ struct pl_kernel_view {
 /* Parses "Key:   123 kB" lines of a status or smaps_rollup text. Pure. */
 void pl_parse_status(const char *text, size_t len, struct pl_kernel_view *v);
 void pl_parse_rollup(const char *text, size_t len, struct pl_kernel_view *v);
-/* Reads both files. Returns 0, or -1 if the process is gone. */
 /*
  * pageledger's own RSS and peak (VmRSS, VmHWM), in bytes; 0 when unknown.
  * VmHWM, not getrusage(): ru_maxrss carries the peak of the address space
@@ -30,6 +29,7 @@ void pl_parse_rollup(const char *text, size_t len, struct pl_kernel_view *v);
  * parent would report the parent's size.
  */
 void pl_self_rss(uint64_t *rss, uint64_t *peak);
+/* Reads both files. Returns 0, or -1 if the process is gone. */
 int pl_kernel_view_read(pid_t pid, struct pl_kernel_view *v);
 /* Only status: for a caller that sums smaps itself (the rollup is that sum). */
 int pl_kernel_view_read_status(pid_t pid, struct pl_kernel_view *v);

@@ -78,26 +78,32 @@ static void render_rss(FILE *f, const struct pl_metrics_view *v)
 	}
 }
 
-/* Calls by syscall, summed over advice. */
+/* A syscall's calls (or failed calls), summed over advice. */
+static uint64_t per_syscall(const struct pl_ledger *l, int sys, bool errors)
+{
+	uint64_t n = 0;
+
+	for (int a = 0; a < PL_ADVICE_SLOTS; a++)
+		n += errors ? l->stats[sys][a].errors : l->stats[sys][a].calls;
+	return n;
+}
+
 static void render_calls(FILE *f, const struct pl_metrics_view *v)
 {
-	family(f, "pageledger_calls_total", "counter", "Calls the target made, by syscall");
-	for (int sys = 0; sys < PL_SYS_NR; sys++) {
-		const char *labels[] = {"syscall", pl_syscall_name(sys), NULL};
-		uint64_t calls = 0;
+	static const struct {
+		const char *name, *help;
+		bool errors;
+	} fams[] = {{"pageledger_calls_total", "Calls the target made, by syscall", false},
+		    {"pageledger_call_errors_total", "Calls that failed, by syscall", true}};
 
-		for (int a = 0; a < PL_ADVICE_SLOTS; a++)
-			calls += v->ledger->stats[sys][a].calls;
-		sample_u(f, v, "pageledger_calls_total", labels, calls);
-	}
-	family(f, "pageledger_call_errors_total", "counter", "Calls that failed, by syscall");
-	for (int sys = 0; sys < PL_SYS_NR; sys++) {
-		const char *labels[] = {"syscall", pl_syscall_name(sys), NULL};
-		uint64_t errors = 0;
+	for (size_t i = 0; i < sizeof(fams) / sizeof(fams[0]); i++) {
+		family(f, fams[i].name, "counter", fams[i].help);
+		for (int sys = 0; sys < PL_SYS_NR; sys++) {
+			const char *labels[] = {"syscall", pl_syscall_name(sys), NULL};
 
-		for (int a = 0; a < PL_ADVICE_SLOTS; a++)
-			errors += v->ledger->stats[sys][a].errors;
-		sample_u(f, v, "pageledger_call_errors_total", labels, errors);
+			sample_u(f, v, fams[i].name, labels,
+				 per_syscall(v->ledger, sys, fams[i].errors));
+		}
 	}
 }
 
@@ -113,20 +119,17 @@ static void class_row_sample(FILE *f, const struct pl_metrics_view *v, const cha
 			     const struct class_row_view *r, uint64_t value)
 {
 	char abuf[32];
-	const char *advice = NULL;
+	/* Calls that take no advice get no advice label: the list ends before it. */
+	const char *labels[] = {"class", r->cls, "syscall", pl_syscall_name(r->sys),
+				NULL,	 NULL,	 NULL};
 
-	if (pl_syscall_has_advice(r->sys))
-		advice = r->slot == PL_ADVICE_SLOTS - 1
-			     ? "other"
-			     : pl_advice_name((long)r->slot, abuf, sizeof(abuf));
-	{
-		const char *labels[] = {"class",  r->cls, "syscall", pl_syscall_name(r->sys),
-					"advice", advice, NULL};
-
-		if (!advice)
-			labels[4] = NULL; /* no advice label for calls that take none */
-		sample_u(f, v, name, labels, value);
+	if (pl_syscall_has_advice(r->sys)) {
+		labels[4] = "advice";
+		labels[5] = r->slot == PL_ADVICE_SLOTS - 1
+				? "other"
+				: pl_advice_name((long)r->slot, abuf, sizeof(abuf));
 	}
+	sample_u(f, v, name, labels, value);
 }
 
 /*

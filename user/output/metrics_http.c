@@ -421,10 +421,16 @@ static int start_thread(struct pl_metrics_http *h)
 	return err;
 }
 
-struct pl_metrics_http *pl_metrics_http_start(const char *host, const char *port, char *bound,
-					      size_t bound_len)
+struct pl_metrics_http *pl_metrics_http_start(const char *addr, char *bound, size_t bound_len)
 {
-	struct pl_metrics_http *h = calloc(1, sizeof(*h));
+	char host[PL_LISTEN_HOST_MAX], port[PL_LISTEN_PORT_MAX];
+	struct pl_metrics_http *h;
+
+	if (pl_metrics_parse_listen(addr, host, port)) {
+		fprintf(stderr, "pageledger: --metrics: invalid address '%s'\n", addr);
+		return NULL;
+	}
+	h = calloc(1, sizeof(*h));
 
 	if (!h) {
 		fprintf(stderr, "pageledger: --metrics: out of memory\n");

@@ -32,12 +32,12 @@ int pl_metrics_parse_listen(const char *s, char host[PL_LISTEN_HOST_MAX],
 			    char port[PL_LISTEN_PORT_MAX]);
 
 /*
- * Listens on host:port (port "0": one the kernel picks) and starts serving.
- * The address bound, as "127.0.0.1:9464" or "[::1]:9464", goes to bound.
- * NULL after one line on stderr (a bad address, a port in use).
+ * Listens on addr (as pl_metrics_parse_listen reads it; port 0: one the
+ * kernel picks) and starts serving. The address bound, as
+ * "127.0.0.1:9464" or "[::1]:9464", goes to bound. NULL after one line on
+ * stderr (a bad address, a port in use).
  */
-struct pl_metrics_http *pl_metrics_http_start(const char *host, const char *port, char *bound,
-					      size_t bound_len);
+struct pl_metrics_http *pl_metrics_http_start(const char *addr, char *bound, size_t bound_len);
 /* The body every scrape from now on gets (copied). False: no memory, the last one stays. */
 bool pl_metrics_http_publish(struct pl_metrics_http *h, const char *text, size_t len);
 /* Scrapes answered with the metrics, and requests refused or cut short. */

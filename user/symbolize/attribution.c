@@ -85,7 +85,6 @@ static int symbolize_ips(struct pl_attributor *a, pid_t pid, const __u64 *ips, i
 			 bool ret_is_guess, struct pl_frame *out, int max)
 {
 	int count = 0;
-
 	bool leaf_stub = false;
 
 	for (int i = 0; i < n && count < max; i++) {

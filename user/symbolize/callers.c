@@ -314,9 +314,8 @@ int pl_call_site(const struct pl_frame *frames, int n)
 
 bool pl_is_leaf_syscall_stub(const struct pl_frame *f)
 {
-	static const char *const stubs[] = {"__mmap", "__mmap64", "mmap64",    "__munmap",
-					    "munmap", "madvise",  "__madvise", "brk",
-					    "__brk",  "mprotect", NULL};
+	static const char *const stubs[] = {"__mmap",  "__mmap64",  "mmap64", "__munmap", "munmap",
+					    "madvise", "__madvise", "brk",    "__brk",	  NULL};
 
 	return f->func && starts_with(base_name(f->module), "libc.so") &&
 	       any_func_exact(f, 1, stubs);

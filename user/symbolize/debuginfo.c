@@ -12,6 +12,7 @@
 
 #define NOTE_SECTION_MAX (64u << 10) /* a note section read in; build-id notes are tiny */
 #define DEBUGLINK_SECTION_MAX 4096
+#define PATH_MAX_DEBUG 4096
 #define DEBUGLINK_FILE_MAX (256ll << 20) /* a debug file found by name is read whole: its CRC */
 
 static uint32_t get32(const uint8_t *p, bool be)

@@ -21,7 +21,6 @@
 #define PL_BUILD_ID_MAX 64   /* bytes; GNU ld writes 20 (SHA-1) */
 #define PL_DEBUGLINK_MAX 256 /* a debuglink file name, NUL included */
 #define PL_DEBUG_ROOT "/usr/lib/debug"
-#define PATH_MAX_DEBUG 4096
 
 struct pl_elf;
 
