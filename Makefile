@@ -64,7 +64,8 @@ USER_LIB_SRCS := user/cli.c user/decode/decode.c user/util/clock.c user/util/esc
 	user/output/summary.c user/output/jsonl.c user/output/perfetto.c user/output/folded.c \
 	user/output/pprof.c user/output/metrics.c user/output/metrics_http.c \
 	user/output/sinks.c \
-	user/output/report.c user/output/top_view.c user/output/top.c user/util/outfile.c
+	user/output/report.c user/output/top_view.c user/output/top.c user/util/outfile.c \
+	user/trace/vlog.c
 # goheap/: the Go runtime's page allocator, read from outside (the pure parts here).
 USER_LIB_SRCS += user/goheap/layout.c user/goheap/buildinfo.c user/goheap/x86scan.c \
 	user/goheap/gobinary.c user/goheap/pagealloc.c
@@ -90,7 +91,7 @@ UNIT_TESTS += test_ranges
 UNIT_TESTS += test_outfile
 UNIT_TESTS += test_goheap
 UNIT_TESTS += test_demangle
-UNIT_TESTS += test_escape test_text test_sinks test_metrics test_debuginfo
+UNIT_TESTS += test_escape test_text test_sinks test_metrics test_debuginfo test_vlog
 UNIT_BINS := $(addprefix $(UOUT)/tests/,$(UNIT_TESTS))
 
 .PHONY: all deps deps-demo demo test test-build test-build-sanitized unit e2e bench clean vmlinux workloads fmt install fuzz fuzz-ci

@@ -141,59 +141,109 @@ static __always_inline struct pl_seg *seg_get(__u64 idx, __u32 lo, __u64 born)
 	return s;
 }
 
+/*
+ * Tests as arithmetic, without a branch. barrier_var() hides each
+ * operand's origin from clang, which would otherwise see through the
+ * arithmetic and emit the compare-and-branch it stands for: for BPF, a
+ * branch is a fork for the verifier to walk, and a chain of them is a
+ * fork per link.
+ */
+
+/* 1 if v >> shift is not zero (shift <= 32): adding 2^shift - 1 carries into bit `shift`. */
+static __always_inline __u64 any_above(__u64 v, __u32 shift)
+{
+	__u64 high = v >> shift;
+
+	__u64 any;
+
+	barrier_var(high);
+	any = (high + ((1ull << shift) - 1)) >> shift;
+	barrier_var(any);
+	return any;
+}
+
+/* 1 if v is not zero: v | -v has the sign bit then. */
+static __always_inline __u64 nonzero(__u64 v)
+{
+	__u64 neg = -v;
+
+	barrier_var(neg);
+	return (v | neg) >> 63;
+}
+
+/* 1 if a < b, for a, b < 2^32: a - b wraps below zero then. */
+static __always_inline __u64 below_u32(__u64 a, __u64 b)
+{
+	__u64 d = a - b;
+
+	barrier_var(d);
+	return d >> 63;
+}
+
 /* Index of the highest set bit of v (v != 0). */
 static __always_inline __u32 msb64(__u64 v)
 {
-	__u32 n = 0;
+	__u64 n = 0, s;
 
-	if (v >> 32)
-		v >>= 32, n += 32;
-	if (v >> 16)
-		v >>= 16, n += 16;
-	if (v >> 8)
-		v >>= 8, n += 8;
-	if (v >> 4)
-		v >>= 4, n += 4;
-	if (v >> 2)
-		v >>= 2, n += 2;
-	if (v >> 1)
-		n += 1;
-	return n;
+	s = any_above(v, 32) << 5;
+	v >>= s, n += s;
+	s = any_above(v, 16) << 4;
+	v >>= s, n += s;
+	s = any_above(v, 8) << 3;
+	v >>= s, n += s;
+	s = any_above(v, 4) << 2;
+	v >>= s, n += s;
+	s = any_above(v, 2) << 1;
+	v >>= s, n += s;
+	return (__u32)(n + any_above(v, 1));
 }
 
-/*
- * The segment holding `page`: [*lo, *hi), from the chunk's bounds: the
- * last bound at or below the page (page 0 if none), the next one above it
- * (the chunk's end if none).
- */
-static __always_inline void seg_of(const struct pl_chunk *c, __u32 page, __u32 *lo, __u32 *hi)
-{
-	__u32 w = (page >> 6) & (PL_CHUNK_WORDS - 1), b = page & 63;
-	__u64 below = c->bounds[w] & (~0ull >> (63 - b));
-	__u64 above = b == 63 ? 0 : c->bounds[w] & (~0ull << (b + 1));
+/* Packs the segment [lo, hi) into one return value. */
+#define PL_SEG_SPAN(lo, hi) ((__u64)(lo) | ((__u64)(hi) << 32))
+#define PL_SEG_LO(span) ((__u32)(span))
+#define PL_SEG_HI(span) ((__u32)((span) >> 32))
 
-	*lo = 0;
-	*hi = PL_CHUNK_PAGES;
+/*
+ * The segment holding `page`: [lo, hi), from the chunk's bounds: the last
+ * bound at or below the page (page 0 if none), the next one above it (the
+ * chunk's end if none). The word searches branch on computed 0-or-1 tests:
+ * a branch on `i < w` itself teaches the verifier a new range for w at
+ * every word, so no two paths look alike and none is pruned. (Masks
+ * instead of branches fare worse: this verifier forks on every value known
+ * to be 0 or -1.) Global: verified once per program, not at each caller.
+ */
+__u64 pl_seg_of(const struct pl_chunk *c, __u32 page)
+{
+	__u32 w = (page >> 6) & (PL_CHUNK_WORDS - 1), b = page & 63, lo = 0, hi = PL_CHUNK_PAGES;
+	__u64 below, above;
+
+	if (!c)
+		return PL_SEG_SPAN(lo, hi);
+	below = c->bounds[w] & (~0ull >> (63 - b));
+	above = c->bounds[w] & ((~0ull << b) << 1); /* two shifts: b + 1 may be 64 */
 	if (below) {
-		*lo = w * 64 + msb64(below);
+		lo = w * 64 + msb64(below);
 	} else {
-		for (int i = PL_CHUNK_WORDS - 1; i >= 0; i--) {
-			if (i < (int)w && c->bounds[i]) {
-				*lo = i * 64 + msb64(c->bounds[i]);
+		for (__u32 k = 0; k < PL_CHUNK_WORDS; k++) {
+			__u32 i = PL_CHUNK_WORDS - 1 - k;
+
+			if (below_u32(i, w) & nonzero(c->bounds[i])) {
+				lo = i * 64 + msb64(c->bounds[i]);
 				break;
 			}
 		}
 	}
 	if (above) {
-		*hi = w * 64 + msb64(above & -above);
+		hi = w * 64 + msb64(above & -above);
 	} else {
-		for (int i = 0; i < PL_CHUNK_WORDS; i++) {
-			if (i > (int)w && c->bounds[i]) {
-				*hi = i * 64 + msb64(c->bounds[i] & -c->bounds[i]);
+		for (__u32 i = 0; i < PL_CHUNK_WORDS; i++) {
+			if (below_u32(w, i) & nonzero(c->bounds[i])) {
+				hi = i * 64 + msb64(c->bounds[i] & -c->bounds[i]);
 				break;
 			}
 		}
 	}
+	return PL_SEG_SPAN(lo, hi);
 }
 
 /* Bytes to a segment; with no room for its entry, to the chunk (counted). */
@@ -216,8 +266,9 @@ static __always_inline void flush_fault_cache(struct pl_fault_cache *fc)
 {
 	__s64 bytes = fc->faulted, first;
 	__u64 idx = fc->chunk - 1, born = fc->first_ns;
-	__u32 pmin = fc->pmin, pmax = fc->pmax, lo, hi, lo2, hi2;
+	__u32 pmin = fc->pmin, pmax = fc->pmax, lo, hi, lo2;
 	struct pl_chunk *c;
+	__u64 span;
 
 	if (!fc->chunk)
 		return;
@@ -231,12 +282,14 @@ static __always_inline void flush_fault_cache(struct pl_fault_cache *fc)
 		return;
 	}
 	/* A bound that came since may cut the pages faulted: each side its share. */
-	seg_of(c, pmin & (PL_CHUNK_PAGES - 1), &lo, &hi);
+	span = pl_seg_of(c, pmin & (PL_CHUNK_PAGES - 1));
+	lo = PL_SEG_LO(span);
+	hi = PL_SEG_HI(span);
 	if (pmax < hi || pmax <= pmin) {
 		seg_add(c, idx, lo, bytes, born);
 		return;
 	}
-	seg_of(c, pmax & (PL_CHUNK_PAGES - 1), &lo2, &hi2);
+	lo2 = PL_SEG_LO(pl_seg_of(c, pmax & (PL_CHUNK_PAGES - 1)));
 	/* BPF divides unsigned only: the magnitude, then the sign. */
 	first = (__s64)((__u64)(bytes < 0 ? -bytes : bytes) * (hi - pmin) / (pmax - pmin + 1));
 	if (bytes < 0)
@@ -293,16 +346,16 @@ static __always_inline void note_refault(struct pl_chunk *c, struct pl_seg *s, _
  * bound since it was found. The delay of a refault is from the chunk's last
  * release, so for pages released at different times it is the shortest one.
  */
-__hidden void pl_chunk_fault(__u64 addr, __s64 bytes)
+int pl_chunk_fault(__u64 addr, __s64 bytes)
 {
 	__u32 zero = 0, page = page_in_chunk(addr), lo, hi;
 	struct pl_fault_cache *fc = bpf_map_lookup_elem(&fault_cache, &zero);
-	__u64 key = addr >> PL_CHUNK_SHIFT, gen;
+	__u64 key = addr >> PL_CHUNK_SHIFT, gen, span;
 	struct pl_chunk *c;
 	struct pl_seg *s;
 
 	if (!fc)
-		return;
+		return 0;
 	gen = chunk_gen; /* before the bounds and the released bits are read */
 	if (fc->chunk == key + 1 && page >= fc->lo && page < fc->hi && fc->gen == gen) {
 		fc->faulted += bytes;
@@ -310,13 +363,15 @@ __hidden void pl_chunk_fault(__u64 addr, __s64 bytes)
 			fc->pmin = page;
 		else if (page > fc->pmax)
 			fc->pmax = page;
-		return;
+		return 0;
 	}
 	flush_fault_cache(fc);
 	c = chunk_get(key, true);
 	if (!c)
-		return;
-	seg_of(c, page, &lo, &hi);
+		return 0;
+	span = pl_seg_of(c, page);
+	lo = PL_SEG_LO(span);
+	hi = PL_SEG_HI(span);
 	c->last_addr = addr;
 	if (chunk_clean(c)) {
 		fc->chunk = key + 1;
@@ -326,7 +381,7 @@ __hidden void pl_chunk_fault(__u64 addr, __s64 bytes)
 		fc->pmin = fc->pmax = page;
 		fc->faulted = bytes;
 		fc->first_ns = bpf_ktime_get_ns();
-		return;
+		return 0;
 	}
 	s = seg_get(key, lo, bpf_ktime_get_ns());
 	if (s)
@@ -335,6 +390,7 @@ __hidden void pl_chunk_fault(__u64 addr, __s64 bytes)
 		__sync_fetch_and_add(&c->spilled, bytes);
 	if (bytes > 0)
 		note_refault(c, s, page, bytes);
+	return 0;
 }
 
 /* ---- marks: released pages, forgetting unmapped ones, segment bounds ---------- */
@@ -403,13 +459,13 @@ static long mark_chunk(__u32 i, struct mark_ctx *m)
 #define PL_MAX_MARK_CHUNKS 65536
 
 /* Global: its loop callback is verified once, not at each of its call sites. */
-__hidden void pl_mark_range(__u64 addr, __u64 len, bool release)
+int pl_mark_range(__u64 addr, __u64 len, bool release)
 {
 	struct mark_ctx m = {.release = release, .now = bpf_ktime_get_ns()};
 	__u64 page = pl_page_size(), n;
 
 	if (!len || addr + len < addr)
-		return;
+		return 0;
 	m.start = addr & ~(page - 1);
 	m.end = (addr + len + page - 1) & ~(page - 1);
 	m.first = m.start >> PL_CHUNK_SHIFT;
@@ -422,6 +478,7 @@ __hidden void pl_mark_range(__u64 addr, __u64 len, bool release)
 	/* After the bits: a fault that sees the new generation sees them too. */
 	if (release)
 		__sync_fetch_and_add(&chunk_gen, 1);
+	return 0;
 }
 
 /*
@@ -496,13 +553,13 @@ static __always_inline void mark_layout(struct pl_call *c, long ret)
  * on them counts as a refault; an unmapped range is forgotten, so a new
  * mapping there starts clean; new mappings start segments.
  */
-__hidden void pl_chunk_mark_after_call(struct pl_call *c, long ret)
+int pl_chunk_mark_after_call(struct pl_call *c, long ret)
 {
 	__u32 zero = 0;
 	struct pl_fault_cache *fc;
 
 	if (!c || (ret < 0 && ret >= -PL_MAX_ERRNO))
-		return;
+		return 0;
 	/* A layout change: this CPU's cached faults go to their segment before it moves or goes. */
 	if (c->sys != PL_SYS_MADVISE && c->sys != PL_SYS_PROCESS_MADVISE &&
 	    (fc = bpf_map_lookup_elem(&fault_cache, &zero)))
@@ -531,6 +588,7 @@ __hidden void pl_chunk_mark_after_call(struct pl_call *c, long ret)
 		break;
 	}
 	mark_layout(c, ret);
+	return 0;
 }
 
 /* ---- bounds from the VMAs: at attach and at exec ---------------------------- */
@@ -600,7 +658,7 @@ static long empty_cache(__u32 cpu, void *ctx)
  * nothing now (user space starts a fresh ledger at the exec record), and the
  * kernel mapped the new binary, its interpreter and the stack itself.
  */
-__hidden int pl_chunk_exec(void)
+int pl_chunk_exec(void)
 {
 	/* Faults cached on any CPU were the old address space's: they go with it. */
 	bpf_loop(nr_cpus, empty_cache, NULL, 0);

@@ -292,12 +292,13 @@ static __always_inline void note_robbed(__u32 i, __u32 from, __u32 mine)
 }
 
 /* A call leaving: where the claims stood, for a late loser to compare with. */
-__hidden void pl_note_call_exit(struct pl_task *t)
+int pl_note_call_exit(struct pl_task *t)
 {
 	if (!t)
-		return;
+		return 0;
 	for (int m = 0; m < PL_RSS_NR; m++)
 		t->exit_seq[m] = PL_CLAIM_SEQ(claimed[m]);
+	return 0;
 }
 
 /*
@@ -486,7 +487,7 @@ static __always_inline void note_running(__u32 m, __s64 bytes, bool teardown)
 /* What the entry saw, in one argument (BPF functions take five): see PL_SEEN(). */
 #define PL_SEEN(member, inexact, seq) ((member) | ((__u64)(inexact) << 8) | ((__u64)(seq) << 32))
 
-__hidden int pl_account_update(__u64 mm, __s32 slot, __s64 folded, __u64 seen)
+int pl_account_update(__u64 mm, __s32 slot, __s64 folded, __u64 seen)
 {
 	__u32 m = (__u32)seen & 0xff, seq = (__u32)(seen >> 32);
 	bool inexact = (seen >> 8) & 1;
@@ -532,17 +533,24 @@ int BPF_PROG(on_rss_stat, struct mm_struct *mm, int member)
 	struct percpu_counter *fbc;
 	bool inexact = false;
 	__s64 folded = 0;
+	__u64 target = totals.target_mm, mm_nr = target;
 	__u32 seq = 0;
 	__s32 slot;
 
+	/*
+	 * mm_nr is the address as a number, for the global function (to the
+	 * verifier mm is a pointer). The barrier keeps clang from passing mm
+	 * itself once the test below has shown the two equal.
+	 */
+	barrier_var(mm_nr);
 	/* Every process's counter updates come here: one comparison for the others. */
-	if ((__u64)mm != totals.target_mm || !totals.seeded || (__u32)member >= PL_RSS_NR)
+	if ((__u64)mm != target || !totals.seeded || (__u32)member >= PL_RSS_NR)
 		return 0;
 	fbc = member_counter(as_mm((__u64)mm), (__u32)member);
 	slot = percpu_slot((__u64)fbc->counters, bpf_get_smp_processor_id());
 	if (slot == 0)
 		folded = claim_fold(fbc, (__u32)member, &seq, &inexact);
-	return pl_account_update((__u64)mm, slot, folded, PL_SEEN((__u32)member, inexact, seq));
+	return pl_account_update(mm_nr, slot, folded, PL_SEEN((__u32)member, inexact, seq));
 }
 
 /* ---- exec and exit ----------------------------------------------------------- */

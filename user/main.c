@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* pageledger: orchestration. Everything with a purpose of its own lives elsewhere. */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -721,6 +722,13 @@ int main(int argc, char **argv)
 	bool linger = false;
 
 	signal(SIGPIPE, SIG_IGN); /* even --help | head: an EPIPE we see, exit 0 */
+	/*
+	 * A fixed threshold: glibc would raise it after the first big free,
+	 * and the next big buffers (the maps text, the vmlinux BTF) would then
+	 * stay in the heap after use, in our own RSS: the very pattern this
+	 * tool diagnoses in others.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	status = pl_cli_parse(argc, argv, &r.cfg);
 	if (status != PL_EXIT_OK)
 		return status;

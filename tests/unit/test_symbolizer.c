@@ -231,6 +231,44 @@ static void test_anonymous_memory(void **state)
 	pl_symbolizer_free(s);
 }
 
+/*
+ * A heap split into many mappings (here 2,000, by mprotect) costs the
+ * table one entry, and reads as before: no module, not code. A page made
+ * executable in its middle stays a mapping of its own.
+ */
+static void test_split_anonymous_memory_is_one_entry(void **state)
+{
+	const size_t pages = 2000, page = (size_t)sysconf(_SC_PAGESIZE);
+	struct pl_symbolizer *s = pl_symbolizer_new(), *before = pl_symbolizer_new();
+	char *anon =
+	    mmap(NULL, pages * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	const struct pl_frame *f;
+	size_t base;
+
+	(void)state;
+	assert_true(anon != MAP_FAILED);
+	assert_int_equal(pl_symbolizer_add_process(before, getpid()), 0);
+	base = pl_symbolizer_mappings(before);
+	for (size_t i = 1; i < pages; i += 2)
+		assert_int_equal(mprotect(anon + i * page, page, PROT_READ), 0);
+	assert_int_equal(mprotect(anon + 1000 * page, page, PROT_READ | PROT_EXEC), 0);
+	assert_int_equal(pl_symbolizer_add_process(s, getpid()), 0);
+	/* The region was one entry (or joined a neighbour); now it is three: before, code, after.
+	 */
+	assert_true(pl_symbolizer_mappings(s) <= base + 2);
+	f = one_frame(s, getpid(), addr_of(anon + 10 * page + 8));
+	assert_null(f->module);
+	assert_false(f->code);
+	f = one_frame(s, getpid(), addr_of(anon + 1999 * page + 8));
+	assert_null(f->module);
+	assert_false(f->code);
+	f = one_frame(s, getpid(), addr_of(anon + 1000 * page + 8));
+	assert_true(f->code);
+	munmap(anon, pages * page);
+	pl_symbolizer_free(before);
+	pl_symbolizer_free(s);
+}
+
 /* Special mappings name themselves but have no functions. */
 static void test_stack_is_special(void **state)
 {
@@ -607,6 +645,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_libc_function),
 	    cmocka_unit_test(test_many_libc_addresses),
 	    cmocka_unit_test(test_anonymous_memory),
+	    cmocka_unit_test(test_split_anonymous_memory_is_one_entry),
 	    cmocka_unit_test(test_stack_is_special),
 	    cmocka_unit_test(test_vdso),
 	    cmocka_unit_test(test_no_room_and_no_symbolizer),

@@ -242,18 +242,16 @@ static int parse_owned_line(struct pl_maps *m, size_t *cap, char *line, size_t l
 	return append(m, cap, &entry);
 }
 
-int pl_maps_parse(const char *text, size_t len, struct pl_maps *out)
+/*
+ * Parses text (len bytes, with room for one more), which out takes over:
+ * a 65,000-line table read once is not held twice.
+ */
+static int parse_owned(char *text, size_t len, struct pl_maps *out)
 {
 	size_t cap = 0;
 	char *p, *end;
 
-	memset(out, 0, sizeof(*out));
-	if (!text || len > PL_MAPS_MAX_TEXT)
-		return -1;
-	out->text = malloc(len + 1);
-	if (!out->text)
-		return -1;
-	memcpy(out->text, text, len);
+	out->text = text;
 	out->text[len] = '\0';
 	for (p = out->text, end = out->text + len; p < end;) {
 		char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -267,6 +265,20 @@ int pl_maps_parse(const char *text, size_t len, struct pl_maps *out)
 	if (!sorted_by_start(out))
 		qsort(out->v, out->n, sizeof(*out->v), by_start);
 	return 0;
+}
+
+int pl_maps_parse(const char *text, size_t len, struct pl_maps *out)
+{
+	char *copy;
+
+	memset(out, 0, sizeof(*out));
+	if (!text || len > PL_MAPS_MAX_TEXT)
+		return -1;
+	copy = malloc(len + 1);
+	if (!copy)
+		return -1;
+	memcpy(copy, text, len);
+	return parse_owned(copy, len, out);
 }
 
 char *pl_read_all(int fd, size_t *len)
@@ -319,8 +331,8 @@ int pl_maps_read(pid_t pid, struct pl_maps *out)
 		errno = err ? err : ENOMEM;
 		return -1;
 	}
-	err = pl_maps_parse(text, len, out);
-	free(text);
+	/* pl_read_all leaves room for the NUL, and stops short of PL_MAPS_MAX_TEXT. */
+	err = parse_owned(text, len, out);
 	if (err < 0) {
 		pl_maps_free(out);
 		errno = ENOMEM;

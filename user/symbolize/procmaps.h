@@ -51,7 +51,10 @@ int pl_maps_parse_line(const char *line, size_t len, struct pl_map *out);
  * over PL_MAPS_MAX_TEXT. Free with pl_maps_free() either way.
  */
 int pl_maps_parse(const char *text, size_t len, struct pl_maps *out);
-/* Reads all of fd (a /proc text), up to PL_MAPS_MAX_TEXT bytes. Caller frees; NULL on error. */
+/*
+ * Reads all of fd (a /proc text), less than PL_MAPS_MAX_TEXT bytes, with room
+ * for a NUL after them. Caller frees; NULL on error.
+ */
 char *pl_read_all(int fd, size_t *len);
 /* Reads and parses /proc/PID/maps. Returns 0, or -1 (errno set). */
 int pl_maps_read(pid_t pid, struct pl_maps *out);

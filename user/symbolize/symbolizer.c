@@ -606,22 +606,48 @@ static size_t keep_unmapped_files(const struct proc *old, struct mapping *v, siz
 	return kept;
 }
 
+/*
+ * Anonymous memory that is not code, right after more of the same: one
+ * entry covers both. A frame there reads the same either way (no module,
+ * not code), and a heap split into 65,000 mappings costs one entry, not
+ * 5 MB. Only touching ones: an address in a gap must stay unknown, so
+ * that the maps are read again for it.
+ */
+static bool joins_plain_anon(const struct pl_map *prev, const struct pl_map *pm)
+{
+	return !prev->path && !prev->executable && !pm->path && !pm->executable &&
+	       prev->end == pm->start;
+}
+
+static size_t table_entries(const struct pl_maps *maps)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < maps->n; i++)
+		n += !i || !joins_plain_anon(&maps->v[i - 1], &maps->v[i]);
+	return n;
+}
+
 static struct mapping *build_table(struct pl_symbolizer *s, const struct proc *old,
 				   const struct pl_maps *maps, bool merge, size_t *count)
 {
-	size_t cap = maps->n + (merge ? old->n : 0);
+	size_t n = table_entries(maps), cap = n + (merge ? old->n : 0), used = 0;
 	struct mapping *v;
 
 	if (cap > PL_MAPS_MAX_ENTRIES)
-		cap = maps->n;
+		cap = n;
 	v = calloc(cap ? cap : 1, sizeof(*v));
 	if (!v)
 		return NULL;
 	for (size_t i = 0; i < maps->n; i++) {
-		mapping_init(s, &v[i], &maps->v[i]);
-		carry_over(old, &v[i]);
+		if (used && joins_plain_anon(&maps->v[i - 1], &maps->v[i])) {
+			v[used - 1].end = maps->v[i].end;
+			continue;
+		}
+		mapping_init(s, &v[used], &maps->v[i]);
+		carry_over(old, &v[used++]);
 	}
-	*count = merge ? keep_unmapped_files(old, v, maps->n, cap) : maps->n;
+	*count = merge ? keep_unmapped_files(old, v, used, cap) : used;
 	return v;
 }
 
@@ -1155,6 +1181,11 @@ static void free_modules(struct module *mod)
 		module_free(mod);
 		mod = next;
 	}
+}
+
+size_t pl_symbolizer_mappings(const struct pl_symbolizer *s)
+{
+	return s ? s->total_maps : 0;
 }
 
 void pl_symbolizer_free(struct pl_symbolizer *s)

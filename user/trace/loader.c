@@ -13,6 +13,7 @@
 #include "trace/loader.h"
 #include "pageledger.skel.h"
 #include "trace/sysenv.h"
+#include "trace/vlog.h"
 #include "util/clock.h"
 
 static bool verbose_libbpf;
@@ -295,7 +296,7 @@ static void print_verifier_stats(struct pl_tracer *t)
 
 	bpf_object__for_each_program(prog, t->skel->obj)
 	{
-		const char *time, *insns;
+		struct pl_vlog_stats st;
 
 		if (i >= PL_MAX_PROGS || !bpf_program__autoload(prog))
 			continue;
@@ -303,11 +304,11 @@ static void print_verifier_stats(struct pl_tracer *t)
 			i++;
 			continue;
 		}
-		time = strstr(t->vlog[i], "verification time ");
-		insns = strstr(t->vlog[i], "processed ");
-		fprintf(stderr, "pageledger:   %-22s verified in %6.2f ms, %s insns processed\n",
-			bpf_program__name(prog), time ? atof(time + 19) / 1e3 : -1.0,
-			insns ? strtok(strchr(insns, ' ') + 1, " ") : "?");
+		if (pl_vlog_parse(t->vlog[i], &st))
+			fprintf(stderr,
+				"pageledger:   %-22s verified in %6.2f ms, %lu insns processed, "
+				"%lu states\n",
+				bpf_program__name(prog), st.verify_ms, st.insns, st.states);
 		free(t->vlog[i]);
 		t->vlog[i++] = NULL;
 	}
