@@ -651,9 +651,28 @@ MAXRSS_TARGET_MIB = 32
 CHURN_D = 20
 
 
+def tracer_maxrss_mib(path, cmd):
+    """The tracer's own peak RSS, from its summary record (tracer.maxrss). Not wait4's
+    ru_maxrss: for `-- CMD` that is the larger of the tracer and the command it started."""
+    with open(path) as f:
+        for line in f:
+            rec = json.loads(line)
+            if rec.get("type") == "summary":
+                return rec["tracer"]["maxrss"] / (1 << 20)
+    raise BenchError(f"no summary record with tracer.maxrss: {' '.join(cmd)}")
+
+
 def traced_until(cmd, stop, timeout):
-    """Runs pageledger cmd; stop(proc, t0, started) decides when to send SIGINT (or None).
-    Returns (seconds to "tracing", seconds from SIGINT or start to exit, maxrss MiB, stderr)."""
+    """Runs pageledger cmd (its `-o os.devnull` becomes a file for the summary); stop(proc,
+    started) decides when to send SIGINT (or None). Returns (seconds to "tracing", seconds
+    from SIGINT or start to exit, the tracer's maxrss MiB, stderr)."""
+    with tempfile.NamedTemporaryFile(prefix="pl-bench-", suffix=".jsonl") as out:
+        cmd = [out.name if a == os.devnull else a for a in cmd]
+        started, ended, _, err = run_traced_until(cmd, stop, timeout)
+        return started, ended, tracer_maxrss_mib(out.name, cmd), err
+
+
+def run_traced_until(cmd, stop, timeout):
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE, text=True, start_new_session=True)
