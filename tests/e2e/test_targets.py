@@ -216,8 +216,9 @@ def test_verbose_names_each_phase_and_each_programs_verifier_work():
     assert {"on_rss_stat", "on_sys_enter", "on_sys_exit", "on_exec"} <= set(verified), lines
     assert all(n > 0 for n in verified.values()), verified
     # Load time is attach time. The verifier's count is exact for a given
-    # kernel and object: 16,634 here; 51,000 when the shared functions were
-    # hidden (libbpf made them static, walked again at every call).
+    # kernel and object: 14,856 on this machine's 6.18 (other kernels count
+    # differently); about 51,000 when the shared functions were hidden
+    # (libbpf made them static, walked again at every call).
     assert sum(verified.values()) < VERIFIER_INSNS_BUDGET, verified
     assert not any(line.startswith("libbpf:") for line in lines)
     assert any(line.startswith("libbpf: loading object") for line in verbose_run("-vv"))

@@ -115,6 +115,7 @@ struct pl_symbolizer {
 	struct proc **procs; /* sorted by pid */
 	size_t nprocs, procs_cap;
 	size_t total_maps;
+	size_t snapshots; /* whole reads of a maps file */
 	uint64_t tick;
 	struct module *files[MODULE_BUCKETS]; /* chained, keyed by (dev, ino) */
 	struct module *vdsos;		      /* vDSO images, keyed by content */
@@ -753,6 +754,7 @@ static int snapshot(struct pl_symbolizer *s, struct proc *p, bool merge)
 	size_t n = 0;
 
 	p->last_read_ns = pl_now_ns();
+	s->snapshots++;
 	if (pl_maps_read(p->pid, &maps) < 0)
 		return -1; /* gone, most likely: what we knew still holds */
 	v = build_table(s, p, &maps, merge, &n);
@@ -811,14 +813,23 @@ static size_t first_ending_above(const struct mapping *v, size_t n, uint64_t add
 	return lo;
 }
 
+/* Plain anonymous memory: the entries build_table may have joined into one. */
+static bool plain_anon(const struct mapping *m)
+{
+	return m->kind == MAP_ANON && !m->executable;
+}
+
 /*
  * Puts m in the table in place of the entries it overlaps (the kernel
  * replaced them, or merged them into m). One that is the very same
- * mapping keeps its module.
+ * mapping keeps its module. Plain anonymous entries sticking out on either
+ * side keep what sticks out: one of those may stand for many mappings
+ * (build_table), and the rest of it is still there.
  */
 static void table_put(struct pl_symbolizer *s, struct proc *p, struct mapping *m)
 {
-	size_t lo = first_ending_above(p->maps, p->n, m->start), hi, gone;
+	size_t lo = first_ending_above(p->maps, p->n, m->start), hi, gone, put = 1, at;
+	struct mapping head = {0}, tail = {0};
 
 	for (hi = lo; hi < p->n && p->maps[hi].start < m->end; hi++)
 		if (same_mapping(&p->maps[hi], m)) {
@@ -826,13 +837,27 @@ static void table_put(struct pl_symbolizer *s, struct proc *p, struct mapping *m
 			m->mod = p->maps[hi].mod;
 		}
 	gone = hi - lo;
-	if (gone == 0 && !table_reserve(p, 1))
+	if (gone && plain_anon(&p->maps[lo]) && p->maps[lo].start < m->start) {
+		head = p->maps[lo];
+		head.end = m->start;
+		put++;
+	}
+	if (gone && plain_anon(&p->maps[hi - 1]) && p->maps[hi - 1].end > m->end) {
+		tail = p->maps[hi - 1];
+		tail.start = m->end;
+		put++;
+	}
+	if (put > gone && !table_reserve(p, put - gone))
 		return;
-	if (gone != 1)
-		memmove(&p->maps[lo + 1], &p->maps[hi], (p->n - hi) * sizeof(*p->maps));
-	p->maps[lo] = *m;
-	p->n = p->n - gone + 1;
-	s->total_maps = s->total_maps - gone + 1;
+	memmove(&p->maps[lo + put], &p->maps[hi], (p->n - hi) * sizeof(*p->maps));
+	at = lo;
+	if (head.end)
+		p->maps[at++] = head;
+	p->maps[at++] = *m;
+	if (tail.end)
+		p->maps[at] = tail;
+	p->n = p->n - gone + put;
+	s->total_maps = s->total_maps - gone + put;
 }
 
 /* One PROCMAP_QUERY session on a process's maps, bounded by MAX_QUERIED answers. */
@@ -1186,6 +1211,11 @@ static void free_modules(struct module *mod)
 size_t pl_symbolizer_mappings(const struct pl_symbolizer *s)
 {
 	return s ? s->total_maps : 0;
+}
+
+size_t pl_symbolizer_snapshots(const struct pl_symbolizer *s)
+{
+	return s ? s->snapshots : 0;
 }
 
 void pl_symbolizer_free(struct pl_symbolizer *s)

@@ -65,6 +65,8 @@ int pl_symbolizer_add_range(struct pl_symbolizer *s, pid_t pid, uint64_t start, 
 int pl_symbolize(struct pl_symbolizer *s, pid_t pid, uint64_t addr, struct pl_frame *out, int max);
 /* Mappings held, over all processes (touching anonymous non-code ones count as one). */
 size_t pl_symbolizer_mappings(const struct pl_symbolizer *s);
+/* Whole reads of a maps file so far (attach, and misses past the 100 ms limit). */
+size_t pl_symbolizer_snapshots(const struct pl_symbolizer *s);
 void pl_symbolizer_free(struct pl_symbolizer *s);
 
 #endif

@@ -309,6 +309,9 @@ static void print_verifier_stats(struct pl_tracer *t)
 				"pageledger:   %-22s verified in %6.2f ms, %lu insns processed, "
 				"%lu states\n",
 				bpf_program__name(prog), st.verify_ms, st.insns, st.states);
+		else
+			fprintf(stderr, "pageledger:   %-22s verified, its log gave no figures\n",
+				bpf_program__name(prog));
 		free(t->vlog[i]);
 		t->vlog[i++] = NULL;
 	}
