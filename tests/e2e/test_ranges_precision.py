@@ -119,6 +119,13 @@ def largest_update(records):
     return max([FAULT_AROUND_BYTES, *calls])
 
 
+def inexact_updates(reading, records):
+    """Counter updates another CPU's claim may have robbed, if the reading says so."""
+    if reading["exact"]:
+        return 0
+    return [r for r in records if r["type"] == "summary"][0]["rss_inexact_updates"]
+
+
 def inexact_slack(reading, records):
     """Bytes a reading may be off by because of folds lost to another CPU."""
     if reading["exact"]:
@@ -196,7 +203,11 @@ def test_a_small_mapping_beside_a_busy_one_gets_none_of_its_faults(threads):
         # Rounds 2 and 3 fault the released half (768 KiB) back: 2 x 192 refaults,
         # kept by the head, whose segment held them; none landed beside it, but
         # for the page of the cut that may sit with its neighbour (once a round).
-        assert head["refaults"] + tail["refaults"] == 2 * 192, (head, tail)
+        # A fold another CPU took leaves the loser's fault update at 0 bytes, so that
+        # fault marks no page: one refault short per inexact update (a loaded run
+        # showed 383 with "exact": false), never more, and never one extra.
+        short = inexact_updates(last, records)
+        assert 2 * 192 - short <= head["refaults"] + tail["refaults"] <= 2 * 192, (head, tail)
         assert tail["refaults"] <= (2 if threads > 1 else 0), (head, tail)
         assert small["refaults"] == 0 and moved["refaults"] == 0
 
