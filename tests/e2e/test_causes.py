@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 
 from conftest import (Lines, MiB, PAGELEDGER, TIMEOUT, parse_jsonl, read_past, run_traced, wait_for_line,
-                      workload)
+                      wait_until, workload)
+
+
+def removed(path):
+    try:
+        path.rmdir()
+        return True
+    except OSError:
+        return False
 
 
 def causes(records):
@@ -103,12 +111,8 @@ def under_pressure(scenario, mib):
             tracer.kill()
         target.send_signal(signal.SIGUSR2)
         target.wait(timeout=TIMEOUT)
-        for _ in range(50):
-            try:
-                cg.rmdir()
-                break
-            except OSError:
-                time.sleep(0.1)
+        # The cgroup can go once the kernel has let go of the reaped target.
+        wait_until(lambda: removed(cg), f"{cg} removable", timeout=10)
     return parse_jsonl(out), holding, before, after
 
 

@@ -58,11 +58,24 @@ const char *pl_tracefs_root(void)
 	return tracefs_root[0] ? tracefs_root : "/sys/kernel/tracing";
 }
 
+static int use_tracefs(const char *root)
+{
+	snprintf(tracefs_root, sizeof(tracefs_root), "%s", root);
+	return 0;
+}
+
+/*
+ * The canonical place first, mounted there if need be; debugfs's copy
+ * only if that mount fails. Looking at debugfs's copy first would mount
+ * it there as a side effect (it is an automount), and which of the two a
+ * run used would depend on what had touched debugfs before.
+ */
 int pl_require_tracefs(bool verbose)
 {
-	static const char *const candidates[] = {"/sys/kernel/tracing",
-						 "/sys/kernel/debug/tracing"};
+	static const char canonical[] = "/sys/kernel/tracing";
+	static const char legacy[] = "/sys/kernel/debug/tracing";
 	const char *over = getenv("PAGELEDGER_TRACEFS");
+	int err;
 
 	if (over && *over) {
 		if (has_events(over))
@@ -71,23 +84,20 @@ int pl_require_tracefs(bool verbose)
 			over);
 		return -1;
 	}
-	for (size_t i = 0; i < 2; i++) {
-		if (has_events(candidates[i])) {
-			snprintf(tracefs_root, sizeof(tracefs_root), "%s", candidates[i]);
-			return 0;
-		}
-	}
-	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0 &&
-	    has_events("/sys/kernel/tracing")) {
-		snprintf(tracefs_root, sizeof(tracefs_root), "/sys/kernel/tracing");
+	if (has_events(canonical))
+		return use_tracefs(canonical);
+	if (mount("nodev", canonical, "tracefs", 0, NULL) == 0 && has_events(canonical)) {
 		if (verbose) /* a step taken for the user, not a problem: quiet by default */
-			fprintf(stderr, "pageledger: mounted tracefs at /sys/kernel/tracing\n");
-		return 0;
+			fprintf(stderr, "pageledger: mounted tracefs at %s\n", canonical);
+		return use_tracefs(canonical);
 	}
+	err = errno;
+	if (has_events(legacy))
+		return use_tracefs(legacy);
 	fprintf(stderr,
 		"pageledger: tracefs is not mounted and mounting it failed (%s); "
 		"run: mount -t tracefs nodev /sys/kernel/tracing\n",
-		strerror(errno));
+		strerror(err));
 	return -1;
 }
 
