@@ -130,7 +130,7 @@ def inexact_slack(reading, records):
     """Bytes a reading may be off by because of folds lost to another CPU."""
     if reading["exact"]:
         return 0
-    lost = [r for r in records if r["type"] == "summary"][0]["rss_inexact_updates"]
+    lost = inexact_updates(reading, records)
     assert lost >= 1, "a reading said inexact with no inexact update counted"
     return 2 * (BATCH_BYTES + largest_update(records)) * lost
 
